@@ -1,0 +1,141 @@
+"""`pdu db`, `pdu staff`, `pdu directory`: setting the office up."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from flows.cli_support import print_json, print_table, uow
+from models import clock
+from models.enums import ProviderKind, StaffRole
+from models.settings import get_settings
+
+
+def register(commands: Any) -> None:
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    up = db.add_parser("upgrade", help="create or migrate the schema to the latest version")
+    up.set_defaults(handler=db_upgrade)
+
+    staff = commands.add_parser("staff", help="OPI staff").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = staff.add_parser("add", help="add a reviewer, supervisor or admin")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
+    add.set_defaults(handler=staff_add)
+    lst = staff.add_parser("list", help="list staff")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=staff_list)
+
+    directory = commands.add_parser("directory", help="approved provider directory")
+    sub = directory.add_subparsers(dest="directory_command", required=True)
+    dadd = sub.add_parser("add", help="add an approved provider")
+    dadd.add_argument("name")
+    dadd.add_argument("--email", required=True, help="the provider's contact address")
+    dadd.add_argument("--kind", choices=[k.value for k in ProviderKind], default="other")
+    dadd.add_argument("--contact-name")
+    dadd.add_argument("--phone")
+    dadd.set_defaults(handler=directory_add)
+    imp = sub.add_parser("import", help="import providers from CSV (idempotent)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(handler=directory_import)
+    dlist = sub.add_parser("list", help="list approved providers")
+    dlist.add_argument("--search")
+    dlist.add_argument("--json", action="store_true")
+    dlist.set_defaults(handler=directory_list)
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    from models.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def staff_add(args: argparse.Namespace) -> int:
+    from models.services.staff import add_staff
+
+    with uow() as work:
+        staff = add_staff(work.session, args.email, args.name, args.role, clock.now())
+        work.commit()
+        print(f"added {staff.role} {staff.name} <{staff.email}>")
+    return 0
+
+
+def staff_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from models.people import Staff
+
+    with uow() as work:
+        rows = [
+            {"email": s.email, "name": s.name, "role": str(s.role), "active": s.active}
+            for s in work.session.scalars(select(Staff).order_by(Staff.email))
+        ]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(["EMAIL", "NAME", "ROLE", "ACTIVE"], [list(r.values()) for r in rows])
+    return 0
+
+
+def directory_add(args: argparse.Namespace) -> int:
+    from models.services.directory import add_provider
+
+    with uow() as work:
+        provider = add_provider(
+            work.session,
+            args.name,
+            args.email,
+            clock.now(),
+            args.kind,
+            args.contact_name,
+            args.phone,
+        )
+        work.commit()
+        print(f"added {provider.number} {provider.name}")
+    return 0
+
+
+def directory_import(args: argparse.Namespace) -> int:
+    from models.services.directory import import_csv
+
+    with uow() as work:
+        report = import_csv(work.session, args.file, clock.now())
+        work.commit()
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)}"
+    )
+    for line, reason in report.skipped:
+        print(f"  line {line}: skipped ({reason})")
+    return 0
+
+
+def directory_list(args: argparse.Namespace) -> int:
+    from models.services.directory import list_providers
+
+    with uow() as work:
+        rows = [
+            {
+                "number": p.number,
+                "name": p.name,
+                "kind": str(p.kind),
+                "contact": p.contact_email,
+                "approved": p.approved_at.date().isoformat(),
+            }
+            for p in list_providers(work.session, args.search)
+        ]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(
+            ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED"], [list(r.values()) for r in rows]
+        )
+    return 0

@@ -1,0 +1,35 @@
+"""Issued PDU certificates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, enum_check
+from models.enums import CertificateStatus
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (enum_check("status", CertificateStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True, comment="PDU-2026-000042")
+    verification_code: Mapped[str] = mapped_column(String(40), unique=True, comment="unguessable")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    holder_name: Mapped[str] = mapped_column(String(300))
+    license_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    activity_title: Mapped[str] = mapped_column(String(300))
+    provider_name: Mapped[str | None] = mapped_column(String(300), comment="None: OPI pre-approval")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    issued_at: Mapped[datetime]
+    status: Mapped[CertificateStatus] = mapped_column(String(16))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), comment="file under data_dir")
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(Text)

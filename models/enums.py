@@ -1,0 +1,90 @@
+"""Status and kind enumerations, stored by value (Warehouse style)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseKind(StrEnum):
+    PREAPPROVAL = "preapproval"
+    PROVIDER = "provider"
+
+    @property
+    def prefix(self) -> str:
+        return {CaseKind.PREAPPROVAL: "PA", CaseKind.PROVIDER: "PR"}[self]
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    DECLINED = "declined"
+    REDIRECTED = "redirected"
+    IN_REVIEW = "in_review"
+    AWAITING_APPLICANT = "awaiting_applicant"
+    AWAITING_PROOF = "awaiting_proof"
+    PROOF_REVIEW = "proof_review"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    PURGED = "purged"
+
+
+CLOSED_STATUSES = frozenset(
+    {
+        CaseStatus.DECLINED,
+        CaseStatus.REDIRECTED,
+        CaseStatus.COMPLETED,
+        CaseStatus.DENIED,
+        CaseStatus.EXPIRED,
+        CaseStatus.WITHDRAWN,
+        CaseStatus.PURGED,
+    }
+)
+
+
+class StaffRole(StrEnum):
+    REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class ProviderKind(StrEnum):
+    SCHOOL_DISTRICT = "school_district"
+    COLLEGE_UNIVERSITY = "college_university"
+    GOVERNMENT_AGENCY = "government_agency"
+    EDUCATIONAL_ORGANIZATION = "educational_organization"
+    OTHER = "other"
+
+
+class TaskKind(StrEnum):
+    REVIEW = "review"
+    PROOF_REVIEW = "proof_review"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    """How a change reached the system (recorded on every timeline entry)."""
+
+    CLI = "cli"
+    EMAIL = "email"
+    WEB = "web"
+    SWEEP = "sweep"
+    SYSTEM = "system"
+    PREFECT = "prefect"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    DISPOSED = "disposed"

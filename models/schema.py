@@ -1,0 +1,34 @@
+"""Every mapped class, imported once so the metadata is complete (Alembic, create_all)."""
+
+from models.base import Base
+from models.cases import Case, ReferenceCounter, ReviewTask, TimelineEntry
+from models.certificates import Certificate
+from models.messages import (
+    Attachment,
+    ErrorReply,
+    InboundMessage,
+    MailboxState,
+    OutboxMessage,
+    ReplyToken,
+)
+from models.people import OfficeClosure, Person, Staff
+from models.providers import Provider
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "Case",
+    "Certificate",
+    "ErrorReply",
+    "InboundMessage",
+    "MailboxState",
+    "OfficeClosure",
+    "OutboxMessage",
+    "Person",
+    "Provider",
+    "ReferenceCounter",
+    "ReplyToken",
+    "ReviewTask",
+    "Staff",
+    "TimelineEntry",
+]

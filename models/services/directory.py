@@ -1,0 +1,171 @@
+"""The approved provider directory: add, import from CSV, list, match."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models.enums import ProviderKind
+from models.providers import Provider
+from models.services.errors import UserError
+from models.services.validation import clean_email
+from models.triage import DirectoryEntry, normalize_org_name
+
+CSV_COLUMNS = ("name", "email", "kind", "contact_name", "phone", "address", "website")
+
+
+def _kind(value: str | None) -> ProviderKind:
+    try:
+        return ProviderKind((value or "other").strip().lower())
+    except ValueError:
+        choices = ", ".join(k.value for k in ProviderKind)
+        raise UserError(f"unknown provider kind {value!r}: choose one of {choices}") from None
+
+
+def next_provider_number(session: Session) -> str:
+    count = session.scalar(select(func.max(Provider.id))) or 0
+    return f"MTP-{count + 1:05d}"
+
+
+def add_provider(
+    session: Session,
+    name: str,
+    email: str,
+    now: datetime,
+    kind: str | None = None,
+    contact_name: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+    website: str | None = None,
+) -> Provider:
+    if not name.strip():
+        raise UserError("a provider needs a name")
+    normalized = normalize_org_name(name)
+    if find_provider(session, name) is not None:
+        raise UserError(f"{name!r} is already in the directory")
+    provider = Provider(
+        number=next_provider_number(session),
+        name=name.strip(),
+        normalized_name=normalized,
+        kind=_kind(kind),
+        contact_name=(contact_name or "").strip() or None,
+        contact_email=clean_email(email),
+        contact_phone=(phone or "").strip() or None,
+        address=(address or "").strip() or None,
+        website=(website or "").strip() or None,
+        approved_at=now,
+        created_at=now,
+    )
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def find_provider(session: Session, name_or_number: str) -> Provider | None:
+    key = name_or_number.strip()
+    return session.scalar(
+        select(Provider).where(
+            or_(Provider.number == key.upper(), Provider.normalized_name == normalize_org_name(key))
+        )
+    )
+
+
+def directory_entries(session: Session) -> list[DirectoryEntry]:
+    """The directory as the pure triage code sees it."""
+    return [
+        DirectoryEntry(
+            id=p.id,
+            name=p.name,
+            contact_name=p.contact_name or p.name,
+            contact_email=p.contact_email,
+            kind=p.kind.value if isinstance(p.kind, ProviderKind) else str(p.kind),
+        )
+        for p in session.scalars(select(Provider).order_by(Provider.id))
+    ]
+
+
+def list_providers(session: Session, search: str | None = None) -> list[Provider]:
+    query = select(Provider).order_by(Provider.name)
+    if search:
+        needle = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Provider.name).like(needle), Provider.normalized_name.like(needle))
+        )
+    return list(session.scalars(query))
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+def import_csv(session: Session, path: Path, now: datetime) -> ImportReport:
+    """Idempotent: a provider already present is updated, never duplicated."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    if rows and "name" not in rows[0]:
+        raise UserError(
+            f"{path}: the header must include 'name' (columns: {', '.join(CSV_COLUMNS)})"
+        )
+    return _import_rows(session, rows, now)
+
+
+def _import_rows(session: Session, rows: Iterable[dict[str, str]], now: datetime) -> ImportReport:
+    report = ImportReport()
+    for line, row in enumerate(rows, start=2):
+        name = (row.get("name") or "").strip()
+        if not name:
+            report.skipped.append((line, "no name"))
+            continue
+        try:
+            email = clean_email(row.get("email") or "")
+            kind = _kind(row.get("kind"))
+        except UserError as exc:
+            report.skipped.append((line, str(exc)))
+            continue
+        existing = find_provider(session, name)
+        if existing is None:
+            add_provider(
+                session,
+                name,
+                email,
+                now,
+                kind.value,
+                row.get("contact_name"),
+                row.get("phone"),
+                row.get("address"),
+                row.get("website"),
+            )
+            report.added.append(name)
+            continue
+        changed = _update(existing, email, kind, row)
+        (report.updated.append(name) if changed else report.skipped.append((line, "unchanged")))
+    return report
+
+
+def _update(provider: Provider, email: str, kind: ProviderKind, row: dict[str, str]) -> bool:
+    wanted = {
+        "contact_email": email,
+        "kind": kind,
+        "contact_name": (row.get("contact_name") or "").strip() or provider.contact_name,
+        "contact_phone": (row.get("phone") or "").strip() or provider.contact_phone,
+        "address": (row.get("address") or "").strip() or provider.address,
+        "website": (row.get("website") or "").strip() or provider.website,
+    }
+    changed = False
+    for attribute, value in wanted.items():
+        if getattr(provider, attribute) != value:
+            setattr(provider, attribute, value)
+            changed = True
+    return changed

@@ -1,0 +1,68 @@
+"""Status changes and timeline entries: the one way a case changes state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.cases import Case, TimelineEntry
+from models.enums import CLOSED_STATUSES, Channel
+from models.workflow import Event, advance
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted and how it reached us (recorded on every timeline entry)."""
+
+    address: str
+    channel: Channel
+    message_id: str | None = None
+
+    @classmethod
+    def system(cls, channel: Channel = Channel.SYSTEM) -> Actor:
+        return cls("system", channel)
+
+
+def record(case: Case, action: str, actor: Actor, now: datetime, detail: str = "") -> None:
+    case.timeline.append(
+        TimelineEntry(
+            at=now,
+            action=action,
+            actor=actor.address,
+            channel=actor.channel,
+            message_id=actor.message_id,
+            detail=detail,
+        )
+    )
+
+
+def transition(
+    case: Case, event: Event, actor: Actor, now: datetime, detail: str = "", *, retain_years: int
+) -> None:
+    """Apply a transition-table move (raises IllegalTransition before changing anything)."""
+    before = case.status
+    after = advance(case.kind, before, event)
+    case.status = after
+    case.updated_at = now
+    if after in CLOSED_STATUSES and case.closed_at is None:
+        case.closed_at = now
+        case.retain_until = _add_years(now, retain_years)
+    case.timeline.append(
+        TimelineEntry(
+            at=now,
+            action=event.value,
+            actor=actor.address,
+            channel=actor.channel,
+            message_id=actor.message_id,
+            from_status=before,
+            to_status=after,
+            detail=detail,
+        )
+    )
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)

@@ -1,0 +1,135 @@
+"""Configuration: `PDU_*` environment variables, optionally a TOML file (`PDU_CONFIG`).
+
+Validated once at start; a bad value raises `SettingsError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Security(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class AuthMethod(StrEnum):
+    PASSWORD = "password"
+    XOAUTH2_MICROSOFT = "xoauth2-microsoft"
+    XOAUTH2_GOOGLE = "xoauth2-google"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PDU_", extra="ignore", frozen=True)
+
+    database_url: str = Field("", description="SQLAlchemy URL; default: SQLite under data_dir")
+    data_dir: Path = Field(ROOT / "var", description="attachments, certificates, SQLite file")
+    timezone: str = "America/Denver"
+    secret_key: str = Field("dev-insecure-secret-change-me", min_length=16)
+    public_url: str = "http://127.0.0.1:8000"
+
+    mail_address: str = "pdu@opi.example"
+    mail_name: str = "OPI Professional Development Units"
+    imap_host: str = "127.0.0.1"
+    imap_port: int = Field(143, ge=1, le=65535)
+    imap_user: str = "pdu"
+    imap_password: str = ""
+    imap_security: Security = Security.NONE
+    imap_auth: AuthMethod = AuthMethod.PASSWORD
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = "Processed"
+    imap_quarantine_folder: str = "Quarantine"
+    imap_timeout: float = Field(30.0, gt=0)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: Security = Security.NONE
+    smtp_auth: AuthMethod = AuthMethod.PASSWORD
+    smtp_timeout: float = Field(30.0, gt=0)
+    oauth_tenant_id: str = ""
+    oauth_client_id: str = ""
+    oauth_client_secret: str = ""
+    oauth_refresh_token: str = ""
+    trusted_authserv_id: str = ""
+
+    max_message_bytes: int = Field(30 * 1024 * 1024, gt=0)
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_attachments_total_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    token_ttl_days: int = Field(60, gt=0)
+
+    review_business_days: int = Field(7, gt=0)
+    reminder_business_days_before: int = Field(2, ge=0)
+    reassign_business_days_after: int = Field(2, ge=0)
+    proof_reminder_business_days: int = Field(5, ge=0)
+    proof_expiry_days: int = Field(60, gt=0)
+    retention_years: int = Field(5, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'pdu.sqlite3'}"
+
+    @property
+    def mail_domain(self) -> str:
+        return self.mail_address.rpartition("@")[2]
+
+
+def _toml_values(path: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"PDU_CONFIG={path}: {exc}") from exc
+    return data.get("pdu", data)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the configuration; environment wins over the TOML file."""
+    values: dict[str, Any] = {}
+    if config := os.environ.get("PDU_CONFIG"):
+        values.update(_toml_values(config))
+    values = {k: v for k, v in values.items() if f"PDU_{k.upper()}" not in os.environ}
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "PDU_" + "_".join(str(p) for p in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the demo change the environment)."""
+    get_settings.cache_clear()

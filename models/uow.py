@@ -1,0 +1,47 @@
+"""Unit of work: one transaction per use case, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import engine_for
+from models.settings import Settings, get_settings
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = engine or engine_for(self.settings.sqlalchemy_url)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside its `with` block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()  # no-op after commit; discards anything uncommitted
+        finally:
+            self.session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
