@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 
 import flows  # noqa: F401  (puts the project root first: our `mailbox`, not the stdlib's)
-from flows import cli_admin, cli_cases
+from flows import cli_admin, cli_cases, cli_work
 from models.services.errors import UserError
 from models.settings import SettingsError
 
 log = logging.getLogger("pdu")
 
-GROUPS = (cli_admin, cli_cases)
+GROUPS = (cli_admin, cli_cases, cli_work)
 
 
 def build_parser() -> argparse.ArgumentParser:

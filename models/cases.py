@@ -42,6 +42,12 @@ class Case(Base):
         index=True, comment="closed_at + retention period; purgeable after"
     )
     legal_hold: Mapped[str | None] = mapped_column(Text, comment="reason; blocks purging")
+    proof_reminded_at: Mapped[datetime | None] = mapped_column(
+        comment="first reminder to send proof of completion"
+    )
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(
+        comment="last reminder before the approved request expires"
+    )
 
     applicant: Mapped[Person | None] = relationship()
     tasks: Mapped[list[ReviewTask]] = relationship(

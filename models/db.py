@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=4)
+_cached_urls: set[str] = set()
+
+
+@cache
 def engine_for(url: str) -> Engine:
     """One engine (and pool) per URL per process."""
+    _cached_urls.add(url)
     return make_engine(url)
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests switch databases; the demo shuts down)."""
+    for url in list(_cached_urls):
+        engine_for(url).dispose()
+    _cached_urls.clear()
+    engine_for.cache_clear()

@@ -88,3 +88,19 @@ class CertificateStatus(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
     DISPOSED = "disposed"
+
+
+class InboundOutcome(StrEnum):
+    """What became of an inbound message; the reason code says why."""
+
+    APPLIED = "applied"  # a command changed a case
+    REPLY = "reply"  # an applicant's answer or proof was recorded
+    SUBMISSION = "submission"  # a new form arrived by email
+    BOUNCE = "bounce"  # a delivery failure report: the address is marked
+    IGNORED = "ignored"  # auto-reply, mailing list, our own mail
+    REFUSED = "refused"  # not acted on: the reason code says why (quarantined)
+    ERROR = "error"  # our fault: logged for an operator (quarantined)
+
+    @property
+    def folder_is_processed(self) -> bool:
+        return self not in (InboundOutcome.REFUSED, InboundOutcome.ERROR)

@@ -68,7 +68,13 @@ class OutboxMessage(Base):
     template: Mapped[str] = mapped_column(String(60))
     to_addresses: Mapped[list[str]] = mapped_column(JSON)
     cc_addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
-    reply_to: Mapped[str | None] = mapped_column(String(320))
+    reply_to: Mapped[str | None] = mapped_column(
+        String(320), comment="holds the plain token only until sent; scrubbed after"
+    )
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reply_tokens.id", ondelete="SET NULL"),
+        comment="the token behind Reply-To, for matching replies by In-Reply-To",
+    )
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
@@ -140,3 +146,6 @@ class MailboxState(Base):
     folder: Mapped[str] = mapped_column(String(200), unique=True)
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_poll_at: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100), comment="poller holding the lease")
+    locked_until: Mapped[datetime | None] = mapped_column(comment="lease expiry")

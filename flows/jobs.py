@@ -1,0 +1,100 @@
+"""The bodies of the flows, as plain functions: the `pdu` command and the Prefect flows run
+the same code (the CLI without paying for Prefect's import and server).
+
+Each takes ids and settings, never personal data, so Prefect's database keeps none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from models import clock
+from models.enums import CaseKind, Channel
+from models.services.context import ServiceContext
+from models.services.intake import IntakeResult, submit
+from models.services.timeline import Actor
+from models.settings import AuthMethod, Settings, get_settings
+from models.uow import UnitOfWork
+
+
+def intake(
+    kind: str, data: dict[str, Any], channel: str = "cli", actor: str = "system"
+) -> IntakeResult:
+    with UnitOfWork() as work:
+        ctx = ServiceContext.of(work, clock.now())
+        result = submit(ctx, CaseKind(kind), data, Actor(actor, Channel(channel)))
+        if result.ok:
+            work.commit()
+        return result
+
+
+def _token_provider(settings: Settings, method: AuthMethod) -> Callable[[], str] | None:
+    if method is AuthMethod.PASSWORD:
+        return None
+    from mailbox.oauth import token_provider
+
+    return token_provider(settings, method)
+
+
+def open_mailbox(settings: Settings | None = None) -> AbstractContextManager[Any]:
+    from mailbox.imap import ImapMailbox
+
+    s = settings or get_settings()
+    return ImapMailbox(
+        host=s.imap_host,
+        port=s.imap_port,
+        user=s.imap_user,
+        password=s.imap_password,
+        security=s.imap_security.value,
+        timeout=s.imap_timeout,
+        oauth2_token_provider=_token_provider(s, s.imap_auth),
+    )
+
+
+def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]:
+    from mailbox.smtp import SmtpSender
+
+    s = settings or get_settings()
+    return SmtpSender(
+        host=s.smtp_host,
+        port=s.smtp_port,
+        user=s.smtp_user,
+        password=s.smtp_password,
+        security=s.smtp_security.value,
+        timeout=s.smtp_timeout,
+        oauth2_token_provider=_token_provider(s, s.smtp_auth),
+    )
+
+
+def poll(limit: int | None = None) -> Any:
+    from models.services.mail_poll import poll_once
+
+    return poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
+
+
+def send() -> Any:
+    from mailbox.smtp import TemporarySendError
+    from models.services.outbox import deliver_pending
+
+    with open_sender() as sender:
+        return deliver_pending(
+            UnitOfWork,
+            sender,
+            clock.now(),
+            is_temporary=lambda exc: isinstance(exc, TemporarySendError | OSError),
+        )
+
+
+def ingest(raw: bytes) -> Any:
+    from models.services.inbound import receive
+
+    return receive(UnitOfWork, raw, now=clock.now())
+
+
+def sweep(now: datetime | None = None) -> Any:
+    from models.services.sweep import sweep as run_sweep
+
+    return run_sweep(UnitOfWork, now or clock.now())

@@ -1,0 +1,70 @@
+"""Routing: who gets the next task."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.cases import ReviewTask
+from models.enums import StaffRole, TaskStatus
+from models.people import Staff
+from models.services.errors import UserError
+
+
+def open_task_counts(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(ReviewTask.assignee_id, func.count())
+        .where(ReviewTask.status == TaskStatus.OPEN)
+        .group_by(ReviewTask.assignee_id)
+    )
+    return {assignee: count for assignee, count in rows}
+
+
+def pick_reviewer(session: Session, today: date, exclude: set[str]) -> Staff:
+    """The active reviewer with the fewest open tasks, skipping anyone out of office and the
+    applicant themself; ties go to whoever was assigned least recently (round robin)."""
+    candidates = [
+        s
+        for s in session.scalars(
+            select(Staff).where(Staff.active.is_(True), Staff.role == StaffRole.REVIEWER)
+        )
+        if not s.is_out_of_office(today) and s.email not in exclude
+    ]
+    if not candidates:
+        candidates = supervisors(session, today, exclude)
+    if not candidates:
+        raise UserError("no active reviewer or supervisor to assign: add one with `pdu staff add`")
+    load = open_task_counts(session)
+    never = datetime.min.replace(tzinfo=None)
+    return min(
+        candidates,
+        key=lambda s: (
+            load.get(s.id, 0),
+            s.last_assigned_at.replace(tzinfo=None) if s.last_assigned_at else never,
+            s.id,
+        ),
+    )
+
+
+def supervisors(session: Session, today: date, exclude: set[str] = frozenset()) -> list[Staff]:
+    return [
+        s
+        for s in session.scalars(
+            select(Staff)
+            .where(Staff.active.is_(True), Staff.role == StaffRole.SUPERVISOR)
+            .order_by(Staff.id)
+        )
+        if not s.is_out_of_office(today) and s.email not in exclude
+    ]
+
+
+def admins(session: Session) -> list[Staff]:
+    return list(
+        session.scalars(
+            select(Staff)
+            .where(Staff.active.is_(True), Staff.role == StaffRole.ADMIN)
+            .order_by(Staff.id)
+        )
+    )

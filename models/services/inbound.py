@@ -1,0 +1,221 @@
+"""The one entry point for an inbound email: raw RFC 5322 bytes in, a recorded outcome out.
+
+1. The raw message is stored under a unique key and committed before anything acts on it
+   (a crash after this loses nothing; a second delivery is recognised as a duplicate).
+2. It is parsed, classified, matched to a case and acted on in ONE transaction that also
+   records the outcome, so an effect is applied exactly once or not at all.
+3. Anything unexpected is an operator error: logged (addresses redacted) and recorded as
+   outcome `error`; the message goes to Quarantine and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from sqlalchemy import select
+
+from mailbox.addresses import redact
+from models.enums import InboundOutcome
+from models.messages import InboundMessage
+from models.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+HEADER_SCAN_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    inbound_id: int
+    outcome: InboundOutcome
+    reason: str
+    detail: str = ""
+    case_reference: str | None = None
+    duplicate: bool = False
+
+    @property
+    def folder_is_processed(self) -> bool:
+        return self.outcome.folder_is_processed
+
+
+def _message_id(raw: bytes) -> str | None:
+    """Message-ID from the header block only (bounded: the full parser comes later)."""
+    head = raw[:HEADER_SCAN_BYTES]
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        if separator in head:
+            head = head.split(separator, 1)[0]
+            break
+    try:
+        value = BytesHeaderParser(policy=compat32).parsebytes(head).get("Message-ID")
+    except Exception:  # malformed headers: fall back to the content hash
+        return None
+    value = str(value).strip() if value else ""
+    return value[:998] or None
+
+
+def dedupe_key(raw: bytes, message_id: str | None) -> str:
+    if message_id:
+        return "mid:" + hashlib.sha256(message_id.lower().encode("utf-8", "replace")).hexdigest()
+    return "raw:" + hashlib.sha256(raw).hexdigest()
+
+
+def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
+    from models.cases import Case
+
+    reference = None
+    if row.case_id is not None:
+        from sqlalchemy.orm import object_session
+
+        session = object_session(row)
+        case = session.get(Case, row.case_id) if session else None
+        reference = case.reference if case else None
+    return InboundResult(
+        row.id,
+        InboundOutcome(row.outcome),
+        row.reason or "",
+        row.detail or "",
+        reference,
+        duplicate,
+    )
+
+
+def store_raw(
+    uow_factory: Callable[[], UnitOfWork],
+    raw: bytes | None,
+    *,
+    now: datetime,
+    size: int,
+    folder: str | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    key: str | None = None,
+    message_id: str | None = None,
+) -> tuple[int, InboundResult | None]:
+    """Step 1. Returns (row id, the earlier result when this message was already handled)."""
+    if raw is not None:
+        message_id = _message_id(raw)
+        key = dedupe_key(raw, message_id)
+    assert key is not None
+    with uow_factory() as work:
+        row = work.session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
+        if row is not None:
+            if row.outcome is not None:
+                return row.id, _result(row, duplicate=True)
+            return row.id, None  # stored before a crash, never processed: process it now
+        row = InboundMessage(
+            dedupe_key=key,
+            message_id=message_id,
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            size=size,
+            raw=raw,
+            received_at=now,
+        )
+        work.session.add(row)
+        work.commit()
+        return row.id, None
+
+
+def receive(
+    uow_factory: Callable[[], UnitOfWork],
+    raw: bytes,
+    *,
+    now: datetime,
+    folder: str | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+) -> InboundResult:
+    """Steps 1-3 for one message."""
+    inbound_id, earlier = store_raw(
+        uow_factory, raw, now=now, size=len(raw), folder=folder, uidvalidity=uidvalidity, uid=uid
+    )
+    if earlier is not None:
+        return earlier
+    return process_stored(uow_factory, inbound_id, now=now)
+
+
+def receive_oversize(
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    now: datetime,
+    size: int,
+    folder: str,
+    uidvalidity: int,
+    uid: int,
+) -> InboundResult:
+    """A message over the size cap is never downloaded: recorded from its size alone."""
+    key = f"uid:{folder}:{uidvalidity}:{uid}"
+    inbound_id, earlier = store_raw(
+        uow_factory,
+        None,
+        now=now,
+        size=size,
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        key=key,
+    )
+    if earlier is not None:
+        return earlier
+    with uow_factory() as work:
+        row = work.session.get(InboundMessage, inbound_id)
+        assert row is not None
+        _finish(
+            row,
+            InboundOutcome.REFUSED,
+            "too_large",
+            f"{size} bytes; the limit is {work.settings.max_message_bytes}",
+            now,
+        )
+        work.commit()
+        return _result(row)
+
+
+def _finish(
+    row: InboundMessage, outcome: InboundOutcome, reason: str, detail: str, now: datetime
+) -> None:
+    row.outcome, row.reason, row.detail, row.processed_at = outcome.value, reason, detail, now
+
+
+def process_stored(
+    uow_factory: Callable[[], UnitOfWork], inbound_id: int, *, now: datetime
+) -> InboundResult:
+    from models.services.inbound_rules import decide
+
+    try:
+        with uow_factory() as work:
+            row = work.session.get(InboundMessage, inbound_id)
+            assert row is not None and row.raw is not None
+            if row.outcome is not None:
+                return _result(row, duplicate=True)
+            verdict = decide(work, row, now)
+            row.case_id = verdict.case_id
+            row.from_address = verdict.sender
+            row.subject = verdict.subject
+            _finish(row, verdict.outcome, verdict.reason, verdict.detail, now)
+            work.commit()
+            return _result(row)
+    except Exception as exc:
+        log.exception("inbound message %s: internal error (%s)", inbound_id, type(exc).__name__)
+        with uow_factory() as work:
+            row = work.session.get(InboundMessage, inbound_id)
+            assert row is not None
+            _finish(row, InboundOutcome.ERROR, "internal_error", type(exc).__name__, now)
+            work.commit()
+            return _result(row)
+
+
+def log_outcome(result: InboundResult, sender: str | None) -> None:
+    log.info(
+        "inbound %s from %s: %s (%s)",
+        result.inbound_id,
+        redact(sender) if sender else "?",
+        result.outcome.value,
+        result.reason,
+    )

@@ -1,0 +1,341 @@
+"""Deciding what an inbound message is and acting on it (inside the caller's transaction).
+
+Order matters and follows Discourse / Phorge / Zulip receivers: refuse what is malformed,
+ignore what is automatic, then authenticate (token, In-Reply-To, subject tag), then act.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from mailbox.addresses import split_plus
+from mailbox.classify import classify, dmarc_pass
+from mailbox.commands import HELP_TEXT, CommandError, parse_command
+from mailbox.compose import LOOP_HEADER
+from mailbox.limits import MessageRejected
+from mailbox.parse import ParsedMessage, parse_message
+from mailbox.quoting import trim_reply
+from models.cases import Case
+from models.enums import CLOSED_STATUSES, CaseKind, Channel, InboundOutcome
+from models.messages import InboundMessage, OutboxMessage, ReplyToken
+from models.people import Person, Staff
+from models.services import review
+from models.services.attachments import save_attachment
+from models.services.context import ServiceContext
+from models.services.error_replies import reply_once_a_day
+from models.services.errors import UserError
+from models.services.timeline import Actor
+from models.services.tokens import allows, find_token
+from models.uow import UnitOfWork
+
+O = InboundOutcome
+_SUBJECT_TAG = re.compile(r"\[(P[AR]-\d{4}-\d{5})\]")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: InboundOutcome
+    reason: str
+    detail: str = ""
+    case_id: int | None = None
+    sender: str | None = None
+    subject: str | None = None
+
+
+def decide(work: UnitOfWork, row: InboundMessage, now: datetime) -> Verdict:
+    ctx = ServiceContext.of(work, now)
+    s = ctx.settings
+    assert row.raw is not None
+    try:
+        parsed = parse_message(
+            row.raw,
+            max_bytes=s.max_message_bytes,
+            max_attachment_bytes=s.max_attachment_bytes,
+            max_total_attachment_bytes=s.max_attachments_total_bytes,
+        )
+    except MessageRejected as exc:
+        return Verdict(O.REFUSED, exc.reason_code, exc.detail)
+    sender, subject = parsed.from_address, parsed.subject
+    verdict = _decide_parsed(ctx, parsed, row)
+    return Verdict(
+        verdict.outcome,
+        verdict.reason,
+        verdict.detail,
+        verdict.case_id,
+        verdict.sender or sender,
+        verdict.subject or subject,
+    )
+
+
+def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage) -> Verdict:
+    s = ctx.settings
+    automatic = classify(
+        parsed, own_addresses={s.mail_address.lower()}, loop_header_value=s.mail_domain
+    )
+    if automatic is not None:
+        if automatic.reason == "bounce":
+            return _bounce(ctx, automatic.failed_recipients)
+        return Verdict(O.IGNORED, automatic.reason)
+    sender = parsed.from_address
+    if not sender:
+        return Verdict(O.REFUSED, "sender_invalid", "no single valid From address")
+    token, problem = _find_token(ctx, parsed)
+    if problem and token is None:
+        return _refuse(ctx, parsed, problem, "that reply address is not known or has expired")
+    if token is None:
+        return _unmatched(ctx, parsed, row)
+    case = ctx.session.get(Case, token.case_id)
+    assert case is not None
+    if sender != token.recipient:
+        # No reply: the forged sender must learn nothing, the real one was not involved.
+        return Verdict(
+            O.REFUSED,
+            "sender_mismatch",
+            "From is not the party this reply address was issued to",
+            case.id,
+        )
+    if problem:  # expired, but the right person: tell them how to reach us
+        return _refuse(ctx, parsed, problem, "this reply address has expired", case)
+    if case.status in CLOSED_STATUSES:
+        return _refuse(
+            ctx, parsed, "case_closed", f"{case.reference} is closed ({case.status.value})", case
+        )
+    return _act(ctx, parsed, row, token, case)
+
+
+def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken | None, str | None]:
+    """Plus-address first, then In-Reply-To/References, then the subject tag."""
+    s = ctx.settings
+    own_local, _, own_domain = s.mail_address.lower().partition("@")
+    problem = None
+    for address in parsed.recipients:
+        base, tag = split_plus(address)
+        if base == s.mail_address.lower() and tag:
+            found = find_token(ctx.session, tag, s.secret_key, ctx.now)
+            if found.token is not None:
+                return found.token, found.problem
+            problem = found.problem
+    references = [r for r in [parsed.in_reply_to, *parsed.references] if r]
+    if references:
+        token_id = ctx.session.scalar(
+            select(OutboxMessage.token_id)
+            .where(OutboxMessage.message_id.in_(references), OutboxMessage.token_id.is_not(None))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        if token_id is not None:
+            token = ctx.session.get(ReplyToken, token_id)
+            if token is not None:
+                expired = token.expires_at <= ctx.now
+                return token, "token_expired" if expired else None
+    match = _SUBJECT_TAG.search(parsed.subject or "")
+    if match and parsed.from_address:
+        token = ctx.session.scalar(
+            select(ReplyToken)
+            .join(Case, Case.id == ReplyToken.case_id)
+            .where(
+                Case.reference == match.group(1),
+                ReplyToken.recipient == parsed.from_address,
+                ReplyToken.used_at.is_(None),
+                ReplyToken.expires_at > ctx.now,
+            )
+            .order_by(ReplyToken.id.desc())
+            .limit(1)
+        )
+        if token is not None:
+            return token, None
+    return None, problem
+
+
+def _act(
+    ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage, token: ReplyToken, case: Case
+) -> Verdict:
+    actor = Actor(parsed.from_address or "", Channel.EMAIL, parsed.message_id)
+    new_text = trim_reply(parsed.text or "")
+    try:
+        command = parse_command(new_text)
+    except CommandError as exc:
+        return _refuse(ctx, parsed, exc.reason_code, exc.message, case)
+    is_staff = "REPLY" not in token.allowed.split()
+    if parsed.refused_attachments:
+        names = ", ".join(f"{a.filename} ({a.reason})" for a in parsed.refused_attachments)
+        return _refuse(
+            ctx,
+            parsed,
+            "attachment_refused",
+            f"these attachments were refused: {names}. Attach PDF, JPEG or PNG "
+            f"files up to {ctx.settings.max_attachment_bytes // 2**20} MB each.",
+            case,
+        )
+    verb = command.verb.value if command else ("REPLY" if not is_staff else None)
+    if verb is None:
+        return _refuse(
+            ctx,
+            parsed,
+            "unknown_command",
+            "the first line of your reply is not a command we know",
+            case,
+        )
+    if not allows(token, verb):
+        return _refuse(
+            ctx,
+            parsed,
+            "command_not_allowed",
+            f"{verb} is not something this reply address can do",
+            case,
+        )
+    if (
+        is_staff
+        and ctx.settings.trusted_authserv_id
+        and not dmarc_pass(parsed, ctx.settings.trusted_authserv_id)
+    ):
+        return _refuse(
+            ctx,
+            parsed,
+            "dmarc_unverified",
+            "your message could not be verified (DMARC); please reply again from your OPI mailbox",
+            case,
+        )
+    if verb in review.DECISION_VERBS:
+        if token.used_at is not None:
+            return _refuse(
+                ctx,
+                parsed,
+                "token_used",
+                "this task was already decided",
+                case,
+                template="already_decided",
+            )
+        task = case.open_task
+        if task is None or token.task_id != task.id or task.assignee.email != token.recipient:
+            return _refuse(
+                ctx,
+                parsed,
+                "token_used",
+                "this task was already decided or reassigned",
+                case,
+                template="already_decided",
+            )
+    try:
+        done = _dispatch(ctx, case, actor, verb, command, new_text, parsed, row)
+    except UserError as exc:
+        return _refuse(ctx, parsed, "command_failed", str(exc), case)
+    if verb in review.DECISION_VERBS:
+        token.used_at = ctx.now
+    outcome = O.APPLIED if is_staff or verb == "WITHDRAW" else O.REPLY
+    return Verdict(outcome, done.action, done.detail, case.id)
+
+
+def _dispatch(
+    ctx: ServiceContext,
+    case: Case,
+    actor: Actor,
+    verb: str,
+    command: Any,
+    new_text: str,
+    parsed: ParsedMessage,
+    row: InboundMessage,
+) -> review.Done:
+    argument = command.argument if command else None
+    if verb == "APPROVE":
+        return review.approve(ctx, case, actor, command.hours)
+    if verb == "DENY":
+        return review.deny(ctx, case, actor, argument or "")
+    if verb == "INFO":
+        return review.request_info(ctx, case, actor, argument or "")
+    if verb == "REASSIGN":
+        return review.reassign(ctx, case, actor, argument or "")
+    if verb == "ACCEPT":
+        return review.accept_proof(ctx, case, actor)
+    if verb == "REJECT":
+        return review.reject_proof(ctx, case, actor, argument or "")
+    if verb == "WITHDRAW":
+        return review.withdraw(ctx, case, actor)
+    names = []
+    for attachment in parsed.attachments:
+        save_attachment(
+            ctx.session,
+            ctx.settings.data_dir,
+            filename=attachment.filename,
+            content_type=attachment.sniffed_type,
+            data=attachment.data,
+            sha256=attachment.sha256,
+            now=ctx.now,
+            case_id=case.id,
+            inbound_id=row.id,
+        )
+        names.append(attachment.filename)
+    return review.applicant_replied(ctx, case, actor, new_text, names)
+
+
+def _refuse(
+    ctx: ServiceContext,
+    parsed: ParsedMessage,
+    reason: str,
+    message: str,
+    case: Case | None = None,
+    template: str = "command_error",
+) -> Verdict:
+    sender = parsed.from_address
+    if sender:
+        context: dict[str, Any] = {
+            "problem": message,
+            "help_text": HELP_TEXT,
+            "reference": case.reference if case else None,
+            "expects_reply": False,
+            "subject": parsed.subject or "",
+        }
+        reply_once_a_day(
+            ctx.session,
+            ctx.settings,
+            address=sender,
+            reason=reason,
+            template=template,
+            context=context,
+            now=ctx.now,
+            case=case,
+            in_reply_to=parsed.message_id,
+        )
+    return Verdict(O.REFUSED, reason, message, case.id if case else None)
+
+
+def _bounce(ctx: ServiceContext, failed: list[str]) -> Verdict:
+    marked = []
+    for address in failed:
+        person = ctx.session.scalar(select(Person).where(Person.email == address.lower()))
+        if person is not None:
+            person.email_bounced_at = ctx.now
+            marked.append(address)
+    return Verdict(O.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable")
+
+
+def _unmatched(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage) -> Verdict:
+    """No token, no thread, no tag: a new submission by email, or a stranger."""
+    from models.services.email_intake import submission_from_email
+
+    return submission_from_email(ctx, parsed, row)
+
+
+def is_staff_address(ctx: ServiceContext, address: str) -> bool:
+    return ctx.session.scalar(select(Staff.id).where(Staff.email == address)) is not None
+
+
+def form_kind_of(data: dict[str, Any]) -> CaseKind:
+    return CaseKind.PROVIDER if "organization" in data else CaseKind.PREAPPROVAL
+
+
+def load_json(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+_ = LOOP_HEADER

@@ -1,0 +1,164 @@
+"""One poll cycle: every message in the inbox is stored, decided, then filed.
+
+Messages leave the inbox only after their outcome is committed, so the inbox holds
+exactly the unfinished work: a crash at any point is repaired by the next cycle (a stored
+message is recognised by its key and only filed, never applied again).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+
+from models.messages import InboundMessage, MailboxState
+from models.services.inbound import (
+    InboundResult,
+    log_outcome,
+    receive,
+    receive_oversize,
+)
+from models.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)
+
+
+class Mailbox(Protocol):
+    def ensure_folders(self, *names: str) -> None: ...
+    def select(self, folder: str) -> int: ...
+    def pending(self, after_uid: int) -> list[tuple[int, int]]: ...
+    def fetch(self, uid: int) -> bytes: ...
+    def move(self, uid: int, folder: str) -> None: ...
+
+
+@dataclass
+class PollReport:
+    seen: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    skipped_locked: bool = False
+
+    def add(self, result: InboundResult) -> None:
+        self.seen += 1
+        key = "duplicate" if result.duplicate else result.outcome.value
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+
+class PollerBusy(Exception):
+    """Another poller holds the lease on this folder."""
+
+
+def _acquire(
+    uow_factory: Callable[[], UnitOfWork], folder: str, me: str, now: datetime, uidvalidity: int
+) -> None:
+    with uow_factory() as work:
+        state = work.session.scalar(select(MailboxState).where(MailboxState.folder == folder))
+        if state is None:
+            work.session.add(MailboxState(folder=folder, uidvalidity=uidvalidity, last_uid=0))
+            work.session.flush()
+        won = work.session.execute(
+            update(MailboxState)
+            .where(
+                MailboxState.folder == folder,
+                (MailboxState.locked_until.is_(None))
+                | (MailboxState.locked_until < now)
+                | (MailboxState.locked_by == me),
+            )
+            .values(locked_by=me, locked_until=now + LEASE)
+        )
+        work.commit()
+    if won.rowcount != 1:
+        raise PollerBusy(folder)
+
+
+def _release(uow_factory: Callable[[], UnitOfWork], folder: str, me: str) -> None:
+    with uow_factory() as work:
+        work.session.execute(
+            update(MailboxState)
+            .where(MailboxState.folder == folder, MailboxState.locked_by == me)
+            .values(locked_by=None, locked_until=None)
+        )
+        work.commit()
+
+
+def _note_position(
+    uow_factory: Callable[[], UnitOfWork], folder: str, uidvalidity: int, uid: int, now: datetime
+) -> None:
+    with uow_factory() as work:
+        state = work.session.scalar(select(MailboxState).where(MailboxState.folder == folder))
+        assert state is not None
+        if state.uidvalidity != uidvalidity:
+            log.warning("UIDVALIDITY of %s changed: rescanning, relying on de-duplication", folder)
+            state.uidvalidity, state.last_uid = uidvalidity, 0
+        state.last_uid = max(state.last_uid, uid)
+        state.last_poll_at = now
+        work.commit()
+
+
+def _filed(uow_factory: Callable[[], UnitOfWork], inbound_id: int, folder: str) -> None:
+    with uow_factory() as work:
+        work.session.execute(
+            update(InboundMessage).where(InboundMessage.id == inbound_id).values(filed_to=folder)
+        )
+        work.commit()
+
+
+def poll_once(
+    uow_factory: Callable[[], UnitOfWork],
+    open_mailbox: Callable[[], AbstractContextManager[Any]],
+    now: Callable[[], datetime],
+    *,
+    limit: int | None = None,
+) -> PollReport:
+    report = PollReport()
+    me = secrets.token_hex(8)
+    with uow_factory() as work:
+        s = work.settings
+    with open_mailbox() as imap:
+        imap.ensure_folders(s.imap_processed_folder, s.imap_quarantine_folder)
+        uidvalidity = imap.select(s.imap_folder)
+        try:
+            _acquire(uow_factory, s.imap_folder, me, now(), uidvalidity)
+        except PollerBusy:
+            report.skipped_locked = True
+            return report
+        try:
+            for uid, size in imap.pending(0)[:limit]:
+                if size > s.max_message_bytes:
+                    result = receive_oversize(
+                        uow_factory,
+                        now=now(),
+                        size=size,
+                        folder=s.imap_folder,
+                        uidvalidity=uidvalidity,
+                        uid=uid,
+                    )
+                else:
+                    raw = imap.fetch(uid)
+                    result = receive(
+                        uow_factory,
+                        raw,
+                        now=now(),
+                        folder=s.imap_folder,
+                        uidvalidity=uidvalidity,
+                        uid=uid,
+                    )
+                target = (
+                    s.imap_processed_folder
+                    if result.folder_is_processed
+                    else s.imap_quarantine_folder
+                )
+                imap.move(uid, target)
+                _filed(uow_factory, result.inbound_id, target)
+                _note_position(uow_factory, s.imap_folder, uidvalidity, uid, now())
+                log_outcome(result, None)
+                report.add(result)
+        finally:
+            _release(uow_factory, s.imap_folder, me)
+    return report

@@ -1,0 +1,203 @@
+"""The outbox: emails written in the same transaction as the change that caused them,
+then delivered by the sender flow with retries. A stable Message-ID per row means a retry
+resends the same message, and a crash before delivery loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from mailbox.compose import Outgoing, OutgoingAttachment, build_message, new_message_id
+from mailbox.tokens import reply_address
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models.cases import Case
+from models.enums import OutboxStatus
+from models.messages import OutboxMessage, ReplyToken
+from models.settings import Settings
+from models.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)  # a claimed message is retried after this if the sender died
+MAX_ATTEMPTS = 30  # with the backoff below: about two days of trying
+BACKOFF_CAP = timedelta(hours=2)
+
+
+class Sender(Protocol):
+    def send(self, message: Any) -> None: ...
+
+
+class TemporaryFailure(Exception):
+    """Raised by a sender for failures worth retrying (4xx, connection refused)."""
+
+
+@dataclass(frozen=True)
+class FileAttachment:
+    path: str  # relative to data_dir
+    filename: str
+    content_type: str
+
+
+def enqueue(
+    session: Session,
+    settings: Settings,
+    *,
+    template: str,
+    to: Sequence[str],
+    context: dict[str, Any],
+    now: datetime,
+    case: Case | None = None,
+    cc: Sequence[str] = (),
+    token: tuple[str, ReplyToken] | None = None,
+    in_reply_to: str | None = None,
+    attachments: Iterable[FileAttachment] = (),
+) -> OutboxMessage:
+    from templates.render import render_email
+
+    rendered = render_email(template, **context)
+    row = OutboxMessage(
+        message_id=new_message_id(settings.mail_domain),
+        case_id=case.id if case else None,
+        template=template,
+        to_addresses=list(to),
+        cc_addresses=[a for a in cc if a not in to],
+        reply_to=reply_address(settings.mail_address, token[0]) if token else None,
+        token_id=token[1].id if token else None,
+        in_reply_to=in_reply_to,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        attachments=[a.__dict__ for a in attachments],
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def scrub_token(reply_to: str | None) -> str | None:
+    """After sending, the plain token is needed nowhere: keep only the base address."""
+    if not reply_to:
+        return reply_to
+    local, _, domain = reply_to.partition("@")
+    return f"{local.partition('+')[0]}+…@{domain}"
+
+
+def to_outgoing(row: OutboxMessage, settings: Settings) -> Outgoing:
+    files = [
+        OutgoingAttachment(
+            a["filename"], a["content_type"], (settings.data_dir / a["path"]).read_bytes()
+        )
+        for a in row.attachments
+    ]
+    return Outgoing(
+        message_id=row.message_id,
+        sender=settings.mail_address,
+        sender_name=settings.mail_name,
+        to=row.to_addresses,
+        cc=row.cc_addresses,
+        reply_to=row.reply_to,
+        in_reply_to=row.in_reply_to,
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
+        date=row.created_at,
+        attachments=files,
+    )
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def _claim(work: UnitOfWork, row_id: int, now: datetime) -> OutboxMessage | None:
+    """Compare-and-set: only one sender wins a row, on SQLite and PostgreSQL alike."""
+    claimed = work.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+    )
+    work.commit()
+    if claimed.rowcount != 1:
+        return None
+    return work.session.get(OutboxMessage, row_id, populate_existing=True)
+
+
+def deliver_pending(
+    uow_factory: Callable[[], UnitOfWork],
+    sender: Sender,
+    now: datetime,
+    *,
+    limit: int = 500,
+    is_temporary: Callable[[BaseException], bool] = lambda exc: isinstance(exc, TemporaryFailure),
+) -> DeliveryReport:
+    report = DeliveryReport()
+    with uow_factory() as work:
+        ids = list(
+            work.session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        )
+    for row_id in ids:
+        with uow_factory() as work:
+            row = _claim(work, row_id, now)
+            if row is None:
+                continue
+            message = build_message(to_outgoing(row, work.settings))
+            work.commit()  # no transaction (no SQLite write lock) held across the network call
+            try:
+                sender.send(message)
+            except Exception as exc:
+                _record_failure(row, exc, now, temporary=is_temporary(exc), report=report)
+            else:
+                row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
+                row.reply_to = scrub_token(row.reply_to)
+                report.sent += 1
+            work.commit()
+    return report
+
+
+def _record_failure(
+    row: OutboxMessage,
+    exc: BaseException,
+    now: datetime,
+    *,
+    temporary: bool,
+    report: DeliveryReport,
+) -> None:
+    row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    if temporary and row.attempts < MAX_ATTEMPTS:
+        row.next_attempt_at = now + _backoff(row.attempts)
+        report.retrying += 1
+        log.warning("outbox %s: will retry (%s)", row.id, type(exc).__name__)
+    else:
+        row.status = OutboxStatus.FAILED
+        report.failed += 1
+        log.error(
+            "outbox %s: gave up after %s attempts (%s)", row.id, row.attempts, type(exc).__name__
+        )

@@ -1,0 +1,311 @@
+"""Review: tasks for staff, their decisions, and the applicant's side of the conversation.
+
+Every function here runs inside the caller's unit of work: the state change, its timeline
+entry and the emails it causes (outbox rows) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from models.cases import Case, ReviewTask
+from models.enums import CaseKind, Channel, TaskKind, TaskStatus
+from models.messages import ReplyToken
+from models.people import Staff
+from models.services.assignment import pick_reviewer
+from models.services.context import ServiceContext
+from models.services.errors import UserError
+from models.services.outbox import FileAttachment, enqueue
+from models.services.summaries import case_summary, form_rows
+from models.services.timeline import Actor, record, transition
+from models.services.tokens import issue_token
+from models.workflow import Event
+
+REVIEW_VERBS = {"APPROVE", "DENY", "INFO", "REASSIGN"}
+PROOF_VERBS = {"ACCEPT", "REJECT", "REASSIGN"}
+APPLICANT_VERBS = {"REPLY", "WITHDRAW"}
+DECISION_VERBS = {"APPROVE", "DENY", "INFO", "ACCEPT", "REJECT", "REASSIGN"}
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a command did, in words for the timeline and the command's outcome."""
+
+    action: str
+    detail: str = ""
+
+
+def _move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
+    transition(case, event, actor, ctx.now, detail, retain_years=ctx.settings.retention_years)
+
+
+def _staff_token(ctx: ServiceContext, case: Case, task: ReviewTask) -> tuple[str, ReplyToken]:
+    verbs = REVIEW_VERBS if task.kind is TaskKind.REVIEW else PROOF_VERBS
+    return issue_token(
+        ctx.session,
+        case=case,
+        task=task,
+        recipient=task.assignee.email,
+        allowed=verbs,
+        now=ctx.now,
+        ttl=timedelta(days=ctx.settings.token_ttl_days),
+        secret_key=ctx.settings.secret_key,
+    )
+
+
+def applicant_token(ctx: ServiceContext, case: Case) -> tuple[str, ReplyToken]:
+    assert case.applicant is not None
+    return issue_token(
+        ctx.session,
+        case=case,
+        recipient=case.applicant.email,
+        allowed=APPLICANT_VERBS,
+        now=ctx.now,
+        ttl=timedelta(days=ctx.settings.token_ttl_days + 120),
+        secret_key=ctx.settings.secret_key,
+    )
+
+
+def email_applicant(
+    ctx: ServiceContext,
+    case: Case,
+    template: str,
+    *,
+    reply: bool = True,
+    attachments: list[FileAttachment] | None = None,
+    **context: Any,
+) -> None:
+    assert case.applicant is not None
+    enqueue(
+        ctx.session,
+        ctx.settings,
+        template=template,
+        to=[case.applicant.email],
+        context=case_summary(ctx, case) | {"expects_reply": reply} | context,
+        now=ctx.now,
+        case=case,
+        token=applicant_token(ctx, case) if reply else None,
+        attachments=attachments or [],
+    )
+
+
+def email_task(
+    ctx: ServiceContext,
+    task: ReviewTask,
+    template: str | None = None,
+    cc: list[str] | None = None,
+    **context: Any,
+) -> None:
+    case = task.case
+    template = template or ("review_task" if task.kind is TaskKind.REVIEW else "proof_task")
+    enqueue(
+        ctx.session,
+        ctx.settings,
+        template=template,
+        to=[task.assignee.email],
+        cc=cc or [],
+        context=case_summary(ctx, case)
+        | {
+            "expects_reply": True,
+            "assignee_name": task.assignee.name,
+            "due_at": task.due_at,
+            "form_rows": form_rows(case),
+        }
+        | context,
+        now=ctx.now,
+        case=case,
+        token=_staff_token(ctx, case, task),
+    )
+
+
+def open_task(
+    ctx: ServiceContext, case: Case, kind: TaskKind, actor: Actor, assignee: Staff | None = None
+) -> ReviewTask:
+    exclude = {case.applicant.email} if case.applicant else set()
+    staff = assignee or pick_reviewer(ctx.session, ctx.today, exclude)
+    task = ReviewTask(
+        kind=kind,
+        status=TaskStatus.OPEN,
+        assignee=staff,
+        created_at=ctx.now,
+        due_at=ctx.calendar.add_business_days(ctx.now, ctx.settings.review_business_days),
+        paused_seconds=0,
+    )
+    case.tasks.append(task)
+    staff.last_assigned_at = ctx.now
+    ctx.session.flush()
+    record(case, "assigned", actor, ctx.now, f"{kind.value} task to {staff.email}")
+    email_task(ctx, task)
+    return task
+
+
+def _close_task(ctx: ServiceContext, task: ReviewTask, decision: str) -> None:
+    task.status, task.completed_at, task.decision = TaskStatus.DONE, ctx.now, decision
+
+
+def _require_task(case: Case, kind: TaskKind) -> ReviewTask:
+    task = case.open_task
+    if task is None or task.kind is not kind:
+        raise UserError(f"{case.reference} has no open {kind.value.replace('_', ' ')} task")
+    return task
+
+
+# --- staff decisions --------------------------------------------------------------------
+
+
+def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None) -> Done:
+    task = _require_task(case, TaskKind.REVIEW)
+    requested = case.hours_requested
+    granted = requested if hours is None else hours
+    if case.kind is CaseKind.PREAPPROVAL:
+        if granted is None or granted <= 0:
+            raise UserError("APPROVE needs a number of hours, e.g. APPROVE 6")
+        if requested is not None and granted > requested:
+            raise UserError(
+                f"APPROVE {granted:g} is more than the {requested:g} hours requested; "
+                "approve the same or fewer"
+            )
+    detail = f"{granted:g} of {requested:g} hours" if granted is not None and requested else ""
+    _move(ctx, case, Event.APPROVE, actor, detail)
+    _close_task(ctx, task, "approved")
+    case.hours_granted = granted
+    if case.kind is CaseKind.PREAPPROVAL:
+        email_applicant(
+            ctx,
+            case,
+            "decision_approved",
+            hours_granted=granted,
+            hours_requested=requested,
+            fewer=granted != requested,
+        )
+    return Done("approve", detail)
+
+
+def deny(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> Done:
+    task = _require_task(case, TaskKind.REVIEW)
+    _move(ctx, case, Event.DENY, actor, reason)
+    _close_task(ctx, task, "denied")
+    email_applicant(ctx, case, "decision_denied", reply=False, reason=reason)
+    return Done("deny", reason)
+
+
+def request_info(ctx: ServiceContext, case: Case, actor: Actor, question: str) -> Done:
+    task = _require_task(case, TaskKind.REVIEW)
+    _move(ctx, case, Event.REQUEST_INFO, actor, question)
+    task.paused_since = ctx.now  # the clock stops until the applicant answers
+    email_applicant(ctx, case, "info_request", question=question)
+    return Done("info", question)
+
+
+def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
+    from models.services.staff import find_staff
+
+    task = case.open_task
+    if task is None:
+        raise UserError(f"{case.reference} has no open task to reassign")
+    staff = find_staff(ctx.session, email)
+    if not staff.active:
+        raise UserError(f"{staff.email} is not active")
+    if case.applicant and staff.email == case.applicant.email:
+        raise UserError("a task cannot go to the applicant themself")
+    previous = task.assignee.email
+    task.assignee = staff
+    staff.last_assigned_at = ctx.now
+    record(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
+    email_task(ctx, task)
+    return Done("reassign", staff.email)
+
+
+def accept_proof(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
+    from models.services.certificates import issue_for_case
+
+    task = _require_task(case, TaskKind.PROOF_REVIEW)
+    _move(ctx, case, Event.ACCEPT_PROOF, actor)
+    _close_task(ctx, task, "accepted")
+    certificate, attachment = issue_for_case(ctx, case)
+    record(case, "certificate_issued", actor, ctx.now, certificate.number)
+    email_applicant(
+        ctx,
+        case,
+        "certificate_issued",
+        reply=False,
+        attachments=[attachment],
+        certificate_number=certificate.number,
+        hours=certificate.hours,
+        verification_code=certificate.verification_code,
+    )
+    return Done("accept", certificate.number)
+
+
+def reject_proof(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> Done:
+    task = _require_task(case, TaskKind.PROOF_REVIEW)
+    _move(ctx, case, Event.REJECT_PROOF, actor, reason)
+    _close_task(ctx, task, "rejected")
+    email_applicant(ctx, case, "proof_rejected", reason=reason)
+    return Done("reject", reason)
+
+
+# --- the applicant's side ---------------------------------------------------------------
+
+
+def applicant_replied(
+    ctx: ServiceContext, case: Case, actor: Actor, text: str, attachment_names: list[str]
+) -> Done:
+    """An answer to INFO (resumes the clock) or proof of completion (opens verification)."""
+    from models.enums import CaseStatus
+
+    if case.status is CaseStatus.AWAITING_APPLICANT:
+        task = _require_task(case, TaskKind.REVIEW)
+        _move(ctx, case, Event.APPLICANT_REPLIED, actor, _excerpt(text))
+        _resume(ctx, task)
+        email_task(
+            ctx, task, "applicant_reply_forward", reply_text=text, attachment_names=attachment_names
+        )
+        return Done("reply", "answer forwarded to the reviewer")
+    if case.status is CaseStatus.AWAITING_PROOF:
+        if not attachment_names:
+            raise UserError(
+                "proof of completion must be attached (a certificate of attendance, agenda or "
+                "sign-in sheet as PDF, JPEG or PNG)"
+            )
+        _move(ctx, case, Event.PROOF_RECEIVED, actor, ", ".join(attachment_names))
+        open_task(ctx, case, TaskKind.PROOF_REVIEW, Actor.system(actor.channel))
+        return Done("proof", ", ".join(attachment_names))
+    raise UserError(
+        f"{case.reference} is {case.status.value.replace('_', ' ')}: "
+        "nothing is waiting for your reply"
+    )
+
+
+def withdraw(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
+    _move(ctx, case, Event.WITHDRAW, actor)
+    for task in case.tasks:
+        if task.status is TaskStatus.OPEN:
+            task.status, task.completed_at, task.decision = (
+                TaskStatus.CANCELLED,
+                ctx.now,
+                "withdrawn",
+            )
+    email_applicant(ctx, case, "withdrawn", reply=False)
+    return Done("withdraw")
+
+
+def _resume(ctx: ServiceContext, task: ReviewTask) -> None:
+    if task.paused_since is None:
+        return
+    paused = ctx.calendar.business_time_between(task.paused_since, ctx.now)
+    task.due_at = ctx.calendar.add_business_time(task.due_at, paused)
+    task.paused_seconds += int(paused.total_seconds())
+    task.paused_since = None
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def channel_actor(address: str, channel: Channel, message_id: str | None = None) -> Actor:
+    return Actor(address, channel, message_id)

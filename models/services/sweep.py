@@ -1,0 +1,212 @@
+"""The deadline sweep: reminders, escalations, reassignments, proof reminders, expiry.
+
+Each step is claimed with a compare-and-set UPDATE (`... WHERE reminded_at IS NULL`) in
+the same transaction as its email, so it fires exactly once however late, often or
+concurrently the sweep runs (SQLite and PostgreSQL alike).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, select, update
+from sqlalchemy.orm import selectinload
+
+from models.cases import Case, ReviewTask
+from models.deadlines import LadderPolicy, Step, steps_due
+from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
+from models.services.assignment import admins, supervisors
+from models.services.context import ServiceContext
+from models.services.outbox import enqueue
+from models.services.review import email_applicant, email_task
+from models.services.summaries import case_summary
+from models.services.timeline import Actor, record, transition
+from models.uow import UnitOfWork
+from models.workflow import Event
+
+SWEEP = Actor.system(Channel.SWEEP)
+_STEP_COLUMN: dict[Step, Any] = {
+    Step.REMINDER: ReviewTask.reminded_at,
+    Step.ESCALATION: ReviewTask.escalated_at,
+    Step.REASSIGNMENT: ReviewTask.reassigned_at,
+}
+
+
+@dataclass
+class SweepReport:
+    fired: dict[str, int] = field(default_factory=dict)
+
+    def add(self, step: str) -> None:
+        self.fired[step] = self.fired.get(step, 0) + 1
+
+
+def _policy(ctx: ServiceContext) -> LadderPolicy:
+    s = ctx.settings
+    return LadderPolicy(
+        review_days=s.review_business_days,
+        reminder_days_before=s.reminder_business_days_before,
+        reassign_days_after=s.reassign_business_days_after,
+    )
+
+
+def _claim(ctx: ServiceContext, task: ReviewTask, column: Column[Any]) -> bool:
+    won = ctx.session.execute(
+        update(ReviewTask)
+        .where(ReviewTask.id == task.id, column.is_(None))
+        .values({column.key: ctx.now})
+        .execution_options(synchronize_session=False)
+    )
+    ctx.session.refresh(task)
+    return won.rowcount == 1
+
+
+def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:
+    if not _claim(ctx, task, _STEP_COLUMN[step]):
+        return False
+    case = task.case
+    if step is Step.REMINDER:
+        email_task(ctx, task, "reminder")
+        record(case, "reminder_sent", SWEEP, ctx.now, task.assignee.email)
+    elif step is Step.ESCALATION:
+        cc = [s.email for s in supervisors(ctx.session, ctx.today) if s.id != task.assignee_id]
+        email_task(ctx, task, "escalation", cc=cc)
+        record(case, "escalated", SWEEP, ctx.now, f"overdue; supervisors copied: {', '.join(cc)}")
+    else:
+        _reassign_to_supervisor(ctx, task)
+    return True
+
+
+def _reassign_to_supervisor(ctx: ServiceContext, task: ReviewTask) -> None:
+    case = task.case
+    previous = task.assignee.email
+    chosen = next(iter(supervisors(ctx.session, ctx.today, {previous})), None)
+    if chosen is not None:
+        task.assignee = chosen
+        chosen.last_assigned_at = ctx.now
+        email_task(ctx, task, "reassigned", previous_assignee=previous)
+    notice = case_summary(ctx, case) | {
+        "previous_assignee": previous,
+        "due_at": task.due_at,
+        "new_assignee": chosen.email if chosen else None,
+        "expects_reply": False,
+    }
+    to = [a.email for a in admins(ctx.session)]
+    if to:
+        enqueue(
+            ctx.session,
+            ctx.settings,
+            template="admin_notice",
+            to=to,
+            context=notice,
+            now=ctx.now,
+            case=case,
+        )
+    record(
+        case,
+        "reassigned",
+        SWEEP,
+        ctx.now,
+        f"overdue: from {previous} to {chosen.email if chosen else 'nobody (no supervisor)'}",
+    )
+
+
+def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+    """One transaction per task, so one bad case never blocks the others."""
+    report = SweepReport()
+    with uow_factory() as work:
+        ids = list(
+            work.session.scalars(
+                select(ReviewTask.id)
+                .where(ReviewTask.status == TaskStatus.OPEN, ReviewTask.paused_since.is_(None))
+                .order_by(ReviewTask.due_at)
+            )
+        )
+    for task_id in ids:
+        with uow_factory() as work:
+            ctx = ServiceContext.of(work, now)
+            task = work.session.get(ReviewTask, task_id)
+            if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
+                continue
+            fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
+            for step in steps_due(now, task.due_at, fired, ctx.calendar, _policy(ctx)):
+                if _fire(ctx, task, step):
+                    report.add(step.value)
+            work.commit()
+    return report
+
+
+def sweep_proofs(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+    """Approved requests waiting for proof: a reminder, a last warning, then expiry."""
+    report = SweepReport()
+    with uow_factory() as work:
+        ids = list(
+            work.session.scalars(
+                select(Case.id).where(
+                    Case.kind == CaseKind.PREAPPROVAL, Case.status == CaseStatus.AWAITING_PROOF
+                )
+            )
+        )
+    for case_id in ids:
+        with uow_factory() as work:
+            ctx = ServiceContext.of(work, now)
+            case = work.session.scalar(
+                select(Case).where(Case.id == case_id).options(selectinload(Case.applicant))
+            )
+            if case is None or case.status is not CaseStatus.AWAITING_PROOF:
+                continue
+            step = _proof_step(ctx, case)
+            if step:
+                report.add(step)
+            work.commit()
+    return report
+
+
+def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
+    from datetime import date
+
+    end = date.fromisoformat(case.form["activity"]["end_date"])
+    s = ctx.settings
+    ended = ctx.calendar.end_of_business_day(end)
+    expires_at = ended + timedelta(days=s.proof_expiry_days)
+    if ctx.now >= expires_at:
+        transition(
+            case,
+            Event.EXPIRE,
+            SWEEP,
+            ctx.now,
+            "no proof of completion arrived",
+            retain_years=s.retention_years,
+        )
+        email_applicant(ctx, case, "expired", reply=False)
+        return "expired"
+    warn_at = expires_at - timedelta(days=7)
+    if ctx.now >= warn_at and _claim_case(ctx, case, Case.expiry_warned_at):
+        email_applicant(ctx, case, "proof_reminder", final=True, expires_at=expires_at)
+        record(case, "proof_reminder", SWEEP, ctx.now, "last reminder before expiry")
+        return "proof_last_reminder"
+    remind_at = ctx.calendar.add_business_days(ended, s.proof_reminder_business_days)
+    if ctx.now >= remind_at and _claim_case(ctx, case, Case.proof_reminded_at):
+        email_applicant(ctx, case, "proof_reminder", final=False, expires_at=expires_at)
+        record(case, "proof_reminder", SWEEP, ctx.now, "activity ended; no proof yet")
+        return "proof_reminder"
+    return None
+
+
+def _claim_case(ctx: ServiceContext, case: Case, column: Any) -> bool:
+    won = ctx.session.execute(
+        update(Case)
+        .where(Case.id == case.id, column.is_(None))
+        .values({column.key: ctx.now})
+        .execution_options(synchronize_session=False)
+    )
+    ctx.session.refresh(case)
+    return won.rowcount == 1
+
+
+def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+    report = sweep_tasks(uow_factory, now)
+    for step, count in sweep_proofs(uow_factory, now).fired.items():
+        report.fired[step] = report.fired.get(step, 0) + count
+    return report

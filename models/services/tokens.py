@@ -1,0 +1,63 @@
+"""Issuing and redeeming reply tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from mailbox.tokens import looks_like_token, new_token, token_hash
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.cases import Case, ReviewTask
+from models.messages import ReplyToken
+
+
+def issue_token(
+    session: Session,
+    *,
+    case: Case,
+    recipient: str,
+    allowed: set[str],
+    now: datetime,
+    ttl: timedelta,
+    secret_key: str,
+    task: ReviewTask | None = None,
+) -> tuple[str, ReplyToken]:
+    """A new token for `recipient`; the plain value goes into one email and nowhere else."""
+    token = new_token()
+    row = ReplyToken(
+        token_hash=token_hash(token, secret_key),
+        case_id=case.id,
+        task_id=task.id if task else None,
+        recipient=recipient.lower(),
+        allowed=" ".join(sorted(v.upper() for v in allowed)),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    token: ReplyToken | None
+    problem: str | None  # a reason code when the token cannot be used
+
+
+def find_token(session: Session, token: str, secret_key: str, now: datetime) -> Redeemed:
+    if not looks_like_token(token.lower()):
+        return Redeemed(None, "token_unknown")
+    row = session.scalar(
+        select(ReplyToken).where(ReplyToken.token_hash == token_hash(token, secret_key))
+    )
+    if row is None:
+        return Redeemed(None, "token_unknown")
+    if row.expires_at <= now:
+        return Redeemed(row, "token_expired")
+    return Redeemed(row, None)
+
+
+def allows(token: ReplyToken, verb: str) -> bool:
+    return verb.upper() in token.allowed.split()

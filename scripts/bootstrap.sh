@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (root, Python 3.11) for PDU workflows: system packages,
+# a virtual environment in .venv, the pinned Python dependencies, and the project itself.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# dovecot + postgresql: the real IMAP/LMTP and database servers the tests start on loopback.
+# pango + fonts + harfbuzz-subset: WeasyPrint (no fonts: it segfaults; subset: 5x faster).
+# poppler-utils: pdftotext/pdftoppm for reading certificates back.
+SYSTEM_PACKAGES=(
+  dovecot-imapd dovecot-lmtpd postgresql
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+  python3-venv
+)
+
+missing=()
+for package in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: installing Python dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[test]" 2>&1 \
+    | grep -v -E "^WARNING: Location|^\s*$" || true
+  .venv/bin/python -c "import prefect, weasyprint, imapclient, sqlalchemy" # fail loudly here
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
