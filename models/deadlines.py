@@ -1,0 +1,91 @@
+"""The escalation ladder of a review task: when each step is due, and which to fire now.
+
+Pure: the sweep passes the instant, the due date, the steps already fired (it records
+them itself) and the calendar. Firing "every step whose time has come and that has not
+fired" is what makes the sweep safe to run late (all missed steps fire, once each, in
+order) and twice (the second run finds nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from models.calendar import BusinessCalendar, as_utc
+
+
+class Step(StrEnum):
+    """Ladder steps, declared in the order they fire."""
+
+    REMINDER = "reminder"  # to the assignee, before due
+    ESCALATION = "escalation"  # at due: supervisors copied, task overdue
+    REASSIGNMENT = "reassignment"  # after due: to a supervisor, admins told
+
+
+@dataclass(frozen=True)
+class LadderPolicy:
+    review_days: int = 7
+    reminder_days_before: int = 2
+    reassign_days_after: int = 2
+
+    def __post_init__(self) -> None:
+        if self.review_days < 1:
+            raise ValueError(f"review_days must be at least 1, not {self.review_days}")
+        if self.reminder_days_before < 0 or self.reassign_days_after < 0:
+            raise ValueError("ladder offsets are business days and must not be negative")
+
+
+def review_due(
+    submitted_at: datetime, calendar: BusinessCalendar, policy: LadderPolicy
+) -> datetime:
+    """The end of the `review_days`-th business day after the day of submission."""
+    return calendar.add_business_days(submitted_at, policy.review_days)
+
+
+def shift_business_days(at: datetime, n: int, calendar: BusinessCalendar) -> datetime:
+    """The same local time of day as `at`, n business days from at's local date.
+
+    A due date pushed by a pause can fall mid-day; keeping its time of day keeps every
+    rung exactly n business days (n x business hours) from it.
+    """
+    at = as_utc(at)
+    if n == 0:
+        return at
+    day = calendar.local_date(calendar.add_business_days(at, n))
+    wall = at.astimezone(calendar.tz).time()
+    return datetime.combine(day, wall, tzinfo=calendar.tz).astimezone(UTC)
+
+
+def schedule(
+    due_at: datetime, calendar: BusinessCalendar, policy: LadderPolicy | None = None
+) -> dict[Step, datetime]:
+    """When each step comes due, in ladder order."""
+    policy = policy or LadderPolicy()
+    return {
+        Step.REMINDER: shift_business_days(due_at, -policy.reminder_days_before, calendar),
+        Step.ESCALATION: as_utc(due_at),
+        Step.REASSIGNMENT: shift_business_days(due_at, policy.reassign_days_after, calendar),
+    }
+
+
+def steps_due(
+    now: datetime,
+    due_at: datetime,
+    fired: Set[Step],
+    calendar: BusinessCalendar,
+    policy: LadderPolicy | None = None,
+) -> list[Step]:
+    """Steps whose time has come (at or before `now`) and that have not fired, in order."""
+    now = as_utc(now)
+    return [
+        step
+        for step, at in schedule(due_at, calendar, policy).items()
+        if step not in fired and at <= now
+    ]
+
+
+def paused_due(due_at: datetime, paused: timedelta, calendar: BusinessCalendar) -> datetime:
+    """The due date pushed by the business time the task waited on the applicant."""
+    return calendar.add_business_time(due_at, paused)
