@@ -1,0 +1,262 @@
+"""Real certificates from WeasyPrint, read back with pypdf and poppler's pdftotext."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import unicodedata
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from templates.pdf import (
+    BlankCertificateError,
+    CertificateData,
+    CertificateRenderer,
+    balanced_lines,
+    check_not_blank,
+    extract_text,
+)
+
+DATA = CertificateData(
+    holder_name="Maria Running Crane",
+    license_number="123456",
+    activity_title="Trauma-Informed Classrooms: A Three-Day Institute",
+    provider=None,
+    start_date=date(2027, 6, 15),
+    end_date=date(2027, 6, 17),
+    hours=Decimal("12.50"),
+    number="PDU-2027-000042",
+    issue_date=date(2027, 6, 28),
+    verification_code="K7QM-3XPA-9RTD-WH2C",
+    verification_url="https://pdu.opi.example/verify/K7QM-3XPA-9RTD-WH2C",
+    issuer_name="Office of Public Instruction",
+    issuer_title="Educator Licensure, Professional Development Units",
+)
+NAME_90 = (
+    "Maximiliana Alexandrina Konstantinopoulou-Vanderbilt de la Fuente y Montenegro-Albuquerque"
+)
+PAGE_WIDTH_PT = 11 * 72
+FRAME_INSET_PT = 0.3 * 72 + 9  # the sheet's offset, border and padding: text stays inside
+
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils is not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def renderer() -> CertificateRenderer:
+    return CertificateRenderer()
+
+
+@pytest.fixture(scope="module")
+def pdf(renderer: CertificateRenderer) -> bytes:
+    return renderer.render(DATA)
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def words_with_boxes(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
+    """(word, xMin, yMin, xMax, yMax) in points, as poppler lays the page out."""
+    source = tmp_path / "certificate.pdf"
+    source.write_bytes(pdf)
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(source), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pattern = re.compile(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
+    )
+    return [
+        (word, float(x0), float(y0), float(x1), float(y1))
+        for x0, y0, x1, y1, word in pattern.findall(html)
+    ]
+
+
+def test_the_certificate_text_holds_the_name_hours_number_license_and_title(pdf: bytes) -> None:
+    text = squeeze(extract_text(pdf))
+    for expected in (
+        "Maria Running Crane",
+        "12.5 PDU hours",
+        "PDU-2027-000042",
+        "123456",
+        "Trauma-Informed Classrooms: A Three-Day Institute",
+        "Pre-approved by the Office of Public Instruction",
+        "June 15–17, 2027",
+        "June 28, 2027",
+        "K7QM-3XPA-9RTD-WH2C",
+    ):
+        assert expected in text
+
+
+def test_the_certificate_is_one_letter_landscape_page(pdf: bytes) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == (792.0, 612.0)
+
+
+def test_the_xmp_metadata_declares_pdf_a_3b(pdf: bytes) -> None:
+    xmp = PdfReader(io.BytesIO(pdf)).xmp_metadata
+    assert xmp is not None
+    assert str(xmp.pdfaid_part) == "3"
+    assert xmp.pdfaid_conformance == "B"
+
+
+def test_the_metadata_dates_come_from_the_issue_date(pdf: bytes) -> None:
+    info = PdfReader(io.BytesIO(pdf)).metadata
+    assert info is not None
+    assert info["/CreationDate"].startswith("D:20270628")
+    assert info["/Title"] == "PDU Certificate PDU-2027-000042"
+
+
+def test_every_font_is_embedded(pdf: bytes) -> None:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    fonts = page["/Resources"]["/Font"]
+    assert len(fonts) >= 3
+    for font in fonts.values():
+        font = font.get_object()
+        descendant = (
+            font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+        )
+        descriptor = descendant["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor or "/FontFile3" in descriptor, font["/BaseFont"]
+        assert "Certificate" in font["/BaseFont"]  # ours, not a fontconfig fallback
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Nguyễn Thị Minh Khai", "Αικατερίνη Παπαδοπούλου", "Александра Владимировна Кузнецова"],
+)
+def test_vietnamese_greek_and_cyrillic_names_come_back_from_the_pdf(
+    renderer: CertificateRenderer, name: str
+) -> None:
+    data = replace(DATA, holder_name=name)
+    pdf = renderer.render(data)
+    assert unicodedata.normalize("NFC", name) in squeeze(extract_text(pdf))
+    check_not_blank(pdf, data)
+
+
+@needs_pdftotext
+def test_a_90_character_name_stays_on_one_page_inside_the_frame(
+    renderer: CertificateRenderer, tmp_path: Path
+) -> None:
+    assert len(NAME_90) == 90
+    data = replace(DATA, holder_name=NAME_90)
+    pdf = renderer.render(data)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    words = words_with_boxes(pdf, tmp_path)
+    name_words = [w for w in words if w[0] in NAME_90.split()]
+    assert len(name_words) == len(NAME_90.split())
+    for word, x0, _, x1, _ in words:
+        assert x0 >= FRAME_INSET_PT and x1 <= PAGE_WIDTH_PT - FRAME_INSET_PT, word
+    check_not_blank(pdf, data)
+
+
+@needs_pdftotext
+def test_the_longest_stored_name_title_and_provider_never_reach_the_footer(
+    renderer: CertificateRenderer, tmp_path: Path
+) -> None:
+    # The columns hold 300 characters each; even then the body stays above the footer.
+    data = replace(
+        DATA,
+        holder_name=("Wolfeschlegelsteinhausenbergerdorff " * 9)[:300].strip(),
+        activity_title=("Integrating the Essential Understandings Regarding Indians " * 6)[:300],
+        provider=("Northern Rocky Mountain Consortium for Rural Education " * 6)[:300],
+    )
+    pdf = renderer.render(data)
+    words = words_with_boxes(pdf, tmp_path)
+    footer_top = min(y0 for word, _, y0, _, _ in words if word in {"CERTIFICATE", "Issued"})
+    body = [w for w in words if w[0].startswith(("Wolfeschlegel", "Integrating", "Consortium"))]
+    assert body and max(y1 for *_, y1 in body) < footer_top
+    for word, x0, _, x1, _ in words:
+        assert x0 >= FRAME_INSET_PT and x1 <= PAGE_WIDTH_PT - FRAME_INSET_PT, word
+
+
+def test_a_name_with_no_space_to_break_at_wraps_instead_of_overflowing(
+    renderer: CertificateRenderer,
+) -> None:
+    data = replace(DATA, holder_name="X" * 120)
+    pdf = renderer.render(data)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    check_not_blank(pdf, data)
+
+
+def test_a_long_name_is_split_into_even_lines() -> None:
+    lines = balanced_lines(NAME_90, 2)
+    assert len(lines) == 2 and " ".join(lines) == NAME_90
+    assert abs(len(lines[0]) - len(lines[1])) < 20
+
+
+def test_a_provider_is_named_instead_of_the_pre_approval_line(
+    renderer: CertificateRenderer,
+) -> None:
+    data = replace(DATA, provider="Montana State University Extension")
+    text = squeeze(extract_text(renderer.render(data)))
+    assert "offered by Montana State University Extension" in text
+    assert "Pre-approved by the Office of Public Instruction" not in text
+
+
+def test_a_record_with_an_empty_name_is_refused_before_rendering(
+    renderer: CertificateRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_render(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("rendered a certificate with no name")
+
+    monkeypatch.setattr(renderer, "html", must_not_render)
+    with pytest.raises(BlankCertificateError, match="holder_name"):
+        renderer.render(replace(DATA, holder_name="   "))
+
+
+def test_validation_names_every_empty_field_at_once() -> None:
+    data = replace(DATA, holder_name="", license_number=" ", number="", verification_url="")
+    with pytest.raises(BlankCertificateError) as caught:
+        data.validate()
+    for field in ("holder_name", "license_number", "number", "verification_url"):
+        assert field in str(caught.value)
+
+
+def test_zero_hours_and_an_end_before_the_start_are_refused() -> None:
+    data = replace(DATA, hours=Decimal("0"), end_date=date(2027, 6, 1))
+    with pytest.raises(BlankCertificateError, match=r"hours must be positive.*end_date"):
+        data.validate()
+
+
+def test_check_not_blank_refuses_a_pdf_that_lacks_the_holder_name(pdf: bytes) -> None:
+    with pytest.raises(BlankCertificateError, match="holder name"):
+        check_not_blank(pdf, replace(DATA, holder_name="Someone Else Entirely"))
+
+
+def test_check_not_blank_refuses_a_pdf_with_other_hours_or_number(pdf: bytes) -> None:
+    with pytest.raises(BlankCertificateError, match="hours, number"):
+        check_not_blank(pdf, replace(DATA, hours=Decimal("2"), number="PDU-2027-999999"))
+
+
+def test_check_not_blank_refuses_bytes_that_are_not_a_pdf() -> None:
+    with pytest.raises(BlankCertificateError):
+        check_not_blank(b"%PDF-1.7 truncated", DATA)
+
+
+def test_embedded_files_are_attached_once_each(renderer: CertificateRenderer) -> None:
+    record = b'{"number": "PDU-2027-000042"}'
+    pdf = renderer.render(DATA, attachments=[("record.json", record, "Certificate record")])
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments["record.json"] == [record]
+    associated = reader.trailer["/Root"]["/AF"]
+    assert len(associated) == 1  # PDF/A-3 associates each embedded file with the document
+    check_not_blank(pdf, DATA)
+
+
+def test_the_same_record_renders_the_same_bytes_so_no_clock_is_read(
+    renderer: CertificateRenderer, pdf: bytes
+) -> None:
+    assert CertificateRenderer().render(DATA) == pdf
+    assert renderer.render(DATA) == pdf
