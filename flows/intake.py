@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import flows  # noqa: F401  (the project root first: our `mailbox`)
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows import jobs
 
 

@@ -77,6 +77,7 @@ def poll(limit: int | None = None) -> Any:
 
 def send() -> Any:
     from mailbox.smtp import TemporarySendError
+
     from models.services.outbox import deliver_pending
 
     with open_sender() as sender:

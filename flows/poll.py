@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import flows  # noqa: F401  (the project root first: our `mailbox`)
 from prefect import flow, get_run_logger
 
+import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows import jobs
 from flows.run_names import stamped
 

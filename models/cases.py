@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, enum_check
+from models.base import Base, StrEnumType, enum_check
 from models.enums import CaseKind, CaseStatus, Channel, TaskKind, TaskStatus
 from models.people import Person, Staff
 
@@ -20,14 +20,14 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True, comment="PA-2026-00042")
-    kind: Mapped[CaseKind] = mapped_column(String(16))
-    status: Mapped[CaseStatus] = mapped_column(String(24), index=True)
+    kind: Mapped[CaseKind] = mapped_column(StrEnumType(CaseKind, 16))
+    status: Mapped[CaseStatus] = mapped_column(StrEnumType(CaseStatus, 24), index=True)
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     form: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the validated form, as submitted")
     submission_key: Mapped[str] = mapped_column(
         String(64), unique=True, comment="hash of the normalised form: a resubmission is one case"
     )
-    channel: Mapped[Channel] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
     retroactive: Mapped[bool] = mapped_column(Boolean, default=False)
     triage_rule: Mapped[str | None] = mapped_column(String(40))
     hours_requested: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
@@ -70,8 +70,8 @@ class ReviewTask(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[TaskKind] = mapped_column(String(16))
-    status: Mapped[TaskStatus] = mapped_column(String(16), index=True)
+    kind: Mapped[TaskKind] = mapped_column(StrEnumType(TaskKind, 16))
+    status: Mapped[TaskStatus] = mapped_column(StrEnumType(TaskStatus, 16), index=True)
     assignee_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     created_at: Mapped[datetime]
     due_at: Mapped[datetime] = mapped_column(index=True, comment="moves by paused business time")
@@ -106,10 +106,10 @@ class TimelineEntry(Base):
     at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(320), comment="staff/applicant address or 'system'")
-    channel: Mapped[Channel] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
     message_id: Mapped[str | None] = mapped_column(String(998), comment="email that caused it")
-    from_status: Mapped[CaseStatus | None] = mapped_column(String(24))
-    to_status: Mapped[CaseStatus | None] = mapped_column(String(24))
+    from_status: Mapped[CaseStatus | None] = mapped_column(StrEnumType(CaseStatus, 24))
+    to_status: Mapped[CaseStatus | None] = mapped_column(StrEnumType(CaseStatus, 24))
     detail: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="timeline")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, enum_check
+from models.base import Base, StrEnumType, enum_check
 from models.enums import CertificateStatus
 
 
@@ -29,7 +29,7 @@ class Certificate(Base):
     end_date: Mapped[date] = mapped_column(Date)
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     issued_at: Mapped[datetime]
-    status: Mapped[CertificateStatus] = mapped_column(String(16))
+    status: Mapped[CertificateStatus] = mapped_column(StrEnumType(CertificateStatus, 16))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), comment="file under data_dir")
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, enum_check
+from models.base import Base, StrEnumType, enum_check
 from models.enums import OutboxStatus
 
 
@@ -82,7 +82,7 @@ class OutboxMessage(Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, comment="[{path, filename, content_type}]"
     )
-    status: Mapped[OutboxStatus] = mapped_column(String(16), index=True)
+    status: Mapped[OutboxStatus] = mapped_column(StrEnumType(OutboxStatus, 16), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, enum_check
+from models.base import Base, StrEnumType, enum_check
 from models.enums import StaffRole
 
 
@@ -41,7 +41,7 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[StaffRole] = mapped_column(String(16))
+    role: Mapped[StaffRole] = mapped_column(StrEnumType(StaffRole, 16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     out_of_office_from: Mapped[date | None] = mapped_column(Date)
     out_of_office_until: Mapped[date | None] = mapped_column(Date, comment="inclusive")

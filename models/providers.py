@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, enum_check
+from models.base import Base, StrEnumType, enum_check
 from models.enums import ProviderKind
 
 
@@ -23,7 +23,7 @@ class Provider(Base):
     normalized_name: Mapped[str] = mapped_column(
         String(300), index=True, comment="for tolerant matching (models.triage)"
     )
-    kind: Mapped[ProviderKind] = mapped_column(String(32))
+    kind: Mapped[ProviderKind] = mapped_column(StrEnumType(ProviderKind, 32))
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(40))

@@ -13,6 +13,7 @@ from models.messages import (
 )
 from models.people import OfficeClosure, Person, Staff
 from models.providers import Provider
+from models.tombstones import PurgeRun, Tombstone
 
 __all__ = [
     "Attachment",
@@ -26,9 +27,11 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Provider",
+    "PurgeRun",
     "ReferenceCounter",
     "ReplyToken",
     "ReviewTask",
     "Staff",
     "TimelineEntry",
+    "Tombstone",
 ]

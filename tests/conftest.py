@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from models.db import dispose_engines
 from models.migrate import upgrade
@@ -68,10 +67,7 @@ def database_url(
         server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("postgres_template")
         name = f"t{os.getpid()}_{next(_counter)}"
-        admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        admin.dispose()
+        server.create_database(name, template=template)
         url = server.url(name)
     monkeypatch.setenv("PDU_DATABASE_URL", url)
     reset_settings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,12 +37,12 @@ def pick_reviewer(session: Session, today: date, exclude: set[str]) -> Staff:
     if not candidates:
         raise UserError("no active reviewer or supervisor to assign: add one with `pdu staff add`")
     load = open_task_counts(session)
-    never = datetime.min.replace(tzinfo=None)
+    never = datetime.min.replace(tzinfo=UTC)
     return min(
         candidates,
         key=lambda s: (
             load.get(s.id, 0),
-            s.last_assigned_at.replace(tzinfo=None) if s.last_assigned_at else never,
+            s.last_assigned_at or never,
             s.id,
         ),
     )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
-
 from mailbox.parse import ParsedMessage
 from mailbox.quoting import trim_reply
+from typing import Any
+
 from models.enums import CaseKind, Channel, InboundOutcome
 from models.forms import FORM_TEMPLATE_PREAPPROVAL, FORM_TEMPLATE_PROVIDER, parse_field_form
 from models.messages import InboundMessage
@@ -15,8 +15,6 @@ from models.services.error_replies import reply_once_a_day
 from models.services.inbound_rules import Verdict, form_kind_of, load_json
 from models.services.intake import submit
 from models.services.timeline import Actor
-
-O = InboundOutcome
 
 
 def _form_from(parsed: ParsedMessage) -> tuple[CaseKind, dict[str, Any]] | None:
@@ -60,7 +58,9 @@ def submission_from_email(
                 "provider_form_text": FORM_TEMPLATE_PROVIDER,
             },
         )
-        return Verdict(O.IGNORED, "no_form", "the form template was sent", sender=sender)
+        return Verdict(
+            InboundOutcome.IGNORED, "no_form", "the form template was sent", sender=sender
+        )
     kind, data = found
     claimed = _applicant_email(kind, data)
     if claimed and claimed != sender:
@@ -83,7 +83,7 @@ def submission_from_email(
     case_id = ctx.session.scalar(select(Case.id).where(Case.reference == result.reference))
     detail = result.reference or ""
     return Verdict(
-        O.SUBMISSION,
+        InboundOutcome.SUBMISSION,
         "submitted" if result.created else "duplicate_submission",
         detail,
         case_id,
@@ -107,4 +107,4 @@ def _problems(
         in_reply_to=parsed.message_id,
         context={"problems": problems, "expects_reply": False, "reference": None},
     )
-    return Verdict(O.REFUSED, reason, "; ".join(problems)[:2000], sender=sender)
+    return Verdict(InboundOutcome.REFUSED, reason, "; ".join(problems)[:2000], sender=sender)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from mailbox.addresses import redact
 
 from sqlalchemy import select
 
-from mailbox.addresses import redact
 from models.enums import InboundOutcome
 from models.messages import InboundMessage
 from models.uow import UnitOfWork

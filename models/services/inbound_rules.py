@@ -10,17 +10,16 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from mailbox.addresses import split_plus
+from mailbox.classify import classify, dmarc_pass
+from mailbox.commands import HELP_TEXT, CommandError, parse_command
+from mailbox.limits import MessageRejected
+from mailbox.parse import ParsedMessage, parse_message
+from mailbox.quoting import trim_reply
 from typing import Any
 
 from sqlalchemy import select
 
-from mailbox.addresses import split_plus
-from mailbox.classify import classify, dmarc_pass
-from mailbox.commands import HELP_TEXT, CommandError, parse_command
-from mailbox.compose import LOOP_HEADER
-from mailbox.limits import MessageRejected
-from mailbox.parse import ParsedMessage, parse_message
-from mailbox.quoting import trim_reply
 from models.cases import Case
 from models.enums import CLOSED_STATUSES, CaseKind, Channel, InboundOutcome
 from models.messages import InboundMessage, OutboxMessage, ReplyToken
@@ -34,7 +33,6 @@ from models.services.timeline import Actor
 from models.services.tokens import allows, find_token
 from models.uow import UnitOfWork
 
-O = InboundOutcome
 _SUBJECT_TAG = re.compile(r"\[(P[AR]-\d{4}-\d{5})\]")
 
 
@@ -60,7 +58,7 @@ def decide(work: UnitOfWork, row: InboundMessage, now: datetime) -> Verdict:
             max_total_attachment_bytes=s.max_attachments_total_bytes,
         )
     except MessageRejected as exc:
-        return Verdict(O.REFUSED, exc.reason_code, exc.detail)
+        return Verdict(InboundOutcome.REFUSED, exc.reason_code, exc.detail)
     sender, subject = parsed.from_address, parsed.subject
     verdict = _decide_parsed(ctx, parsed, row)
     return Verdict(
@@ -81,10 +79,10 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     if automatic is not None:
         if automatic.reason == "bounce":
             return _bounce(ctx, automatic.failed_recipients)
-        return Verdict(O.IGNORED, automatic.reason)
+        return Verdict(InboundOutcome.IGNORED, automatic.reason)
     sender = parsed.from_address
     if not sender:
-        return Verdict(O.REFUSED, "sender_invalid", "no single valid From address")
+        return Verdict(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
     token, problem = _find_token(ctx, parsed)
     if problem and token is None:
         return _refuse(ctx, parsed, problem, "that reply address is not known or has expired")
@@ -95,7 +93,7 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     if sender != token.recipient:
         # No reply: the forged sender must learn nothing, the real one was not involved.
         return Verdict(
-            O.REFUSED,
+            InboundOutcome.REFUSED,
             "sender_mismatch",
             "From is not the party this reply address was issued to",
             case.id,
@@ -112,7 +110,6 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
 def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken | None, str | None]:
     """Plus-address first, then In-Reply-To/References, then the subject tag."""
     s = ctx.settings
-    own_local, _, own_domain = s.mail_address.lower().partition("@")
     problem = None
     for address in parsed.recipients:
         base, tag = split_plus(address)
@@ -228,7 +225,7 @@ def _act(
         return _refuse(ctx, parsed, "command_failed", str(exc), case)
     if verb in review.DECISION_VERBS:
         token.used_at = ctx.now
-    outcome = O.APPLIED if is_staff or verb == "WITHDRAW" else O.REPLY
+    outcome = InboundOutcome.APPLIED if is_staff or verb == "WITHDRAW" else InboundOutcome.REPLY
     return Verdict(outcome, done.action, done.detail, case.id)
 
 
@@ -302,7 +299,7 @@ def _refuse(
             case=case,
             in_reply_to=parsed.message_id,
         )
-    return Verdict(O.REFUSED, reason, message, case.id if case else None)
+    return Verdict(InboundOutcome.REFUSED, reason, message, case.id if case else None)
 
 
 def _bounce(ctx: ServiceContext, failed: list[str]) -> Verdict:
@@ -312,7 +309,9 @@ def _bounce(ctx: ServiceContext, failed: list[str]) -> Verdict:
         if person is not None:
             person.email_bounced_at = ctx.now
             marked.append(address)
-    return Verdict(O.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable")
+    return Verdict(
+        InboundOutcome.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable"
+    )
 
 
 def _unmatched(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage) -> Verdict:
@@ -336,6 +335,3 @@ def load_json(data: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return value if isinstance(value, dict) else None
-
-
-_ = LOOP_HEADER

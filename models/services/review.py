@@ -122,7 +122,12 @@ def email_task(
 
 
 def open_task(
-    ctx: ServiceContext, case: Case, kind: TaskKind, actor: Actor, assignee: Staff | None = None
+    ctx: ServiceContext,
+    case: Case,
+    kind: TaskKind,
+    actor: Actor,
+    assignee: Staff | None = None,
+    **email_context: Any,
 ) -> ReviewTask:
     exclude = {case.applicant.email} if case.applicant else set()
     staff = assignee or pick_reviewer(ctx.session, ctx.today, exclude)
@@ -138,7 +143,7 @@ def open_task(
     staff.last_assigned_at = ctx.now
     ctx.session.flush()
     record(case, "assigned", actor, ctx.now, f"{kind.value} task to {staff.email}")
-    email_task(ctx, task)
+    email_task(ctx, task, **email_context)
     return task
 
 
@@ -272,7 +277,8 @@ def applicant_replied(
                 "sign-in sheet as PDF, JPEG or PNG)"
             )
         _move(ctx, case, Event.PROOF_RECEIVED, actor, ", ".join(attachment_names))
-        open_task(ctx, case, TaskKind.PROOF_REVIEW, Actor.system(actor.channel))
+        ctx.session.flush()  # the attachments, for the task email's list
+        open_task(ctx, case, TaskKind.PROOF_REVIEW, Actor.system(actor.channel), reply_text=text)
         return Done("proof", ", ".join(attachment_names))
     raise UserError(
         f"{case.reference} is {case.status.value.replace('_', ' ')}: "

@@ -7,65 +7,39 @@ from typing import TYPE_CHECKING, Any
 
 from models.cases import Case
 from models.enums import CaseKind
+from models.forms import field_labels
 
 if TYPE_CHECKING:
     from models.services.context import ServiceContext
 
-_LABELS = {
-    "educator": "Educator",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "license_number": "License number",
-    "license_status": "License status",
-    "employer": "Employer (school/district)",
-    "request_type": "Request type",
-    "activity": "Activity",
-    "title": "Title",
-    "provider": "Provider",
-    "provider_email": "Provider contact email",
-    "description": "Description",
-    "start_date": "Start date",
-    "end_date": "End date",
-    "hours": "Contact hours",
-    "college_credits": "College credits",
-    "credit_type": "Credit type",
-    "location": "Location",
-    "format": "Format",
-    "alignment": "How it meets ARM 10.57.215",
-    "retroactive_reason": "Why the request comes after the start",
-    "organization": "Organization",
-    "name": "Name",
-    "kind": "Kind",
-    "address": "Address",
-    "website": "Website",
-    "manager": "Account manager",
-    "phone": "Phone",
-    "attest_reporting": "Can report every activity and certificates issued",
-    "attest_records_five_years": "Keeps activity records for five years",
-    "evidence": "Evidence that it is evidence-based",
-}
-
 
 def form_rows(case: Case) -> list[tuple[str, str]]:
-    """The form as label/value pairs, nested sections prefixed by their label."""
+    """The form as label/value pairs, with the labels the form itself defines."""
+    labels = field_labels(case.kind.value)
     rows: list[tuple[str, str]] = []
 
     def walk(data: dict[str, Any], prefix: str) -> None:
         for key, value in data.items():
-            label = _LABELS.get(key, key.replace("_", " ").capitalize())
+            path = f"{prefix}{key}"
             if isinstance(value, dict):
-                walk(value, f"{prefix}{label}: ")
-            elif value not in (None, ""):
-                shown = (
-                    {True: "yes", False: "no"}.get(value, value)
-                    if isinstance(value, bool)
-                    else value
-                )
-                rows.append((f"{prefix}{label}", str(shown)))
+                walk(value, f"{path}.")
+            elif value not in (None, "") and path in labels:
+                shown = {True: "yes", False: "no"}[value] if isinstance(value, bool) else value
+                rows.append((labels[path], str(shown)))
 
     walk(case.form, "")
     return rows
+
+
+_TRIAGE_ACTIONS = {"triage_review", "triage_decline", "triage_redirect"}
+
+
+def triage_notes(case: Case) -> list[str]:
+    """What triage decided and why, as recorded on the timeline (shown to reviewers)."""
+    for entry in case.timeline:
+        if entry.action in _TRIAGE_ACTIONS and entry.detail:
+            return [note for note in entry.detail.split("; ") if note]
+    return []
 
 
 def case_summary(ctx: ServiceContext, case: Case) -> dict[str, Any]:
@@ -79,6 +53,7 @@ def case_summary(ctx: ServiceContext, case: Case) -> dict[str, Any]:
         "applicant_first_name": applicant.first_name if applicant else "",
         "timezone": ctx.settings.timezone,
         "retroactive": case.retroactive,
+        "triage_notes": triage_notes(case),
     }
     if case.kind is CaseKind.PREAPPROVAL:
         activity = form.get("activity", {})

@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 def test_datetimes_come_back_as_the_same_utc_instant(uow):
     mountain = timezone(timedelta(hours=-7))
     with uow() as work:
-        case = factories.case(work.session, now=datetime(2026, 11, 20, 9, 0, tzinfo=mountain))
+        factories.case(work.session, now=datetime(2026, 11, 20, 9, 0, tzinfo=mountain))
         work.commit()
     with uow() as work:
         loaded = work.session.scalar(select(Case))

@@ -1,0 +1,234 @@
+"""Retention rules (ARM 10.57.216: five years), pure: what may be purged when, legal holds,
+the canonical form of a purged record and its hash, and the dry-run summary.
+
+No I/O here. The SQL conditions are expressions only; services run them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+
+from models.cases import Case
+from models.enums import CLOSED_STATUSES, CaseStatus
+from models.messages import ErrorReply, InboundMessage, OutboxMessage
+
+MAIL = "mail"  # report kind of messages tied to no case (strangers, bounces, error replies)
+DISPOSED_ANSWER = "disposed under the retention schedule"
+MAX_HOLD_REASON = 2000
+
+PURGEABLE_STATUSES = frozenset(CLOSED_STATUSES - {CaseStatus.PURGED})
+
+
+class Verdict(StrEnum):
+    OPEN = "open"  # never purged while open, however old
+    RETAINED = "retained"  # closed, retention period still running
+    HELD = "held"  # would go, but a legal hold keeps it
+    PURGEABLE = "purgeable"
+    PURGED = "purged"
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    """The same instant `years` later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def case_verdict(
+    status: CaseStatus, retain_until: datetime | None, legal_hold: str | None, cutoff: datetime
+) -> Verdict:
+    """Whether a case may be purged by a run whose cutoff is `cutoff` (usually now).
+
+    A closed case is kept until `retain_until` (closing + the retention period, set when it
+    closed) and purgeable strictly after. A case closed without a retention date is kept.
+    """
+    if status is CaseStatus.PURGED:
+        return Verdict.PURGED
+    if status not in PURGEABLE_STATUSES:
+        return Verdict.OPEN
+    if retain_until is None or retain_until >= cutoff:
+        return Verdict.RETAINED
+    return Verdict.HELD if legal_hold else Verdict.PURGEABLE
+
+
+def due_cases(cutoff: datetime) -> ColumnElement[bool]:
+    """SQL twin of `case_verdict(...) in {PURGEABLE, HELD}`."""
+    return and_(
+        Case.status.in_([s.value for s in PURGEABLE_STATUSES]),
+        Case.retain_until.is_not(None),
+        Case.retain_until < cutoff,
+    )
+
+
+def purgeable_cases(cutoff: datetime) -> ColumnElement[bool]:
+    """SQL twin of `case_verdict(...) is PURGEABLE`."""
+    return and_(due_cases(cutoff), Case.legal_hold.is_(None))
+
+
+def mail_cutoff(cutoff: datetime, years: int) -> datetime:
+    """Messages tied to no case are kept `years` from when they arrived or were written."""
+    return add_years(cutoff, -years)
+
+
+def unlinked_inbound(cutoff: datetime, years: int) -> ColumnElement[bool]:
+    return and_(
+        InboundMessage.case_id.is_(None),
+        InboundMessage.received_at < mail_cutoff(cutoff, years),
+    )
+
+
+def unlinked_outbox(cutoff: datetime, years: int) -> ColumnElement[bool]:
+    return and_(
+        OutboxMessage.case_id.is_(None), OutboxMessage.created_at < mail_cutoff(cutoff, years)
+    )
+
+
+def old_error_replies(cutoff: datetime, years: int) -> ColumnElement[bool]:
+    return ErrorReply.day < mail_cutoff(cutoff, years).date()
+
+
+def hold_problem(status: CaseStatus, reason: str) -> str | None:
+    """Why a legal hold cannot be placed, or None. Open cases may be held (before closing)."""
+    if status is CaseStatus.PURGED:
+        return "it was already purged under the retention schedule"
+    if not reason.strip():
+        return "a legal hold needs a reason (e.g. the litigation or request it serves)"
+    if len(reason) > MAX_HOLD_REASON:
+        return f"the reason is longer than {MAX_HOLD_REASON} characters"
+    return None
+
+
+# --- The purged record and its hash ------------------------------------------------------
+
+# Large contents enter the record as their SHA-256: the hash still commits to them, and a
+# batch never holds every message body of 500 cases in memory at once.
+DIGESTED_COLUMNS = frozenset(
+    {("inbound_messages", "raw"), ("outbox", "body_text"), ("outbox", "body_html")}
+)
+
+
+def json_value(value: Any) -> Any:
+    """One column value in canonical form: ISO 8601 UTC instants, decimals as strings."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"sha256": hashlib.sha256(bytes(value)).hexdigest()}
+    return value
+
+
+def row_record(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A database row as it enters the purged record."""
+    record = {}
+    for name, value in row.items():
+        if (table, name) in DIGESTED_COLUMNS and value is not None:
+            data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            record[name] = {"sha256": hashlib.sha256(data).hexdigest()}
+        else:
+            record[name] = json_value(value)
+    return record
+
+
+def canonical_json(record: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the same record always gives the same bytes."""
+    return json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def record_sha256(record: Any) -> str:
+    return hashlib.sha256(canonical_json(record)).hexdigest()
+
+
+# --- The dry-run report --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A case past its retention date, as the dry run lists it (no personal data)."""
+
+    reference: str
+    kind: str
+    status: str
+    closed_at: datetime
+    retain_until: datetime
+    hold_reason: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.hold_reason is not None
+
+
+@dataclass
+class Line:
+    """One row of the summary: a kind and a closing year."""
+
+    kind: str
+    year: int
+    count: int = 0
+    held: int = 0
+    oldest: datetime | None = None
+    newest: datetime | None = None
+
+    def add(self, moment: datetime, held: bool = False, count: int = 1) -> None:
+        if held:
+            self.held += count
+        else:
+            self.count += count
+        self.oldest = moment if self.oldest is None else min(self.oldest, moment)
+        self.newest = moment if self.newest is None else max(self.newest, moment)
+
+
+@dataclass
+class Summary:
+    """Counts per kind and year, oldest and newest dates; built in one streaming pass."""
+
+    lines: dict[tuple[str, int], Line] = field(default_factory=dict)
+
+    def _line(self, kind: str, year: int) -> Line:
+        return self.lines.setdefault((kind, year), Line(kind, year))
+
+    def add_case(self, candidate: Candidate) -> None:
+        closed = candidate.closed_at
+        self._line(candidate.kind, closed.year).add(closed, candidate.held)
+
+    def add_mail(self, moment: datetime) -> None:
+        self._line(MAIL, moment.year).add(moment)
+
+    def sorted_lines(self) -> list[Line]:
+        return [self.lines[key] for key in sorted(self.lines)]
+
+    def totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for line in self.lines.values():
+            totals[line.kind] = totals.get(line.kind, 0) + line.count
+            if line.held:
+                totals["held"] = totals.get("held", 0) + line.held
+        return totals
+
+
+def summary_rows(summary: Summary) -> list[dict[str, Any]]:
+    """The summary as table rows (terminal, CSV, Prefect artifact): no personal data."""
+    return [
+        {
+            "kind": line.kind,
+            "year": line.year,
+            "records": line.count,
+            "held": line.held,
+            "oldest": line.oldest.date().isoformat() if line.oldest else "",
+            "newest": line.newest.date().isoformat() if line.newest else "",
+        }
+        for line in summary.sorted_lines()
+    ]

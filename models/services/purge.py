@@ -1,0 +1,584 @@
+"""Purging records past their retention date: rehearsed (the dry run is the disposal request
+to the State Records Committee, MCA 2-6-1107), then executed with its approval reference.
+
+A purged case keeps its row (status `purged`, empty form, no applicant) so its reference
+stays taken and `pdu case show` answers "purged"; a tombstone keeps dates, counts,
+certificate numbers and the SHA-256 of the record. Everything personal goes: the applicant
+(unless a live record still needs them), messages, outbox, tokens, timeline, tasks,
+attachments and their files (unless shared with a live case), certificate PDFs, and the
+copies in the IMAP Processed and Quarantine folders.
+
+Crash safety, batch by batch: (1) the batch's mailbox copies are deleted (idempotent);
+(2) one transaction re-checks each case (a hold placed meanwhile wins), writes tombstones,
+deletes rows and then files, and commits. A crash before the commit leaves the rows, so
+the next run purges them again (missing files and messages are fine); after it, nothing
+personal is left. So a case says `purged` only once all of it is gone, and re-running
+finishes an interrupted run and does nothing to a finished one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, delete, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from models.cases import Case, ReviewTask, TimelineEntry
+from models.certificates import Certificate
+from models.enums import CaseKind, CaseStatus, CertificateStatus, Channel
+from models.messages import Attachment, ErrorReply, InboundMessage, OutboxMessage, ReplyToken
+from models.people import Person
+from models.retention import (
+    DISPOSED_ANSWER,
+    Candidate,
+    Summary,
+    due_cases,
+    old_error_replies,
+    purgeable_cases,
+    record_sha256,
+    row_record,
+    unlinked_inbound,
+    unlinked_outbox,
+)
+from models.services.attachments import relative_path
+from models.services.certificates import certificate_path
+from models.services.errors import UserError
+from models.tombstones import PurgeRun, Tombstone
+from models.uow import UnitOfWork
+from models.workflow import Event, advance
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_APPROVAL = 200
+MESSAGE_ID_HEADER = "Message-ID"
+
+# Rows of a case, in an order that respects the foreign keys when deleting.
+_CASE_TABLES: tuple[tuple[str, Table], ...] = (
+    ("outbox", OutboxMessage.__table__),  # type: ignore[arg-type]
+    ("attachments", Attachment.__table__),  # type: ignore[arg-type]
+    ("reply_tokens", ReplyToken.__table__),  # type: ignore[arg-type]
+    ("tasks", ReviewTask.__table__),  # type: ignore[arg-type]
+    ("timeline", TimelineEntry.__table__),  # type: ignore[arg-type]
+    ("inbound", InboundMessage.__table__),  # type: ignore[arg-type]
+)
+
+
+class Mailbox(Protocol):
+    def delete_matching(self, folder: str, header: str, value: str) -> int: ...
+
+
+MailboxOpener = Callable[[], AbstractContextManager[Any]]
+Listener = Callable[[Candidate], None]
+
+
+@dataclass
+class PurgeReport:
+    run_id: int
+    executed: bool
+    cutoff: datetime
+    approval: str | None
+    summary: Summary = field(default_factory=Summary)
+    counts: dict[str, int] = field(default_factory=dict)
+    held: list[str] = field(default_factory=list)  # references only: reasons stay in the db
+
+    def add(self, counts: dict[str, int]) -> None:
+        for key, value in counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+
+
+# --- Dry run -----------------------------------------------------------------------------
+
+
+def rehearse(
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    now: datetime,
+    cutoff: datetime | None = None,
+    channel: Channel = Channel.CLI,
+    listener: Listener | None = None,
+) -> PurgeReport:
+    """What a purge at `cutoff` would remove: nothing changes but the audit row."""
+    cutoff = _check_cutoff(cutoff, now)
+    with uow_factory() as work:
+        s, settings = work.session, work.settings
+        tz = ZoneInfo(settings.timezone)
+        report = PurgeReport(0, False, cutoff, None)
+        for candidate in _candidates(s, due_cases(cutoff), tz):
+            report.summary.add_case(candidate)
+            if candidate.held:
+                report.held.append(candidate.reference)
+            if listener is not None:
+                listener(candidate)
+        years = settings.retention_years
+        for column, where in (
+            (InboundMessage.received_at, unlinked_inbound(cutoff, years)),
+            (OutboxMessage.created_at, unlinked_outbox(cutoff, years)),
+        ):
+            for moment in s.scalars(select(column).where(where).execution_options(yield_per=1000)):
+                report.summary.add_mail(moment.astimezone(tz))
+        report.counts = report.summary.totals()
+        run = PurgeRun(
+            started_at=now,
+            finished_at=now,
+            cutoff=cutoff,
+            executed=False,
+            approval=None,
+            channel=channel.value,
+            counts=report.counts,
+        )
+        s.add(run)
+        work.commit()
+        report.run_id = run.id
+    return report
+
+
+def _candidates(session: Session, where: Any, tz: ZoneInfo) -> Iterable[Candidate]:
+    query = (
+        select(
+            Case.reference,
+            Case.kind,
+            Case.status,
+            Case.closed_at,
+            Case.retain_until,
+            Case.legal_hold,
+        )
+        .where(where)
+        .order_by(Case.closed_at, Case.id)
+        .execution_options(yield_per=1000)
+    )
+    for reference, kind, status, closed_at, retain_until, hold in session.execute(query):
+        yield Candidate(
+            reference,
+            str(kind),
+            str(status),
+            closed_at.astimezone(tz),
+            retain_until.astimezone(tz),
+            hold,
+        )
+
+
+def _check_cutoff(cutoff: datetime | None, now: datetime) -> datetime:
+    if cutoff is None:
+        return now
+    if cutoff.tzinfo is None:
+        raise UserError("the cutoff needs a time zone (e.g. 2026-11-21T00:00:00-07:00)")
+    if cutoff > now:
+        raise UserError("the cutoff is in the future: a purge never runs ahead of the clock")
+    return cutoff
+
+
+# --- Execution ---------------------------------------------------------------------------
+
+
+def execute(
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    now: datetime,
+    approval: str,
+    open_mailbox: MailboxOpener | None,
+    cutoff: datetime | None = None,
+    channel: Channel = Channel.CLI,
+    batch_size: int = BATCH_SIZE,
+    listener: Listener | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> PurgeReport:
+    """Purge every unheld record whose retention ended before `cutoff`, in batches.
+
+    `open_mailbox` None skips the mailbox (benchmarks; a mailbox already decommissioned).
+    `on_batch` is called with the running count of purged cases after each commit.
+    """
+    approval = approval.strip()
+    if not approval:
+        raise UserError("an executed purge needs the approval reference (--approval REF)")
+    if len(approval) > MAX_APPROVAL:
+        raise UserError(f"the approval reference is longer than {MAX_APPROVAL} characters")
+    cutoff = _check_cutoff(cutoff, now)
+    with uow_factory() as work:
+        settings = work.settings
+        run = PurgeRun(
+            started_at=now,
+            cutoff=cutoff,
+            executed=True,
+            approval=approval,
+            channel=channel.value,
+            counts={},
+        )
+        work.session.add(run)
+        work.commit()
+        report = PurgeReport(run.id, True, cutoff, approval)
+        tz = ZoneInfo(settings.timezone)
+        for candidate in _candidates(
+            work.session, due_cases(cutoff) & Case.legal_hold.is_not(None), tz
+        ):
+            report.summary.add_case(candidate)
+            report.held.append(candidate.reference)
+    folders = (settings.imap_processed_folder, settings.imap_quarantine_folder)
+    with MailboxCopies(open_mailbox, folders) as copies:
+        _purge_cases(uow_factory, report, copies, now, channel, batch_size, tz, listener, on_batch)
+        _purge_unlinked_mail(uow_factory, report, copies, batch_size)
+    with uow_factory() as work:
+        work.session.execute(
+            update(PurgeRun)
+            .where(PurgeRun.id == report.run_id)
+            .values(finished_at=now, counts=report.counts)
+        )
+        work.commit()
+        _checkpoint(work)
+    log.info("purge run %s: %s", report.run_id, report.counts)
+    return report
+
+
+def _purge_cases(
+    uow_factory: Callable[[], UnitOfWork],
+    report: PurgeReport,
+    copies: MailboxCopies,
+    now: datetime,
+    channel: Channel,
+    batch_size: int,
+    tz: ZoneInfo,
+    listener: Listener | None,
+    on_batch: Callable[[int], None] | None,
+) -> None:
+    last_id = 0
+    while True:
+        with uow_factory() as work:
+            ids = list(
+                work.session.scalars(
+                    select(Case.id)
+                    .where(purgeable_cases(report.cutoff), Case.id > last_id)
+                    .order_by(Case.id)
+                    .limit(batch_size)
+                )
+            )
+            if not ids:
+                return
+            message_ids = _message_ids(work.session, InboundMessage.case_id.in_(ids))
+        report.add({"imap_messages": copies.delete(message_ids)})
+        with uow_factory() as work:
+            _secure_delete(work.session)
+            purged = _purge_batch(work, ids, report, now, channel)
+            work.commit()
+        for candidate in purged:
+            candidate = Candidate(
+                candidate.reference,
+                candidate.kind,
+                candidate.status,
+                candidate.closed_at.astimezone(tz),
+                candidate.retain_until.astimezone(tz),
+            )
+            report.summary.add_case(candidate)
+            if listener is not None:
+                listener(candidate)
+        last_id = ids[-1]
+        if on_batch is not None:
+            on_batch(report.counts.get("cases", 0))
+
+
+def _message_ids(session: Session, where: Any) -> list[str]:
+    query = select(InboundMessage.message_id).where(where, InboundMessage.message_id.is_not(None))
+    return [m for m in session.scalars(query) if m]
+
+
+class MailboxCopies:
+    """The copies of messages in the IMAP folders; connects only when there is work."""
+
+    def __init__(self, open_mailbox: MailboxOpener | None, folders: Sequence[str]) -> None:
+        self.open_mailbox, self.folders = open_mailbox, folders
+        self._stack = ExitStack()
+        self._mailbox: Mailbox | None = None
+
+    def delete(self, message_ids: Sequence[str]) -> int:
+        if self.open_mailbox is None or not message_ids:
+            return 0
+        if self._mailbox is None:
+            self._mailbox = self._stack.enter_context(self.open_mailbox())
+        deleted = 0
+        for folder in self.folders:
+            for message_id in message_ids:
+                deleted += self._mailbox.delete_matching(folder, MESSAGE_ID_HEADER, message_id)
+        return deleted
+
+    def __enter__(self) -> MailboxCopies:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+
+def _secure_delete(session: Session) -> None:
+    """SQLite: overwrite deleted content with zeros, so the file keeps no trace of it."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+
+
+def _checkpoint(work: UnitOfWork) -> None:
+    """SQLite: copy the WAL into the database and truncate it (old page images live there)."""
+    if work.engine.dialect.name != "sqlite":
+        return
+    raw = work.engine.raw_connection()
+    try:
+        busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            log.warning("WAL checkpoint incomplete (readers active): it completes later")
+    finally:
+        raw.close()
+
+
+def _purge_batch(
+    work: UnitOfWork, ids: list[int], report: PurgeReport, now: datetime, channel: Channel
+) -> list[Candidate]:
+    s, settings = work.session, work.settings
+    cases = (
+        s.execute(
+            select(Case.__table__)
+            .where(Case.id.in_(ids), purgeable_cases(report.cutoff))
+            .order_by(Case.id)
+            .with_for_update(skip_locked=True)
+        )
+        .mappings()
+        .all()
+    )
+    if not cases:
+        return []
+    ids = [c["id"] for c in cases]
+    for c in cases:  # the transition table has the last word: only closed cases purge
+        advance(CaseKind(c["kind"]), CaseStatus(c["status"]), Event.PURGE)
+    records = {c["id"]: _empty_record(c) for c in cases}
+    _snapshot(s, ids, records)
+    _tombstones(s, cases, records, report.run_id, now)
+    shas = {a["sha256"] for r in records.values() for a in r["attachments"]}
+    numbers = [c["number"] for r in records.values() for c in r["certificates"]]
+    for _key, table in _CASE_TABLES:
+        s.execute(delete(table).where(table.c.case_id.in_(ids)))
+    s.execute(
+        update(Certificate)
+        .where(Certificate.case_id.in_(ids))
+        .values(
+            status=CertificateStatus.DISPOSED,
+            holder_name="",
+            license_number=None,
+            person_id=None,
+            activity_title="",
+            pdf_sha256=None,
+            revoked_reason=None,
+        )
+    )
+    s.execute(
+        update(Case)
+        .where(Case.id.in_(ids))
+        .values(
+            status=CaseStatus.PURGED,
+            form={},
+            applicant_id=None,
+            submission_key=literal("purged:") + Case.reference,
+            updated_at=now,
+        )
+    )
+    s.execute(
+        insert(TimelineEntry),
+        [
+            {
+                "case_id": c["id"],
+                "at": now,
+                "action": Event.PURGE.value,
+                "actor": "system",
+                "channel": channel.value,
+                "from_status": c["status"],
+                "to_status": CaseStatus.PURGED.value,
+                "detail": f"approval {report.approval}; purge run {report.run_id}",
+            }
+            for c in cases
+        ],
+    )
+    people = _delete_people(s, records)
+    files = _delete_files(s, settings.data_dir, shas, numbers)
+    report.add(
+        {
+            "cases": len(cases),
+            "messages": sum(len(r["inbound"]) for r in records.values()),
+            "outbox": sum(len(r["outbox"]) for r in records.values()),
+            "attachments": sum(len(r["attachments"]) for r in records.values()),
+            "certificates": len(numbers),
+            "people": people,
+            "files": files,
+        }
+    )
+    return [
+        Candidate(c["reference"], c["kind"], c["status"], c["closed_at"], c["retain_until"])
+        for c in cases
+    ]
+
+
+def _empty_record(case: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {key: [] for key, _table in _CASE_TABLES}
+    record.update(case=row_record("cases", dict(case)), applicant=None, certificates=[])
+    return record
+
+
+def _snapshot(s: Session, ids: list[int], records: dict[int, dict[str, Any]]) -> None:
+    """Every row of the batch's cases, streamed: large contents are reduced to their hash."""
+    tables = [*_CASE_TABLES, ("certificates", Certificate.__table__)]
+    for key, table in tables:
+        query = (
+            select(table)
+            .where(table.c.case_id.in_(ids))
+            .order_by(table.c.id)
+            .execution_options(yield_per=100)
+        )
+        for row in s.execute(query).mappings():
+            records[row["case_id"]][key].append(row_record(table.name, dict(row)))
+    applicants = {r["case"]["applicant_id"] for r in records.values()} - {None}
+    if applicants:
+        people = {
+            p["id"]: row_record("people", dict(p))
+            for p in s.execute(select(Person.__table__).where(Person.id.in_(applicants))).mappings()
+        }
+        for record in records.values():
+            record["applicant"] = people.get(record["case"]["applicant_id"])
+
+
+def _tombstones(
+    s: Session, cases: Sequence[Any], records: dict[int, dict[str, Any]], run_id: int, now: datetime
+) -> None:
+    s.execute(
+        insert(Tombstone),
+        [
+            {
+                "reference": c["reference"],
+                "kind": c["kind"],
+                "final_status": c["status"],
+                "submitted_at": c["submitted_at"],
+                "closed_at": c["closed_at"],
+                "purged_at": now,
+                "purge_run_id": run_id,
+                "messages": len(records[c["id"]]["inbound"]),
+                "outbox": len(records[c["id"]]["outbox"]),
+                "attachments": len(records[c["id"]]["attachments"]),
+                "certificates": len(records[c["id"]]["certificates"]),
+                "timeline": len(records[c["id"]]["timeline"]),
+                "certificate_numbers": [x["number"] for x in records[c["id"]]["certificates"]],
+                "record_sha256": record_sha256(records[c["id"]]),
+            }
+            for c in cases
+        ],
+    )
+
+
+def _delete_people(s: Session, records: dict[int, dict[str, Any]]) -> int:
+    """Applicants and certificate holders that no live case or certificate still needs."""
+    candidates = {r["case"]["applicant_id"] for r in records.values()}
+    candidates |= {c["person_id"] for r in records.values() for c in r["certificates"]}
+    candidates.discard(None)
+    if not candidates:
+        return 0
+    still_needed = set(
+        s.scalars(select(Case.applicant_id).where(Case.applicant_id.in_(candidates)))
+    ) | set(
+        s.scalars(
+            select(Certificate.person_id).where(
+                Certificate.person_id.in_(candidates),
+                Certificate.status != CertificateStatus.DISPOSED,
+            )
+        )
+    )
+    gone = candidates - still_needed
+    if not gone:
+        return 0
+    emails = list(s.scalars(select(Person.email).where(Person.id.in_(gone))))
+    s.execute(delete(ErrorReply).where(ErrorReply.address.in_(emails)))
+    s.execute(delete(Person).where(Person.id.in_(gone)))
+    return len(gone)
+
+
+def _delete_files(s: Session, data_dir: Path, shas: set[str], numbers: Sequence[str]) -> int:
+    """Files go only after their rows (a file shared with a live case stays)."""
+    s.flush()
+    shared = set(s.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas))))
+    paths = [data_dir / relative_path(sha) for sha in shas - shared]
+    paths += [certificate_path(data_dir, number) for number in numbers]
+    deleted = 0
+    for path in paths:
+        if path.exists():
+            path.unlink()
+            deleted += 1
+    return deleted
+
+
+def _purge_unlinked_mail(
+    uow_factory: Callable[[], UnitOfWork],
+    report: PurgeReport,
+    copies: MailboxCopies,
+    batch_size: int,
+) -> None:
+    """Messages tied to no case (strangers, bounces, error replies), by their own dates."""
+    last_id = 0
+    while True:
+        with uow_factory() as work:
+            where = unlinked_inbound(report.cutoff, work.settings.retention_years)
+            ids = list(
+                work.session.scalars(
+                    select(InboundMessage.id)
+                    .where(where, InboundMessage.id > last_id)
+                    .order_by(InboundMessage.id)
+                    .limit(batch_size)
+                )
+            )
+            if not ids:
+                break
+            last_id = ids[-1]
+            message_ids = _message_ids(work.session, InboundMessage.id.in_(ids))
+        report.add({"imap_messages": copies.delete(message_ids)})
+        with uow_factory() as work:
+            s = work.session
+            _secure_delete(s)
+            ids = list(
+                s.scalars(select(InboundMessage.id).where(InboundMessage.id.in_(ids), where))
+            )
+            orphans = Attachment.inbound_id.in_(ids) & Attachment.case_id.is_(None)
+            shas = set(s.scalars(select(Attachment.sha256).where(orphans)))
+            s.execute(delete(Attachment).where(orphans))
+            done = s.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids))).rowcount
+            files = _delete_files(s, work.settings.data_dir, shas, [])
+            work.commit()
+        report.add({"mail_messages": done, "files": files})
+    with uow_factory() as work:
+        s, years = work.session, work.settings.retention_years
+        _secure_delete(s)
+        outbox = s.execute(delete(OutboxMessage).where(unlinked_outbox(report.cutoff, years)))
+        errors = s.execute(delete(ErrorReply).where(old_error_replies(report.cutoff, years)))
+        work.commit()
+    report.add({"mail_outbox": outbox.rowcount, "error_replies": errors.rowcount})
+
+
+# --- Verification ------------------------------------------------------------------------
+
+VALID_ANSWER = "valid"
+REVOKED_ANSWER = "revoked"
+NOT_FOUND_ANSWER = "not found"
+
+
+def verification_answer(session: Session, code_or_number: str) -> str:
+    """What verifying a certificate says, by its number (PDU-2026-000042) or its code."""
+    text = code_or_number.strip().upper()
+    compact = "".join(ch for ch in text if ch.isalnum())
+    code = "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    status = session.scalar(
+        select(Certificate.status).where(
+            (Certificate.number == text) | (Certificate.verification_code == code)
+        )
+    )
+    if status is None:
+        return NOT_FOUND_ANSWER
+    return {
+        CertificateStatus.VALID: VALID_ANSWER,
+        CertificateStatus.REVOKED: REVOKED_ANSWER,
+        CertificateStatus.DISPOSED: DISPOSED_ANSWER,
+    }[CertificateStatus(status)]
