@@ -92,6 +92,18 @@ def email_applicant(
     )
 
 
+def _proof_defaults(ctx: ServiceContext, case: Case) -> dict[str, Any]:
+    """A proof task lists the files received (a reassigned one too)."""
+    from sqlalchemy import select
+
+    from models.messages import Attachment
+
+    names = ctx.session.scalars(
+        select(Attachment.filename).where(Attachment.case_id == case.id).order_by(Attachment.id)
+    ).all()
+    return {"reply_text": "", "attachment_names": list(names)}
+
+
 def email_task(
     ctx: ServiceContext,
     task: ReviewTask,
@@ -101,6 +113,8 @@ def email_task(
 ) -> None:
     case = task.case
     template = template or ("review_task" if task.kind is TaskKind.REVIEW else "proof_task")
+    if task.kind is TaskKind.PROOF_REVIEW:
+        context = _proof_defaults(ctx, case) | context
     enqueue(
         ctx.session,
         ctx.settings,

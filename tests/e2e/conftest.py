@@ -31,6 +31,11 @@ class Office:
     def system(self) -> str:
         return f"pdu@{self.domain}"
 
+    @property
+    def applicant(self) -> str:
+        """Jane's address, unique to this test (the mail server lives for the session)."""
+        return f"jane@school.{self.domain}"
+
     def staff(self, name: str) -> str:
         return f"{name}@{self.domain}"
 

@@ -23,7 +23,7 @@ def outcomes() -> list[tuple[str | None, str | None, str | None]]:
 
 
 def submit_and_get_task(office):
-    result = jobs.intake("preapproval", preapproval("jane@school.example"))
+    result = jobs.intake("preapproval", preapproval(office.applicant))
     office.cycle()
     return result.reference, office.last(office.staff("rita"), "Review")
 
@@ -58,7 +58,7 @@ def test_a_crash_between_commit_and_move_leaves_exactly_one_effect(office, monke
     jobs.poll()  # the message is recognised and only filed
     assert outcomes() == [("applied", "approve", "Processed")]
     jobs.send()
-    approvals = [m for m in office.inbox("jane@school.example") if "Pre-approved" in m["Subject"]]
+    approvals = [m for m in office.inbox(office.applicant) if "Pre-approved" in m["Subject"]]
     assert len(approvals) == 1
 
 
@@ -82,7 +82,7 @@ def test_a_new_uidvalidity_rescans_and_relies_on_deduplication(office):
 def test_an_smtp_server_refusing_for_a_while_then_accepting_sends_each_email_once(office):
     office.server.refuse()
     try:
-        jobs.intake("preapproval", preapproval("jane@school.example"))
+        jobs.intake("preapproval", preapproval(office.applicant))
         first = jobs.send()
         assert (first.sent, first.retrying) == (0, 2)  # acknowledgment + task, both deferred
         office.at("2026-11-20T16:10:00Z")
@@ -96,7 +96,7 @@ def test_an_smtp_server_refusing_for_a_while_then_accepting_sends_each_email_onc
     with UnitOfWork() as work:
         statuses = work.session.scalars(select(OutboxMessage.status)).all()
         assert statuses == [OutboxStatus.SENT, OutboxStatus.SENT]
-    ids = [m["Message-ID"] for m in office.inbox("jane@school.example")]
+    ids = [m["Message-ID"] for m in office.inbox(office.applicant)]
     assert len(ids) == len(set(ids)) == 1
 
 

@@ -28,7 +28,7 @@ def case_json(reference: str) -> dict:
 
 
 def test_request_info_answer_approve_proof_accept_ends_with_a_certificate(office):
-    jane = "jane@school.example"
+    jane = office.applicant
     rita, sam = office.staff("rita"), office.staff("sam")
     result = jobs.intake("preapproval", preapproval(jane))
     assert result.ok and result.created
