@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     oauth_client_id: str = ""
     oauth_client_secret: str = ""
     oauth_refresh_token: str = ""
+    oauth_token_url: str = "https://oauth2.googleapis.com/token"
     trusted_authserv_id: str = ""
 
     max_message_bytes: int = Field(30 * 1024 * 1024, gt=0)
