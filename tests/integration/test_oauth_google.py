@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from mailbox.oauth import GoogleRefreshToken, OAuthError
-from mailbox.smtp import SmtpSender
+from mailbox.smtp import SendError, SmtpSender
 
 import pytest
 
@@ -113,7 +113,7 @@ def test_smtp_refuses_a_wrong_access_token(mail_server):
     message["Message-ID"] = "<xoauth2-2@oauth.example>"
     message.set_content("hello")
     with (
-        pytest.raises(Exception),
+        pytest.raises(SendError, match=r"(?i)auth"),
         SmtpSender(
             "127.0.0.1",
             mail_server.smtp_port,
