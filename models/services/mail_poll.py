@@ -140,7 +140,13 @@ def poll_once(
                         uid=uid,
                     )
                 else:
-                    raw = imap.fetch(uid)
+                    try:
+                        raw = imap.fetch(uid)
+                    except LookupError:  # expunged meanwhile by another client: not ours now
+                        log.warning(
+                            "UID %s vanished from %s before it was read", uid, s.imap_folder
+                        )
+                        continue
                     result = receive(
                         uow_factory,
                         raw,
