@@ -1,5 +1,6 @@
 """Every mapped class, imported once so the metadata is complete (Alembic, create_all)."""
 
+from models.accounts import ProviderAccount
 from models.base import Base
 from models.cases import Case, ReferenceCounter, ReviewTask, TimelineEntry
 from models.certificates import Certificate
@@ -26,6 +27,7 @@ __all__ = [
     "OfficeClosure",
     "OutboxMessage",
     "Person",
+    "ProviderAccount",
     "Provider",
     "PurgeRun",
     "ReferenceCounter",

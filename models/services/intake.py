@@ -38,7 +38,7 @@ class IntakeResult:
         return not self.problems
 
 
-def _person(ctx: ServiceContext, email: str, first: str, last: str, **extra: Any) -> Person:
+def upsert_person(ctx: ServiceContext, email: str, first: str, last: str, **extra: Any) -> Person:
     person = ctx.session.scalar(select(Person).where(Person.email == email.lower()))
     if person is None:
         person = Person(
@@ -71,7 +71,7 @@ def submit(ctx: ServiceContext, kind: CaseKind, data: dict[str, Any], actor: Act
     return IntakeResult(case.reference, case.status.value, created=True)
 
 
-def _new_case(
+def new_case(
     ctx: ServiceContext, kind: CaseKind, form: Any, key: str, actor: Actor, applicant: Person
 ) -> Case:
     case = Case(
@@ -92,14 +92,14 @@ def _new_case(
 
 def _new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> Case:
     educator = form.educator
-    applicant = _person(
+    applicant = upsert_person(
         ctx,
         str(educator.email),
         educator.first_name,
         educator.last_name,
         license_number=educator.license_number,
     )
-    case = _new_case(ctx, CaseKind.PREAPPROVAL, form, key, actor, applicant)
+    case = new_case(ctx, CaseKind.PREAPPROVAL, form, key, actor, applicant)
     case.hours_requested = Decimal(str(form.units))
     decision = triage(form, ctx.today, directory_entries(ctx.session))
     case.triage_rule = decision.rule

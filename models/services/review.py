@@ -191,7 +191,11 @@ def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None
     _move(ctx, case, Event.APPROVE, actor, detail)
     _close_task(ctx, task, "approved")
     case.hours_granted = granted
-    if case.kind is CaseKind.PREAPPROVAL:
+    if case.kind is CaseKind.PROVIDER:
+        from models.services.registration import on_approved
+
+        on_approved(ctx, case, actor)
+    else:
         email_applicant(
             ctx,
             case,

@@ -41,3 +41,31 @@ def preapproval(email: str = "jane@school.example", **changes: Any) -> dict[str,
             target = target[parent]
         target[leaf] = value
     return form
+
+
+PROVIDER: dict[str, Any] = {
+    "organization": {
+        "name": "Big Sky Learning Collaborative",
+        "kind": "educational_organization",
+        "address": "12 Main St, Billings, MT 59101",
+        "website": "https://bigsky.example",
+    },
+    "manager": {
+        "first_name": "John",
+        "last_name": "Doe",
+        "email": "jdoe@bigsky.example",
+        "phone": "406-555-0134",
+    },
+    "attest_reporting": True,
+    "attest_records_five_years": True,
+    "description": "Year-long coaching cycles for rural teachers ...",
+    "alignment": "Meets ARM 10.55.714 (1)(d), (h), (i), (l) ...",
+    "evidence": "Two district evaluations ...",
+}
+
+
+def provider(email: str, name: str = "Big Sky Learning Collaborative") -> dict[str, Any]:
+    form = copy.deepcopy(PROVIDER)
+    form["manager"]["email"] = email
+    form["organization"]["name"] = name
+    return form

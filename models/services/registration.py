@@ -1,0 +1,117 @@
+"""Provider registrations: an organisation applies to become an approved PDU provider.
+
+Same review machinery as pre-approvals (routing, seven business days, ladder, commands by
+email); only what happens before review (already in the directory?) and on approval
+(directory entry, account, welcome) is particular to providers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from mailbox.tokens import new_token, token_hash
+
+from sqlalchemy import select
+
+from models.accounts import ProviderAccount
+from models.cases import Case
+from models.enums import CaseKind
+from models.forms import ProviderForm
+from models.services.context import ServiceContext
+from models.services.directory import add_provider, directory_entries
+from models.services.intake import new_case, start_review, upsert_person
+from models.services.review import email_applicant
+from models.services.timeline import Actor, record, transition
+from models.triage import explain_match
+from models.usernames import make_username
+from models.workflow import Event
+
+SETUP_CODE_TTL = timedelta(days=14)
+
+
+def new_registration(ctx: ServiceContext, form: ProviderForm, key: str, actor: Actor) -> Case:
+    manager = form.manager
+    applicant = upsert_person(
+        ctx, str(manager.email), manager.first_name, manager.last_name, phone=manager.phone
+    )
+    case = new_case(ctx, CaseKind.PROVIDER, form, key, actor, applicant)
+    match = explain_match(form.organization.name, directory_entries(ctx.session))
+    system = Actor.system(actor.channel)
+    if match.entry is None:
+        note = f"'{form.organization.name}' is not in the approved provider directory"
+        start_review(ctx, case, system, note)
+        return case
+    entry = match.entry
+    transition(
+        case,
+        Event.TRIAGE_REDIRECT,
+        system,
+        ctx.now,
+        f"already an approved provider: matched directory entry '{entry.name}' ({match.how})",
+        retain_years=ctx.settings.retention_years,
+    )
+    case.provider_id = entry.id
+    email_applicant(
+        ctx,
+        case,
+        "provider_exists",
+        reply=False,
+        organization_name=form.organization.name,
+        provider_name=entry.name,
+        contact_name=entry.contact_name,
+        contact_email=entry.contact_email,
+        access_address=ctx.settings.mail_address,
+    )
+    return case
+
+
+def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
+    """The organisation enters the directory; its account manager gets an account."""
+    form = ProviderForm.model_validate(
+        {k: v for k, v in case.form.items() if k in ProviderForm.model_fields}
+    )
+    organization, manager = form.organization, form.manager
+    provider = add_provider(
+        ctx.session,
+        organization.name,
+        str(manager.email),
+        ctx.now,
+        organization.kind,
+        contact_name=f"{manager.first_name} {manager.last_name}",
+        phone=manager.phone,
+        address=organization.address,
+        website=str(organization.website) if organization.website else None,
+    )
+    case.provider_id = provider.id
+    taken = set(ctx.session.scalars(select(ProviderAccount.username)))
+    username = make_username(manager.first_name, manager.last_name, taken)
+    code = new_token()
+    ctx.session.add(
+        ProviderAccount(
+            username=username,
+            provider_id=provider.id,
+            person_id=case.applicant_id,
+            is_manager=True,
+            setup_token_hash=token_hash(code, ctx.settings.secret_key),
+            setup_expires_at=ctx.now + SETUP_CODE_TTL,
+            created_at=ctx.now,
+        )
+    )
+    record(
+        case,
+        "provider_added",
+        actor,
+        ctx.now,
+        f"{provider.number} {provider.name}; account {username}",
+    )
+    email_applicant(
+        ctx,
+        case,
+        "provider_welcome",
+        reply=False,
+        organization_name=organization.name,
+        provider_number=provider.number,
+        username=username,
+        setup_url=f"{ctx.settings.public_url.rstrip('/')}/account/setup?code={code}",
+        setup_code=code,
+        setup_expires_at=ctx.now + SETUP_CODE_TTL,
+    )
