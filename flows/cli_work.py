@@ -39,6 +39,11 @@ def register(commands: Any) -> None:
     ingest.set_defaults(handler=mail_ingest)
     send = mail.add_parser("send", help="deliver pending outbox messages")
     send.set_defaults(handler=mail_send)
+    watch = mail.add_parser(
+        "watch", help="poll, send, then wait for new mail with IMAP IDLE; repeat until stopped"
+    )
+    watch.add_argument("--cycles", type=int, help="stop after this many polls")
+    watch.set_defaults(handler=mail_watch)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -126,4 +131,12 @@ def mail_send(args: argparse.Namespace) -> int:
 
     sent = send()
     print(f"send: {sent.sent} sent, {sent.retrying} to retry, {sent.failed} failed")
+    return 0
+
+
+def mail_watch(args: argparse.Namespace) -> int:
+    from flows.jobs import watch
+
+    done = watch(args.cycles)
+    print(f"watch: {done} poll cycle(s)")
     return 0

@@ -89,6 +89,35 @@ def send() -> Any:
         )
 
 
+IDLE_RENEW_SECONDS = 540.0  # RFC 2177: servers may drop an IDLE after 30 min; renew well before
+
+
+def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -> int:
+    """Poll, send, then wait in IMAP IDLE until mail arrives (or the renewal time), again.
+
+    Low latency without hammering the server; `cycles` bounds the loop (tests, one-shots).
+    A dropped connection is retried with backoff rather than ending the watch.
+    """
+    from mailbox.imap import connect_with_backoff
+
+    settings = get_settings()
+    done = 0
+    while cycles is None or done < cycles:
+        poll()
+        send()
+        done += 1
+        if cycles is not None and done >= cycles:
+            break
+        mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
+        try:
+            mailbox.select(settings.imap_folder)
+            if not mailbox.pending(0):  # mail that came after the poll won't wake IDLE
+                mailbox.idle_wait(idle_seconds)
+        finally:
+            mailbox.__exit__(None, None, None)
+    return done
+
+
 def ingest(raw: bytes) -> Any:
     from models.services.inbound import receive
 
