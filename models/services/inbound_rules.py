@@ -16,6 +16,7 @@ from mailbox.commands import HELP_TEXT, CommandError, parse_command
 from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage, parse_message
 from mailbox.quoting import trim_reply
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -302,13 +303,38 @@ def _refuse(
     return Verdict(InboundOutcome.REFUSED, reason, message, case.id if case else None)
 
 
-def _bounce(ctx: ServiceContext, failed: list[str]) -> Verdict:
-    marked = []
+def _bounce(ctx: ServiceContext, failed: Sequence[str]) -> Verdict:
+    """Mark the addresses we know as undeliverable and tell the admins, once per bounce."""
+    from models.services.assignment import admins
+    from models.services.outbox import enqueue
+
+    marked, cases = [], []
     for address in failed:
         person = ctx.session.scalar(select(Person).where(Person.email == address.lower()))
-        if person is not None:
-            person.email_bounced_at = ctx.now
-            marked.append(address)
+        if person is None:
+            continue
+        person.email_bounced_at = ctx.now
+        marked.append(person.email)
+        cases += [
+            (c.reference, c.status.value)
+            for c in ctx.session.scalars(select(Case).where(Case.applicant_id == person.id))
+            if c.status not in CLOSED_STATUSES
+        ]
+    to = [a.email for a in admins(ctx.session)]
+    if marked and to:
+        enqueue(
+            ctx.session,
+            ctx.settings,
+            template="bounce_notice",
+            to=to,
+            now=ctx.now,
+            context={
+                "addresses": marked,
+                "cases": cases,
+                "expects_reply": False,
+                "reference": None,
+            },
+        )
     return Verdict(
         InboundOutcome.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable"
     )
