@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from mailbox.addresses import split_plus
@@ -16,7 +17,6 @@ from mailbox.commands import HELP_TEXT, CommandError, parse_command
 from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage, parse_message
 from mailbox.quoting import trim_reply
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
