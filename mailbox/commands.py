@@ -63,7 +63,7 @@ class CommandError(Exception):
 
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _EDGES = " \t*_" + _INVISIBLE
-_VERB = re.compile(r"^([A-Za-z]+)(?=$|[\s:.!,;])[\s:]*(.*)$", re.DOTALL)
+_VERB = re.compile(r"^([A-Za-z]+)(?=$|[\s:.!,;*_])[\s:*_]*(.*)$", re.DOTALL)
 _TRAILING_PUNCTUATION = re.compile(r"[\s.!,;:]+$")
 _HOURS = re.compile(r"^(\d{1,4}(?:[.,]\d{1,2})?)(?:\s*(?:hours?|hrs?|h|units?))?$", re.I)
 

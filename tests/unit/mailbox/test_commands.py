@@ -29,6 +29,7 @@ def test_case_bold_stars_spaces_and_trailing_punctuation_are_tolerated():
     assert parse_command("*ACCEPT!*").verb is Verb.ACCEPT
     assert parse_command("\u200bwithdraw").verb is Verb.WITHDRAW
     assert parse_command("DENY: not eligible").argument == "not eligible"
+    assert parse_command("*DENY* not eligible").argument == "not eligible"
 
 
 def test_the_first_non_blank_line_is_the_command_and_the_rest_the_comment():

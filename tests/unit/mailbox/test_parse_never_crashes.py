@@ -199,7 +199,7 @@ def test_arbitrary_bytes_parse_or_are_rejected(raw):
     parse_or_reject(raw)
 
 
-@settings(PROPERTY, max_examples=400)
+@settings(PROPERTY, max_examples=250)
 @given(structured_message())
 def test_mangled_mime_messages_parse_or_are_rejected(raw):
     parse_or_reject(raw)
@@ -224,7 +224,7 @@ def shape(message: Message, depth: int = 1) -> tuple[int, int]:
     return deepest, count
 
 
-@settings(PROPERTY, max_examples=300)
+@settings(PROPERTY, max_examples=150)
 @given(structured_message())
 def test_the_scan_never_undercounts_what_the_parser_builds(raw):
     # Small caps so that they bite: when the scan lets a message through, the stdlib's

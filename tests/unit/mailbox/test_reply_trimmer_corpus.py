@@ -1,8 +1,9 @@
 """Golden files: Discourse's email_reply_trimmer corpus (MIT, tests/fixtures/reply-trimmer).
 
-Every one of the 64 real-world bodies in test/emails must trim to test/trimmed. Like the
-corpus's own runner, the comparison ignores trailing whitespace (per line and at the
-end) and leading blank lines; line endings are normalised.
+Every one of the 64 real-world bodies in test/emails must trim to test/trimmed. The
+comparison ignores trailing whitespace on each line and blank lines at either end (the
+golden files end with newlines; Discourse's own runner strips both sides) and normalises
+line endings; it keeps the indentation of the first line.
 """
 
 from __future__ import annotations
