@@ -156,11 +156,15 @@ def _act(
 ) -> Verdict:
     actor = Actor(parsed.from_address or "", Channel.EMAIL, parsed.message_id)
     new_text = trim_reply(parsed.text or "")
+    is_staff = "REPLY" not in token.allowed.split()
     try:
         command = parse_command(new_text)
     except CommandError as exc:
-        return _refuse(ctx, parsed, exc.reason_code, exc.message, case)
-    is_staff = "REPLY" not in token.allowed.split()
+        if is_staff:
+            return _refuse(ctx, parsed, exc.reason_code, exc.message, case)
+        command = None  # an applicant's "Info: agenda attached" is just their answer
+    if command is not None and not is_staff and not allows(token, command.verb.value):
+        command = None
     if parsed.refused_attachments:
         names = ", ".join(f"{a.filename} ({a.reason})" for a in parsed.refused_attachments)
         return _refuse(
