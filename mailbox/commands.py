@@ -42,6 +42,7 @@ class Verb(StrEnum):
     ACCEPT = "ACCEPT"
     REJECT = "REJECT"
     WITHDRAW = "WITHDRAW"
+    CONFIRM = "CONFIRM"  # staff: apply a decision held for want of DMARC
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def parse_command(new_text: str) -> Command | None:
         return None
     rest = match.group(2).strip(_EDGES)
     comment = "\n".join(lines[index + 1 :]).strip()
-    if verb in (Verb.ACCEPT, Verb.WITHDRAW):
+    if verb in (Verb.ACCEPT, Verb.WITHDRAW, Verb.CONFIRM):
         if _TRAILING_PUNCTUATION.sub("", rest):
             return None  # words after it: a sentence that starts with the verb
         return Command(verb, None, None, comment)

@@ -98,6 +98,7 @@ class InboundOutcome(StrEnum):
     SUBMISSION = "submission"  # a new form arrived by email
     BOUNCE = "bounce"  # a delivery failure report: the address is marked
     IGNORED = "ignored"  # auto-reply, mailing list, our own mail
+    HELD = "held"  # a staff decision waiting for the reviewer's CONFIRM (no DMARC pass)
     REFUSED = "refused"  # not acted on: the reason code says why (quarantined)
     ERROR = "error"  # our fault: logged for an operator (quarantined)
 

@@ -104,6 +104,10 @@ class ReplyToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(comment="decision tokens work once")
+    held_inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE"),
+        comment="for a CONFIRM token: the held decision it would apply",
+    )
 
 
 class Attachment(Base):

@@ -152,7 +152,13 @@ def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken 
 
 
 def _act(
-    ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage, token: ReplyToken, case: Case
+    ctx: ServiceContext,
+    parsed: ParsedMessage,
+    row: InboundMessage,
+    token: ReplyToken,
+    case: Case,
+    *,
+    confirmed: bool = False,
 ) -> Verdict:
     actor = Actor(parsed.from_address or "", Channel.EMAIL, parsed.message_id)
     new_text = trim_reply(parsed.text or "")
@@ -192,18 +198,15 @@ def _act(
             f"{verb} is not something this reply address can do",
             case,
         )
+    if verb == "CONFIRM":
+        return _confirm(ctx, token, case, row)
     if (
         is_staff
+        and not confirmed
         and ctx.settings.trusted_authserv_id
         and not dmarc_pass(parsed, ctx.settings.trusted_authserv_id)
     ):
-        return _refuse(
-            ctx,
-            parsed,
-            "dmarc_unverified",
-            "your message could not be verified (DMARC); please reply again from your OPI mailbox",
-            case,
-        )
+        return _hold(ctx, parsed, row, token, case, verb)
     if verb in review.DECISION_VERBS:
         if token.used_at is not None:
             return _refuse(
@@ -232,6 +235,82 @@ def _act(
         token.used_at = ctx.now
     outcome = InboundOutcome.APPLIED if is_staff or verb == "WITHDRAW" else InboundOutcome.REPLY
     return Verdict(outcome, done.action, done.detail, case.id)
+
+
+def _hold(
+    ctx: ServiceContext,
+    parsed: ParsedMessage,
+    row: InboundMessage,
+    token: ReplyToken,
+    case: Case,
+    verb: str,
+) -> Verdict:
+    """No DMARC pass: the From may be forged. The decision waits until the reviewer confirms
+    from their own mailbox with a fresh token only that mailbox has seen."""
+    from datetime import timedelta
+
+    from models.cases import ReviewTask
+    from models.services.outbox import enqueue
+    from models.services.tokens import issue_token
+
+    task = ctx.session.get(ReviewTask, token.task_id) if token.task_id else None
+    confirm = issue_token(
+        ctx.session,
+        case=case,
+        recipient=token.recipient,
+        allowed={"CONFIRM"},
+        now=ctx.now,
+        ttl=timedelta(days=2),
+        secret_key=ctx.settings.secret_key,
+        task=task,
+    )
+    confirm[1].held_inbound_id = row.id
+    command_line = trim_reply(parsed.text or "").strip().splitlines()[0][:200]
+    enqueue(
+        ctx.session,
+        ctx.settings,
+        template="confirm_command",
+        to=[token.recipient],
+        now=ctx.now,
+        case=case,
+        token=confirm,
+        in_reply_to=parsed.message_id,
+        context={"reference": case.reference, "command_line": command_line, "expects_reply": True},
+    )
+    return Verdict(
+        InboundOutcome.HELD, "dmarc_unverified", f"{verb} held until the reviewer confirms", case.id
+    )
+
+
+def _confirm(ctx: ServiceContext, token: ReplyToken, case: Case, row: InboundMessage) -> Verdict:
+    """Apply the held decision as if it had just arrived, now that its sender is proven."""
+    held = ctx.session.get(InboundMessage, token.held_inbound_id) if token.held_inbound_id else None
+    if held is None or held.raw is None or token.used_at is not None:
+        return Verdict(
+            InboundOutcome.REFUSED,
+            "nothing_to_confirm",
+            "no held decision for this reply address",
+            case.id,
+        )
+    token.used_at = ctx.now
+    s = ctx.settings
+    parsed = parse_message(
+        held.raw,
+        max_bytes=s.max_message_bytes,
+        max_attachment_bytes=s.max_attachment_bytes,
+        max_total_attachment_bytes=s.max_attachments_total_bytes,
+    )
+    original, _problem = _find_token(ctx, parsed)
+    if original is None or original.recipient != token.recipient:
+        return Verdict(
+            InboundOutcome.REFUSED,
+            "nothing_to_confirm",
+            "the held decision's reply address is gone",
+            case.id,
+        )
+    verdict = _act(ctx, parsed, held, original, case, confirmed=True)
+    held.detail = f"confirmed by message {row.id}: {verdict.outcome.value} {verdict.reason}"
+    return Verdict(verdict.outcome, f"{verdict.reason} (confirmed)", verdict.detail, case.id)
 
 
 def _dispatch(
