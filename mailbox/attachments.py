@@ -70,6 +70,7 @@ class RefusedAttachment:
     sniffed_type: str
     size: int
     reason: str  # TYPE_REFUSED, TOO_LARGE or TOTAL_TOO_LARGE
+    inline: bool = False  # shown in the body: a signature logo, not something sent to us
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,9 @@ def vet(
             reason = TOTAL_TOO_LARGE
         if reason:
             refused.append(
-                RefusedAttachment(filename, candidate.content_type, sniffed, size, reason)
+                RefusedAttachment(
+                    filename, candidate.content_type, sniffed, size, reason, candidate.inline
+                )
             )
             continue
         total += size

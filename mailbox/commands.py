@@ -1,7 +1,7 @@
 """The command grammar of email replies: the first non-blank line of the new text.
 
     APPROVE [hours]      DENY <reason>      INFO <question>      REASSIGN <email>
-    ACCEPT               REJECT <reason>    WITHDRAW
+    ACCEPT               REJECT <reason>    WITHDRAW             CONFIRM
 
 Case-insensitive, tolerant of surrounding `*` (bold in plain-text renderings), spaces,
 a colon after the verb and trailing punctuation. Verbs without an argument must stand
@@ -30,6 +30,7 @@ Reply with one of these commands on the first line of your reply, above the quot
   ACCEPT           accept the proof of completion
   REJECT <reason>  reject the proof of completion, e.g. REJECT the certificate is unsigned
   WITHDRAW         (applicants) withdraw the request
+  CONFIRM          apply a decision we held because your mail could not be verified
 
 Anything on the lines below the command is kept as your comment."""
 

@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session
 from models.cases import ReviewTask
 from models.enums import StaffRole, TaskStatus
 from models.people import Staff
-from models.services.errors import UserError
+
+
+class NoStaff(RuntimeError):
+    """An operator error: the office has nobody to give work to."""
 
 
 def open_task_counts(session: Session) -> dict[int, int]:
@@ -24,27 +27,33 @@ def open_task_counts(session: Session) -> dict[int, int]:
 
 def pick_reviewer(session: Session, today: date, exclude: set[str]) -> Staff:
     """The active reviewer with the fewest open tasks, skipping anyone out of office and the
-    applicant themself; ties go to whoever was assigned least recently (round robin)."""
-    candidates = [
+    applicant themself; ties go to whoever was assigned least recently (round robin).
+
+    When everyone is away, the task still goes to someone (reviewers, then supervisors,
+    then admins, least loaded first): out of office is a preference, and the deadline
+    ladder chases the task. Only an office with no active staff at all is an error.
+    """
+    active = [
         s
-        for s in session.scalars(
-            select(Staff).where(Staff.active.is_(True), Staff.role == StaffRole.REVIEWER)
-        )
-        if not s.is_out_of_office(today) and s.email not in exclude
+        for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))
+        if s.email not in exclude
     ]
+    present = [s for s in active if not s.is_out_of_office(today)]
+    candidates = []
+    for pool in (present, active):
+        for role in (StaffRole.REVIEWER, StaffRole.SUPERVISOR, StaffRole.ADMIN):
+            candidates = [s for s in pool if s.role is role]
+            if candidates:
+                break
+        if candidates:
+            break
     if not candidates:
-        candidates = supervisors(session, today, exclude)
-    if not candidates:
-        raise UserError("no active reviewer or supervisor to assign: add one with `pdu staff add`")
+        raise NoStaff("no active staff member to assign: add one with `pdu staff add`")
     load = open_task_counts(session)
     never = datetime.min.replace(tzinfo=UTC)
     return min(
         candidates,
-        key=lambda s: (
-            load.get(s.id, 0),
-            s.last_assigned_at or never,
-            s.id,
-        ),
+        key=lambda s: (load.get(s.id, 0), s.last_assigned_at or never, s.id),
     )
 
 

@@ -40,6 +40,8 @@ def reply_once_a_day(
     if require_known and not is_known_party(session, address):
         return False
     day = now.astimezone(ZoneInfo(settings.timezone)).date()
+    if case is not None:  # a mistake on each case deserves its own explanation
+        reason = f"{reason}:{case.reference}"[:48]
     already = session.scalar(
         select(ErrorReply.id).where(
             ErrorReply.address == address, ErrorReply.reason == reason, ErrorReply.day == day

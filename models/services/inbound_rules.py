@@ -84,7 +84,7 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     sender = parsed.from_address
     if not sender:
         return Verdict(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
-    token, problem = _find_token(ctx, parsed)
+    token, problem, by_subject = _find_token(ctx, parsed)
     if problem and token is None:
         return _refuse(ctx, parsed, problem, "that reply address is not known or has expired")
     if token is None:
@@ -105,10 +105,12 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
         return _refuse(
             ctx, parsed, "case_closed", f"{case.reference} is closed ({case.status.value})", case
         )
-    return _act(ctx, parsed, row, token, case)
+    return _act(ctx, parsed, row, token, case, by_subject=by_subject)
 
 
-def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken | None, str | None]:
+def _find_token(
+    ctx: ServiceContext, parsed: ParsedMessage
+) -> tuple[ReplyToken | None, str | None, bool]:
     """Plus-address first, then In-Reply-To/References, then the subject tag."""
     s = ctx.settings
     problem = None
@@ -117,7 +119,7 @@ def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken 
         if base == s.mail_address.lower() and tag:
             found = find_token(ctx.session, tag, s.secret_key, ctx.now)
             if found.token is not None:
-                return found.token, found.problem
+                return found.token, found.problem, False
             problem = found.problem
     references = [r for r in [parsed.in_reply_to, *parsed.references] if r]
     if references:
@@ -131,7 +133,7 @@ def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken 
             token = ctx.session.get(ReplyToken, token_id)
             if token is not None:
                 expired = token.expires_at <= ctx.now
-                return token, "token_expired" if expired else None
+                return token, "token_expired" if expired else None, False
     match = _SUBJECT_TAG.search(parsed.subject or "")
     if match and parsed.from_address:
         token = ctx.session.scalar(
@@ -147,8 +149,8 @@ def _find_token(ctx: ServiceContext, parsed: ParsedMessage) -> tuple[ReplyToken 
             .limit(1)
         )
         if token is not None:
-            return token, None
-    return None, problem
+            return token, None, True  # a guessable reference: an answer at most
+    return None, problem, False
 
 
 def _act(
@@ -159,6 +161,7 @@ def _act(
     case: Case,
     *,
     confirmed: bool = False,
+    by_subject: bool = False,
 ) -> Verdict:
     actor = Actor(parsed.from_address or "", Channel.EMAIL, parsed.message_id)
     new_text = trim_reply(parsed.text or "")
@@ -171,8 +174,20 @@ def _act(
         command = None  # an applicant's "Info: agenda attached" is just their answer
     if command is not None and not is_staff and not allows(token, command.verb.value):
         command = None
-    if parsed.refused_attachments:
-        names = ", ".join(f"{a.filename} ({a.reason})" for a in parsed.refused_attachments)
+    if by_subject and (is_staff or command is not None):
+        # Matched only by "[PA-2026-00042]" in the subject: references are sequential, so
+        # anyone could write one. Only an applicant's answer may come this way.
+        return _refuse(
+            ctx,
+            parsed,
+            "reply_address_required",
+            "decisions and withdrawals must be sent by replying to our email "
+            "(its reply address proves it is you)",
+            case,
+        )
+    refused = [a for a in parsed.refused_attachments if not a.inline]  # signature logos
+    if refused:
+        names = ", ".join(f"{a.filename} ({a.reason})" for a in refused)
         return _refuse(
             ctx,
             parsed,
@@ -228,13 +243,29 @@ def _act(
                 template="already_decided",
             )
     try:
-        done = _dispatch(ctx, case, actor, verb, command, new_text, parsed, row)
+        with ctx.session.begin_nested():  # a refused command leaves no trace at all
+            done = _dispatch(ctx, case, actor, verb, command, new_text, parsed, row)
     except UserError as exc:
+        ctx.session.expire_all()
+        _forget_files(ctx, parsed)
         return _refuse(ctx, parsed, "command_failed", str(exc), case)
     if verb in review.DECISION_VERBS:
         token.used_at = ctx.now
     outcome = InboundOutcome.APPLIED if is_staff or verb == "WITHDRAW" else InboundOutcome.REPLY
     return Verdict(outcome, done.action, done.detail, case.id)
+
+
+def _forget_files(ctx: ServiceContext, parsed: ParsedMessage) -> None:
+    """Files written for a command that was then refused: removed unless kept for another."""
+    from models.messages import Attachment
+    from models.services.attachments import relative_path
+
+    for attachment in parsed.attachments:
+        kept = ctx.session.scalar(
+            select(Attachment.id).where(Attachment.sha256 == attachment.sha256).limit(1)
+        )
+        if kept is None:
+            (ctx.settings.data_dir / relative_path(attachment.sha256)).unlink(missing_ok=True)
 
 
 def _hold(
@@ -300,7 +331,7 @@ def _confirm(ctx: ServiceContext, token: ReplyToken, case: Case, row: InboundMes
         max_attachment_bytes=s.max_attachment_bytes,
         max_total_attachment_bytes=s.max_attachments_total_bytes,
     )
-    original, _problem = _find_token(ctx, parsed)
+    original, _problem, _weak = _find_token(ctx, parsed)
     if original is None or original.recipient != token.recipient:
         return Verdict(
             InboundOutcome.REFUSED,

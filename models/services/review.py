@@ -38,6 +38,11 @@ class Done:
     detail: str = ""
 
 
+def hours_text(hours: Decimal) -> str:
+    """18.00 → "18", 6.50 → "6.5" (Decimal's own formats keep the zeros)."""
+    return format(hours.normalize(), "f")
+
+
 def _move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
     transition(case, event, actor, ctx.now, detail, retain_years=ctx.settings.retention_years)
 
@@ -184,10 +189,15 @@ def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None
             raise UserError("APPROVE needs a number of hours, e.g. APPROVE 6")
         if requested is not None and granted > requested:
             raise UserError(
-                f"APPROVE {granted:g} is more than the {requested:g} hours requested; "
+                f"APPROVE {hours_text(granted)} is more than the "
+                f"{hours_text(requested)} hours requested; "
                 "approve the same or fewer"
             )
-    detail = f"{granted:g} of {requested:g} hours" if granted is not None and requested else ""
+    detail = (
+        f"{hours_text(granted)} of {hours_text(requested)} hours"
+        if granted is not None and requested
+        else ""
+    )
     _move(ctx, case, Event.APPROVE, actor, detail)
     _close_task(ctx, task, "approved")
     case.hours_granted = granted
@@ -195,6 +205,10 @@ def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None
         from models.services.registration import on_approved
 
         on_approved(ctx, case, actor)
+    elif case.kind in (CaseKind.ACCOUNT_REQUEST, CaseKind.OPPORTUNITY):
+        from models.services import provider_requests
+
+        provider_requests.on_approved(ctx, case, actor)
     else:
         email_applicant(
             ctx,
