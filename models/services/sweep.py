@@ -7,6 +7,7 @@ concurrently the sweep runs (SQLite and PostgreSQL alike).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from models.services.timeline import Actor, record, transition
 from models.uow import UnitOfWork
 from models.workflow import Event
 
+log = logging.getLogger(__name__)
 SWEEP = Actor.system(Channel.SWEEP)
 _STEP_COLUMN: dict[Step, Any] = {
     Step.REMINDER: ReviewTask.reminded_at,
@@ -37,6 +39,7 @@ _STEP_COLUMN: dict[Step, Any] = {
 @dataclass
 class SweepReport:
     fired: dict[str, int] = field(default_factory=dict)
+    failed: list[int] = field(default_factory=list)  # ids whose step raised (logged)
 
     def add(self, step: str) -> None:
         self.fired[step] = self.fired.get(step, 0) + 1
@@ -124,16 +127,20 @@ def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRepo
             )
         )
     for task_id in ids:
-        with uow_factory() as work:
-            ctx = ServiceContext.of(work, now)
-            task = work.session.get(ReviewTask, task_id)
-            if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
-                continue
-            fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
-            for step in steps_due(now, task.due_at, fired, ctx.calendar, _policy(ctx)):
-                if _fire(ctx, task, step):
-                    report.add(step.value)
-            work.commit()
+        try:
+            with uow_factory() as work:
+                ctx = ServiceContext.of(work, now)
+                task = work.session.get(ReviewTask, task_id)
+                if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
+                    continue
+                fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
+                for step in steps_due(now, task.due_at, fired, ctx.calendar, _policy(ctx)):
+                    if _fire(ctx, task, step):
+                        report.add(step.value)
+                work.commit()
+        except Exception:  # one broken case must not stop the others' deadlines
+            log.exception("sweep: task %s failed; the others go on", task_id)
+            report.failed.append(task_id)
     return report
 
 
@@ -149,17 +156,21 @@ def sweep_proofs(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRep
             )
         )
     for case_id in ids:
-        with uow_factory() as work:
-            ctx = ServiceContext.of(work, now)
-            case = work.session.scalar(
-                select(Case).where(Case.id == case_id).options(selectinload(Case.applicant))
-            )
-            if case is None or case.status is not CaseStatus.AWAITING_PROOF:
-                continue
-            step = _proof_step(ctx, case)
-            if step:
-                report.add(step)
-            work.commit()
+        try:
+            with uow_factory() as work:
+                ctx = ServiceContext.of(work, now)
+                case = work.session.scalar(
+                    select(Case).where(Case.id == case_id).options(selectinload(Case.applicant))
+                )
+                if case is None or case.status is not CaseStatus.AWAITING_PROOF:
+                    continue
+                step = _proof_step(ctx, case)
+                if step:
+                    report.add(step)
+                work.commit()
+        except Exception:  # one broken case must not stop the others' reminders
+            log.exception("sweep: case %s failed; the others go on", case_id)
+            report.failed.append(case_id)
     return report
 
 
@@ -207,6 +218,8 @@ def _claim_case(ctx: ServiceContext, case: Case, column: Any) -> bool:
 
 def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
     report = sweep_tasks(uow_factory, now)
-    for step, count in sweep_proofs(uow_factory, now).fired.items():
+    proofs = sweep_proofs(uow_factory, now)
+    for step, count in proofs.fired.items():
         report.fired[step] = report.fired.get(step, 0) + count
+    report.failed += proofs.failed
     return report

@@ -148,3 +148,18 @@ def test_concurrent_sweeps_fire_each_step_exactly_once(office):
     }
     assert total == {"reminder": 6, "escalation": 6, "reassignment": 6}
     assert len(emails("reminder")) == 6 and len(emails("escalation")) == 6
+
+
+def test_one_broken_case_does_not_stop_the_others_deadlines(office):
+    submit(office, mst("2026-11-20T09:00:00"), email="broken@school.example")
+    submit(office, mst("2026-11-20T09:00:00"), email="fine@school.example")
+    with UnitOfWork() as work:  # a case whose stored form can no longer be rendered
+        first = work.session.scalar(select(Case).order_by(Case.id))
+        first.form = {"activity": {}}
+        work.commit()
+    office(mst("2026-11-30T17:00:00"))
+    report = jobs.sweep()
+    assert report.fired == {"reminder": 1}
+    assert len(report.failed) == 1
+    [(to, _, _)] = emails("reminder")
+    assert to == ["rita@opi.example"]

@@ -1,0 +1,178 @@
+"""`pdu serve`, `pdu demo`, `pdu status`: running the office and watching it.
+
+Prefect is imported only by the commands that run flows, never by `pdu status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from contextlib import ExitStack
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flows.cli_support import print_json, print_table, uow
+from models import clock
+from models.settings import get_settings, reset_settings
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run every deployment of prefect.yaml on its schedule, in this process",
+        description="Serves the deployments of prefect.yaml (Prefect's `serve`) until Ctrl-C. "
+        "Without PREFECT_API_URL it starts a local Prefect server and shows the UI address.",
+    )
+    serve.add_argument(
+        "--dev-mail",
+        action="store_true",
+        help="also run the embedded development mail server and use it (IMAP and SMTP on "
+        "127.0.0.1, every address a mailbox)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the whole system on embedded defaults: a request's life by email, in a minute",
+        description="Starts a fresh SQLite database, the embedded mail server and a local "
+        "Prefect server, then plays staff and applicants by real email while moving the "
+        "simulated clock. Nothing to configure; it ignores PDU_* settings.",
+    )
+    demo.add_argument("--dir", help="the demo's directory (default: var/demo; wiped first)")
+    demo.add_argument(
+        "--without-prefect",
+        action="store_true",
+        help="run the flows' bodies directly instead of as Prefect flow runs (faster)",
+    )
+    demo.add_argument(
+        "--keep-running",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="afterwards keep mail and the schedules running for a mail client "
+        "(default: when run in a terminal)",
+    )
+    demo.set_defaults(handler=run_demo)
+
+    status = commands.add_parser(
+        "status", help="the review queue per assignee and the seven-business-day SLA"
+    )
+    status.add_argument("--json", action="store_true")
+    status.add_argument(
+        "--days", type=int, default=30, help="the SLA covers decisions of this many days (30)"
+    )
+    status.set_defaults(handler=show_status)
+
+
+def _stop_on_sigterm() -> None:
+    # Python's default SIGTERM ends the process without unwinding, which would orphan the
+    # mail and Prefect servers this command started; SystemExit runs the clean-up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from devmail import DevMailError
+    from flows.demo_script import DemoFailed, run_demo
+    from flows.serve import PrefectServerError
+
+    _stop_on_sigterm()
+    try:
+        return run_demo(args)
+    except (DemoFailed, DevMailError, PrefectServerError) as exc:
+        print(f"pdu demo: {exc}", file=sys.stderr)
+        return 1
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from devmail import DevMailError
+    from flows.serve import PrefectServerError
+
+    _stop_on_sigterm()
+    try:
+        return _serve(args)
+    except (DevMailError, PrefectServerError) as exc:
+        print(f"pdu serve: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from flows.serve import LocalPrefectServer, app_logs_to_prefect, quiet_prefect, ui_url
+
+    quiet_prefect()
+    app_logs_to_prefect()
+    settings = get_settings()  # a bad setting stops us before anything starts
+    with ExitStack() as stack:
+        if args.dev_mail:
+            from devmail import DevMail
+
+            mail = DevMail(settings.data_dir / "devmail", accounts=_mail_accounts())
+            endpoints = mail.start()
+            stack.callback(mail.stop)
+            os.environ.update(endpoints.settings_env(settings.mail_address))
+            reset_settings()
+            print(f"development mail for {settings.mail_address} (every address a mailbox):")
+            for line in endpoints.describe():
+                print(f"  {line}")
+        api_url = os.environ.get("PREFECT_API_URL")
+        if not api_url:
+            server = LocalPrefectServer(log=settings.data_dir / "prefect-server.log")
+            print(f"starting a local Prefect server (log: {server.log}) …", flush=True)
+            api_url = server.start()
+            stack.callback(server.stop)
+            os.environ["PREFECT_API_URL"] = api_url
+        print(f"Prefect UI: {ui_url(api_url)}", flush=True)
+
+        from flows.serve import build_deployments, serve_deployments
+
+        deployments = build_deployments()
+        for d in deployments:
+            print(f"  serving {d.name}")
+        print("Ctrl-C stops.", flush=True)
+        serve_deployments(deployments)
+    return 0
+
+
+def _mail_accounts() -> list[str]:
+    """The system's mailbox and every active staff member's, ready to log in to."""
+    accounts = [get_settings().mail_address]
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models.people import Staff
+
+    try:
+        with uow() as work:
+            accounts += work.session.scalars(select(Staff.email).where(Staff.active.is_(True)))
+    except SQLAlchemyError:  # no schema yet: a mailbox appears with its first message anyway
+        pass
+    return accounts
+
+
+def show_status(args: argparse.Namespace) -> int:
+    from models.services.context import ServiceContext
+    from models.services.errors import UserError
+    from models.services.status import office_status, queue_table, sla_lines
+
+    if args.days < 1:
+        raise UserError("--days must be at least 1")
+    with uow() as work:
+        status = office_status(ServiceContext.of(work, clock.now()), args.days)
+    if args.json:
+        print_json(status.as_dict())
+        return 0
+    local = status.at.astimezone(ZoneInfo(status.timezone))
+    print(f"Review queue, {local:%a %d %b %Y %H:%M %Z}")
+    rows = queue_table(status)
+    print_table([k.upper() for k in rows[0]], [list(r.values()) for r in rows])
+    print(
+        f"(due soon: within {status.due_soon_business_days} business days; waiting on "
+        "applicant: the clock is stopped)"
+    )
+    print(
+        f"\nDecisions of the last {status.window_days} days "
+        f"(promise: {status.promise_business_days} business days)"
+    )
+    for line in sla_lines(status):
+        print(f"  {line}")
+    return 0
