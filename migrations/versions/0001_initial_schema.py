@@ -316,7 +316,9 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True, comment='decision tokens work once'),
+    sa.Column('held_inbound_id', sa.Integer(), nullable=True, comment='for a CONFIRM token: the held decision it would apply'),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_reply_tokens_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['held_inbound_id'], ['inbound_messages.id'], name=op.f('fk_reply_tokens_held_inbound_id_inbound_messages'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['task_id'], ['review_tasks.id'], name=op.f('fk_reply_tokens_task_id_review_tasks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reply_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_reply_tokens_token_hash'))
