@@ -12,17 +12,25 @@ from models.uow import UnitOfWork
 from tests.e2e.forms import preapproval
 
 
-def test_the_watcher_wakes_on_new_mail_instead_of_waiting_out_its_idle(office):
-    result = jobs.intake("preapproval", preapproval(office.applicant))
+def test_the_watcher_wakes_on_new_mail_instead_of_waiting_out_its_idle(office, monkeypatch):
+    jobs.intake("preapproval", preapproval(office.applicant))
     office.cycle()
     task = office.last(office.staff("rita"), "Review")
+    first_poll_done = threading.Event()
+    real_poll = jobs.poll
+
+    def poll_then_signal(*args, **kwargs):
+        report = real_poll(*args, **kwargs)
+        first_poll_done.set()
+        return report
+
+    monkeypatch.setattr(jobs, "poll", poll_then_signal)
     watcher = threading.Thread(target=jobs.watch, kwargs={"cycles": 2, "idle_seconds": 300})
     watcher.start()
+    assert first_poll_done.wait(timeout=60)  # the reply must arrive after the first poll
     office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
     # IDLE wakes on the arrival: far sooner than the 300 s the watcher would otherwise wait
     watcher.join(timeout=60)
     assert not watcher.is_alive()
     with UnitOfWork() as work:
-        outcome = work.session.scalar(select(InboundMessage.reason))
-    assert outcome == "deny"
-    assert result.reference
+        assert work.session.scalar(select(InboundMessage.reason)) == "deny"
