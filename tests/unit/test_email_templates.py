@@ -178,6 +178,34 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "expects_reply": False,  # overridden: a filled-in form always comes back as a reply
     },
     "withdrawn": ctx(PREAPPROVAL, expects_reply=False),
+    "provider_exists": ctx(
+        PROVIDER,
+        expects_reply=False,
+        provider_name="Flathead Valley Educators Network, Inc.",
+        contact_name="Pat Lee",
+        contact_email="pd@flathead.example",
+        access_address="pdu@opi.example",
+    ),
+    "provider_welcome": ctx(
+        PROVIDER,
+        expects_reply=False,
+        provider_number="MTP-00042",
+        username="TBaker",
+        setup_url="https://pdu.opi.example/account/setup?code=abc",
+        setup_code="abc",
+        setup_expires_at=DUE,
+    ),
+    "bounce_notice": {
+        "addresses": ["maria@school.example"],
+        "cases": [("PA-2026-00042", "in_review")],
+        "expects_reply": False,
+        "reference": None,
+    },
+    "confirm_command": {
+        "reference": "PA-2026-00042",
+        "command_line": "APPROVE 6",
+        "expects_reply": True,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -203,6 +231,10 @@ EXPECTED_TEXT = {
     "form_problems": "Activity start date: must be a date like 2027-06-15",
     "form_template": "Educator first name: Maria",
     "withdrawn": "withdrawn",
+    "provider_exists": "full name",
+    "provider_welcome": "Username: TBaker",
+    "bounce_notice": "PA-2026-00042 (in review)",
+    "confirm_command": "CONFIRM",
 }
 
 
@@ -272,6 +304,10 @@ REQUIRED = {
     "form_problems": "problems",
     "form_template": "form_text",
     "withdrawn": "kind",
+    "provider_exists": "access_address",
+    "provider_welcome": "setup_code",
+    "bounce_notice": "addresses",
+    "confirm_command": "command_line",
 }
 
 
