@@ -12,13 +12,21 @@ import sys
 from collections.abc import Sequence
 
 import flows  # noqa: F401  (puts the project root first: our `mailbox`, not the stdlib's)
-from flows import cli_admin, cli_cases, cli_ops, cli_work
+from flows import (
+    cli_admin,
+    cli_cases,
+    cli_certificates,
+    cli_ops,
+    cli_providers,
+    cli_retention,
+    cli_work,
+)
 from models.services.errors import UserError
 from models.settings import SettingsError
 
 log = logging.getLogger("pdu")
 
-GROUPS = (cli_admin, cli_cases, cli_work, cli_ops)
+GROUPS = (cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers)
 
 
 def build_parser() -> argparse.ArgumentParser:

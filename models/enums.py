@@ -8,10 +8,17 @@ from enum import StrEnum
 class CaseKind(StrEnum):
     PREAPPROVAL = "preapproval"
     PROVIDER = "provider"
+    ACCOUNT_REQUEST = "account_request"  # access, email change, manager change (by email)
+    OPPORTUNITY = "opportunity"  # an approved provider's event for the portal
 
     @property
     def prefix(self) -> str:
-        return {CaseKind.PREAPPROVAL: "PA", CaseKind.PROVIDER: "PR"}[self]
+        return {
+            CaseKind.PREAPPROVAL: "PA",
+            CaseKind.PROVIDER: "PR",
+            CaseKind.ACCOUNT_REQUEST: "AR",
+            CaseKind.OPPORTUNITY: "OP",
+        }[self]
 
 
 class CaseStatus(StrEnum):

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, exists, or_
 
 from models.cases import Case
-from models.enums import CLOSED_STATUSES, CaseStatus
+from models.certificates import Certificate
+from models.enums import CLOSED_STATUSES, CaseStatus, CertificateStatus
+from models.events import Attendee, ProviderEvent
 from models.messages import ErrorReply, InboundMessage, OutboxMessage
 
 MAIL = "mail"  # report kind of messages tied to no case (strangers, bounces, error replies)
+EVENT = "event"  # report kind of provider events: their attendees and certificates
 DISPOSED_ANSWER = "disposed under the retention schedule"
 MAX_HOLD_REASON = 2000
 
@@ -96,6 +100,23 @@ def old_error_replies(cutoff: datetime, years: int) -> ColumnElement[bool]:
     return ErrorReply.day < mail_cutoff(cutoff, years).date()
 
 
+def due_events(cutoff: datetime, years: int) -> ColumnElement[bool]:
+    """Provider events that ended `years` ago and still hold attendees or live certificates.
+
+    The event row itself (title, dates, places: the provider's report) stays; the people go.
+    """
+    return and_(
+        ProviderEvent.end_date < add_years(cutoff, -years).date(),
+        or_(
+            exists().where(Attendee.event_id == ProviderEvent.id),
+            exists().where(
+                Certificate.event_id == ProviderEvent.id,
+                Certificate.status != CertificateStatus.DISPOSED,
+            ),
+        ),
+    )
+
+
 def hold_problem(status: CaseStatus, reason: str) -> str | None:
     """Why a legal hold cannot be placed, or None. Open cases may be held (before closing)."""
     if status is CaseStatus.PURGED:
@@ -111,13 +132,14 @@ def hold_problem(status: CaseStatus, reason: str) -> str | None:
 
 # Large contents enter the record as their SHA-256: the hash still commits to them, and a
 # batch never holds every message body of 500 cases in memory at once.
-DIGESTED_COLUMNS = frozenset(
-    {("inbound_messages", "raw"), ("outbox", "body_text"), ("outbox", "body_html")}
-)
+DIGESTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "inbound_messages": ("raw",),
+    "outbox": ("body_text", "body_html"),
+}
 
 
 def json_value(value: Any) -> Any:
-    """One column value in canonical form: ISO 8601 UTC instants, decimals as strings."""
+    """Canonical form of what JSON lacks: ISO 8601 UTC instants, decimals as strings."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -126,25 +148,29 @@ def json_value(value: Any) -> Any:
         return format(value.normalize(), "f")
     if isinstance(value, bytes | bytearray | memoryview):
         return {"sha256": hashlib.sha256(bytes(value)).hexdigest()}
-    return value
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form")
 
 
-def row_record(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A database row as it enters the purged record."""
-    record = {}
-    for name, value in row.items():
-        if (table, name) in DIGESTED_COLUMNS and value is not None:
+def row_record(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A database row as it enters the purged record (large contents as their hash)."""
+    record = dict(row)
+    for name in DIGESTED_COLUMNS.get(table, ()):
+        value = record.get(name)
+        if value is not None:
             data = value if isinstance(value, bytes) else str(value).encode("utf-8")
             record[name] = {"sha256": hashlib.sha256(data).hexdigest()}
-        else:
-            record[name] = json_value(value)
     return record
 
 
 def canonical_json(record: Any) -> bytes:
-    """Sorted keys, no whitespace, UTF-8: the same record always gives the same bytes."""
+    """Sorted keys, no whitespace, UTF-8, `json_value` for the rest: same record, same bytes."""
     return json.dumps(
-        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        record,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=json_value,
     ).encode("utf-8")
 
 
@@ -173,22 +199,22 @@ class Candidate:
 
 @dataclass
 class Line:
-    """One row of the summary: a kind and a closing year."""
+    """One row of the summary: a kind and a year (of closing, arrival or the event's end)."""
 
     kind: str
     year: int
     count: int = 0
     held: int = 0
-    oldest: datetime | None = None
-    newest: datetime | None = None
+    oldest: date | None = None
+    newest: date | None = None
 
-    def add(self, moment: datetime, held: bool = False, count: int = 1) -> None:
+    def add(self, day: date, held: bool = False) -> None:
         if held:
-            self.held += count
+            self.held += 1
         else:
-            self.count += count
-        self.oldest = moment if self.oldest is None else min(self.oldest, moment)
-        self.newest = moment if self.newest is None else max(self.newest, moment)
+            self.count += 1
+        self.oldest = day if self.oldest is None else min(self.oldest, day)
+        self.newest = day if self.newest is None else max(self.newest, day)
 
 
 @dataclass
@@ -197,15 +223,11 @@ class Summary:
 
     lines: dict[tuple[str, int], Line] = field(default_factory=dict)
 
-    def _line(self, kind: str, year: int) -> Line:
-        return self.lines.setdefault((kind, year), Line(kind, year))
+    def add(self, kind: str, day: date, held: bool = False) -> None:
+        self.lines.setdefault((kind, day.year), Line(kind, day.year)).add(day, held)
 
     def add_case(self, candidate: Candidate) -> None:
-        closed = candidate.closed_at
-        self._line(candidate.kind, closed.year).add(closed, candidate.held)
-
-    def add_mail(self, moment: datetime) -> None:
-        self._line(MAIL, moment.year).add(moment)
+        self.add(candidate.kind, candidate.closed_at.date(), candidate.held)
 
     def sorted_lines(self) -> list[Line]:
         return [self.lines[key] for key in sorted(self.lines)]
@@ -227,8 +249,8 @@ def summary_rows(summary: Summary) -> list[dict[str, Any]]:
             "year": line.year,
             "records": line.count,
             "held": line.held,
-            "oldest": line.oldest.date().isoformat() if line.oldest else "",
-            "newest": line.newest.date().isoformat() if line.newest else "",
+            "oldest": line.oldest.isoformat() if line.oldest else "",
+            "newest": line.newest.isoformat() if line.newest else "",
         }
         for line in summary.sorted_lines()
     ]

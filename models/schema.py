@@ -4,6 +4,7 @@ from models.accounts import ProviderAccount
 from models.base import Base
 from models.cases import Case, ReferenceCounter, ReviewTask, TimelineEntry
 from models.certificates import Certificate
+from models.events import Attendee, ProviderEvent
 from models.messages import (
     Attachment,
     ErrorReply,
@@ -18,6 +19,7 @@ from models.tombstones import PurgeRun, Tombstone
 
 __all__ = [
     "Attachment",
+    "Attendee",
     "Base",
     "Case",
     "Certificate",
@@ -29,6 +31,7 @@ __all__ = [
     "Person",
     "Provider",
     "ProviderAccount",
+    "ProviderEvent",
     "PurgeRun",
     "ReferenceCounter",
     "ReplyToken",

@@ -63,6 +63,14 @@ TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, Event], CaseStatus]] = {
         **_COMMON,
         (S.IN_REVIEW, Event.APPROVE): S.COMPLETED,
     },
+    CaseKind.ACCOUNT_REQUEST: {
+        **_COMMON,
+        (S.IN_REVIEW, Event.APPROVE): S.COMPLETED,
+    },
+    CaseKind.OPPORTUNITY: {
+        **_COMMON,
+        (S.IN_REVIEW, Event.APPROVE): S.COMPLETED,
+    },
 }
 
 

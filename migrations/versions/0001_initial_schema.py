@@ -136,7 +136,7 @@ def upgrade() -> None:
     sa.Column('legal_hold', sa.Text(), nullable=True, comment='reason; blocks purging'),
     sa.Column('proof_reminded_at', sa.DateTime(timezone=True), nullable=True, comment='first reminder to send proof of completion'),
     sa.Column('expiry_warned_at', sa.DateTime(timezone=True), nullable=True, comment='last reminder before the approved request expires'),
-    sa.CheckConstraint("kind IN ('preapproval', 'provider')", name=op.f('ck_cases_kind_valid')),
+    sa.CheckConstraint("kind IN ('preapproval', 'provider', 'account_request', 'opportunity')", name=op.f('ck_cases_kind_valid')),
     sa.CheckConstraint("status IN ('submitted', 'declined', 'redirected', 'in_review', 'awaiting_applicant', 'awaiting_proof', 'proof_review', 'completed', 'denied', 'expired', 'withdrawn', 'purged')", name=op.f('ck_cases_status_valid')),
     sa.ForeignKeyConstraint(['applicant_id'], ['people.id'], name=op.f('fk_cases_applicant_id_people')),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_cases_provider_id_providers')),
@@ -167,6 +167,30 @@ def upgrade() -> None:
     with op.batch_alter_table('provider_accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_provider_accounts_provider_id'), ['provider_id'], unique=False)
 
+    op.create_table('provider_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.Column('hours', sa.Numeric(precision=6, scale=2), nullable=False, comment='PDU hours of full attendance'),
+    sa.Column('format', sa.String(length=24), nullable=False),
+    sa.Column('locations', sa.JSON(), nullable=False, comment="places, or 'online'"),
+    sa.Column('schedule', sa.Text(), nullable=True, comment='sessions and times, as reported'),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('reported_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reported_late', sa.Boolean(), nullable=False, comment='reported after the activity began'),
+    sa.Column('certificates_issued', sa.Integer(), nullable=False, comment='the count the provider must report (ARM 10.57.216)'),
+    sa.CheckConstraint("channel IN ('cli', 'email', 'web', 'sweep', 'system', 'prefect')", name=op.f('ck_provider_events_channel_valid')),
+    sa.CheckConstraint("format IN ('in_person', 'virtual', 'hybrid', 'self_paced', 'virtual_conference')", name=op.f('ck_provider_events_format_valid')),
+    sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_provider_events_provider_id_providers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_provider_events'))
+    )
+    with op.batch_alter_table('provider_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_provider_events_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_provider_events_start_date'), ['start_date'], unique=False)
+
     op.create_table('tombstones',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=20), nullable=False, comment='PA-2021-00042'),
@@ -184,7 +208,7 @@ def upgrade() -> None:
     sa.Column('certificate_numbers', sa.JSON(), nullable=False, comment="now status 'disposed'"),
     sa.Column('record_sha256', sa.String(length=64), nullable=False, comment="SHA-256 of the purged record's canonical JSON (models.retention)"),
     sa.CheckConstraint("final_status IN ('submitted', 'declined', 'redirected', 'in_review', 'awaiting_applicant', 'awaiting_proof', 'proof_review', 'completed', 'denied', 'expired', 'withdrawn', 'purged')", name=op.f('ck_tombstones_final_status_valid')),
-    sa.CheckConstraint("kind IN ('preapproval', 'provider')", name=op.f('ck_tombstones_kind_valid')),
+    sa.CheckConstraint("kind IN ('preapproval', 'provider', 'account_request', 'opportunity')", name=op.f('ck_tombstones_kind_valid')),
     sa.ForeignKeyConstraint(['purge_run_id'], ['purge_runs.id'], name=op.f('fk_tombstones_purge_run_id_purge_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tombstones')),
     sa.UniqueConstraint('reference', name=op.f('uq_tombstones_reference'))
@@ -197,6 +221,7 @@ def upgrade() -> None:
     sa.Column('number', sa.String(length=24), nullable=False, comment='PDU-2026-000042'),
     sa.Column('verification_code', sa.String(length=40), nullable=False, comment='unguessable'),
     sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('event_id', sa.Integer(), nullable=True, comment="issued in bulk from an approved provider's roster"),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('holder_name', sa.String(length=300), nullable=False),
     sa.Column('license_number', sa.String(length=40), nullable=True),
@@ -210,14 +235,18 @@ def upgrade() -> None:
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True, comment='file under data_dir'),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revoked_reason', sa.Text(), nullable=True),
+    sa.Column('replaced_by_id', sa.Integer(), nullable=True, comment='the corrected certificate that replaced this revoked one'),
     sa.CheckConstraint("status IN ('valid', 'revoked', 'disposed')", name=op.f('ck_certificates_status_valid')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_certificates_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['event_id'], ['provider_events.id'], name=op.f('fk_certificates_event_id_provider_events'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_certificates_person_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['replaced_by_id'], ['certificates.id'], name=op.f('fk_certificates_replaced_by_id_certificates'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
     sa.UniqueConstraint('number', name=op.f('uq_certificates_number')),
     sa.UniqueConstraint('verification_code', name=op.f('uq_certificates_verification_code'))
     )
     with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificates_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificates_license_number'), ['license_number'], unique=False)
 
     op.create_table('inbound_messages',
@@ -306,6 +335,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attachments_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_sha256'), ['sha256'], unique=False)
 
+    op.create_table('attendees',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('line', sa.Integer(), nullable=False, comment='line of the roster it came from'),
+    sa.Column('first_name', sa.String(length=100), nullable=False),
+    sa.Column('last_name', sa.String(length=100), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False, comment='lowercased address'),
+    sa.Column('license_number', sa.String(length=40), nullable=False, comment='normalised (upper case)'),
+    sa.Column('hours', sa.Numeric(precision=6, scale=2), nullable=False, comment="at most the event's hours"),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('certificate_number', sa.String(length=24), nullable=True, comment='reserved before rendering'),
+    sa.Column('verification_code', sa.String(length=40), nullable=True),
+    sa.Column('reserved_at', sa.DateTime(timezone=True), nullable=True, comment="the certificate's issue instant"),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True, comment='a batch is rendering it (lease)'),
+    sa.Column('certificate_id', sa.Integer(), nullable=True),
+    sa.Column('failure', sa.Text(), nullable=True, comment='why it was not issued; staff told'),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_attendees_certificate_id_certificates'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['event_id'], ['provider_events.id'], name=op.f('fk_attendees_event_id_provider_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_attendees_person_id_people'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendees')),
+    sa.UniqueConstraint('certificate_number', name=op.f('uq_attendees_certificate_number')),
+    sa.UniqueConstraint('event_id', 'license_number', name=op.f('uq_attendees_event_id')),
+    sa.UniqueConstraint('verification_code', name=op.f('uq_attendees_verification_code'))
+    )
+    with op.batch_alter_table('attendees', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendees_certificate_id'), ['certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendees_event_id'), ['event_id'], unique=False)
+
     op.create_table('reply_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False, comment='sha256; never plain'),
@@ -372,6 +430,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reply_tokens_case_id'))
 
     op.drop_table('reply_tokens')
+    with op.batch_alter_table('attendees', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendees_event_id'))
+        batch_op.drop_index(batch_op.f('ix_attendees_certificate_id'))
+
+    op.drop_table('attendees')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_sha256'))
         batch_op.drop_index(batch_op.f('ix_attachments_case_id'))
@@ -394,12 +457,18 @@ def downgrade() -> None:
     op.drop_table('inbound_messages')
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificates_license_number'))
+        batch_op.drop_index(batch_op.f('ix_certificates_event_id'))
 
     op.drop_table('certificates')
     with op.batch_alter_table('tombstones', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tombstones_purge_run_id'))
 
     op.drop_table('tombstones')
+    with op.batch_alter_table('provider_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_provider_events_start_date'))
+        batch_op.drop_index(batch_op.f('ix_provider_events_provider_id'))
+
+    op.drop_table('provider_events')
     with op.batch_alter_table('provider_accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_provider_accounts_provider_id'))
 

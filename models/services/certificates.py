@@ -1,24 +1,57 @@
-"""Issuing certificates: number, verification code, PDF (never blank), stored on disk."""
+"""Certificates: one way to issue them (pre-approval cases, provider rosters, corrections),
+and what happens to them after: listing, verification, revocation, reissue, transcripts.
+
+Issuing is three steps, so that a batch can spread the middle one over processes:
+1. `prepare` (in a transaction): the number, the verification code, the validated facts
+   (`CertificateData.validate`: a record with an empty field is refused before anything
+   is drawn) and the signed Open Badges 3.0 credential;
+2. `render_job` (anywhere, no database): the PDF/A-3b with the credential embedded, read
+   back by `check_not_blank` (the name, hours and number must be in its text), written
+   atomically to data_dir/certificates/<number>.pdf;
+3. `record` (in a transaction): the Certificate row.
+`issue_certificate` runs the three in a row; `models.services.events.issue_pending` runs
+them over a roster, rendering in worker processes.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import multiprocessing
 import os
 import secrets
-from datetime import date
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import credentials
 from models.cases import Case
-from models.certificates import Certificate
-from models.enums import CertificateStatus
+from models.certificates import MAX_REASON, Certificate
+from models.enums import CertificateStatus, Channel
+from models.events import Attendee, ProviderEvent
+from models.people import Person
 from models.services.context import ServiceContext
-from models.services.outbox import FileAttachment
+from models.services.errors import Conflict, NotFound, UserError
+from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_number
+from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
+
+if TYPE_CHECKING:
+    from templates.pdf import CertificateData
 
 ISSUER_NAME = "Office of Public Instruction"
 ISSUER_TITLE = "Educator Licensure, Professional Development Units"
+CREDENTIAL_ISSUER = "Montana Office of Public Instruction"
+CREDENTIAL_DESCRIPTION = "Open Badges 3.0 credential of this certificate (signed, eddsa-jcs-2022)"
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed in
 
 
@@ -40,58 +73,593 @@ def certificate_path(data_dir: Path, number: str) -> Path:
     return data_dir / "certificates" / f"{number}.pdf"
 
 
-def issue_for_case(ctx: ServiceContext, case: Case) -> tuple[Certificate, FileAttachment]:
-    from templates.pdf import CertificateData, check_not_blank
+def credential_filename(number: str) -> str:
+    return f"{number}.credential.json"
 
-    assert case.applicant is not None and case.hours_granted is not None
+
+def verification_url(public_url: str, code: str) -> str:
+    return f"{public_url.rstrip('/')}/verify/{code}"
+
+
+@lru_cache(maxsize=4)
+def _issuer_key(secret: str) -> Any:
+    return credentials.issuer_key(secret)
+
+
+def issuer_did(secret: str) -> str:
+    """The deployment's issuer did:key (the public half of the key derived from the secret)."""
+    return credentials.did_key(_issuer_key(secret).public_key())
+
+
+# --- Issuing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What a certificate will say, and what it is linked to; no number yet."""
+
+    holder_name: str
+    license_number: str
+    email: str | None  # the recipient; hashed into the credential
+    activity_title: str
+    activity_description: str | None
+    provider_name: str | None  # None: pre-approved by OPI itself
+    start_date: date
+    end_date: date
+    hours: Decimal
+    hours_available: Decimal  # the activity's full hours (partial attendance earns fewer)
+    activity_key: str  # names the activity in the credential: "case:PA-…", "event:3"
+    case_id: int | None = None
+    event_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """Everything a worker process needs to draw and store one certificate (picklable)."""
+
+    data: CertificateData
+    credential: bytes
+    target: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    facts: CertificateFacts
+    job: RenderJob
+    issued_at: datetime
+
+    @property
+    def number(self) -> str:
+        return self.job.data.number
+
+    @property
+    def verification_code(self) -> str:
+        return self.job.data.verification_code
+
+
+def reserve_number(ctx: ServiceContext) -> tuple[str, str]:
+    """A new certificate number and verification code."""
     year, n = next_number(ctx.session, "PDU", ctx.now, ctx.settings.timezone)
-    number = f"PDU-{year}-{n:06d}"
-    code = new_verification_code()
-    activity = case.form["activity"]
+    return f"PDU-{year}-{n:06d}", new_verification_code()
+
+
+def prepare(
+    ctx: ServiceContext, facts: CertificateFacts, number: str, code: str, issued_at: datetime
+) -> Prepared:
+    """Validate the facts (BlankCertificateError names every empty field) and sign the
+    credential; nothing is drawn or stored yet."""
+    from templates.pdf import CertificateData
+
+    tz = ctx.tz
+    url = verification_url(ctx.settings.public_url, code)
     data = CertificateData(
-        holder_name=case.applicant.full_name,
-        license_number=case.applicant.license_number or "",
-        activity_title=activity["title"],
-        provider=None,  # pre-approved by OPI itself
-        start_date=date.fromisoformat(activity["start_date"]),
-        end_date=date.fromisoformat(activity["end_date"]),
-        hours=Decimal(case.hours_granted),
+        holder_name=facts.holder_name,
+        license_number=facts.license_number,
+        activity_title=facts.activity_title,
+        provider=facts.provider_name,
+        start_date=facts.start_date,
+        end_date=facts.end_date,
+        hours=facts.hours,
         number=number,
-        issue_date=ctx.today,
+        issue_date=issued_at.astimezone(tz).date(),
         verification_code=code,
-        verification_url=f"{ctx.settings.public_url.rstrip('/')}/verify/{code}",
+        verification_url=url,
         issuer_name=ISSUER_NAME,
         issuer_title=ISSUER_TITLE,
     )
     data.validate()
-    pdf = renderer().render(data)
-    check_not_blank(pdf, data)  # raises: a blank certificate is never issued
+    key = _issuer_key(ctx.settings.secret_key)
+    unsigned = credentials.build_credential(
+        credentials.CredentialFacts(
+            number=number,
+            verification_url=url,
+            holder_name=facts.holder_name,
+            email=facts.email,
+            license_number=facts.license_number,
+            activity_id=f"{ctx.settings.public_url}#{facts.activity_key}",
+            activity_title=facts.activity_title,
+            activity_description=facts.activity_description,
+            provider_name=facts.provider_name,
+            activity_start=datetime.combine(facts.start_date, time(), tz),
+            activity_end=datetime.combine(facts.end_date, time(), tz),
+            hours=facts.hours,
+            hours_available=facts.hours_available,
+            issued_at=issued_at,
+            issuer_name=CREDENTIAL_ISSUER,
+            issuer_url=ctx.settings.public_url,
+            salt=secrets.token_hex(16),
+        ),
+        key.public_key(),
+    )
+    signed = credentials.sign(unsigned, key, issued_at)
     target = certificate_path(ctx.settings.data_dir, number)
+    return Prepared(facts, RenderJob(data, credentials.dumps(signed), str(target)), issued_at)
+
+
+def render_job(job: RenderJob) -> str:
+    """Draw, read back, store. Returns the PDF's SHA-256. Runs in any process."""
+    return _render_with(renderer(), job)
+
+
+def render_job_fresh(job: RenderJob) -> str:
+    """The naive way (the benchmark's baseline): a new WeasyPrint setup per certificate."""
+    from templates.pdf import CertificateRenderer
+
+    return _render_with(CertificateRenderer(), job)
+
+
+def _render_with(pdf_renderer: Any, job: RenderJob) -> str:
+    from templates.pdf import check_not_blank
+
+    number = job.data.number
+    pdf = pdf_renderer.render(
+        job.data,
+        attachments=[(credential_filename(number), job.credential, CREDENTIAL_DESCRIPTION)],
+    )
+    check_not_blank(pdf, job.data)  # raises: a blank certificate is never issued
+    target = Path(job.target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     partial.write_bytes(pdf)
     os.replace(partial, target)
+    return hashlib.sha256(pdf).hexdigest()
+
+
+def record(
+    ctx: ServiceContext, prepared: Prepared, pdf_sha256: str, *, flush: bool = True
+) -> Certificate:
+    facts, data = prepared.facts, prepared.job.data
     certificate = Certificate(
-        number=number,
-        verification_code=code,
-        case_id=case.id,
-        person_id=case.applicant.id,
+        number=data.number,
+        verification_code=data.verification_code,
+        case_id=facts.case_id,
+        event_id=facts.event_id,
+        person_id=facts.person_id,
         holder_name=data.holder_name,
         license_number=data.license_number or None,
         activity_title=data.activity_title,
-        provider_name=None,
+        provider_name=facts.provider_name,
         start_date=data.start_date,
         end_date=data.end_date,
         hours=data.hours,
-        issued_at=ctx.now,
+        issued_at=prepared.issued_at,
         status=CertificateStatus.VALID,
-        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        pdf_sha256=pdf_sha256,
     )
     ctx.session.add(certificate)
-    ctx.session.flush()
-    attachment = FileAttachment(
+    if flush:
+        ctx.session.flush()
+    return certificate
+
+
+def attachment_for(ctx: ServiceContext, number: str) -> FileAttachment:
+    target = certificate_path(ctx.settings.data_dir, number)
+    return FileAttachment(
         path=str(target.relative_to(ctx.settings.data_dir)),
         filename=f"PDU certificate {number}.pdf",
         content_type="application/pdf",
     )
-    return certificate, attachment
+
+
+class CertificateNotIssued(UserError):
+    """The record was incomplete or the PDF failed its read-back: nothing was issued. A
+    user error, so whoever asked is told (a reviewer's ACCEPT by email gets a reply)."""
+
+
+def issue_certificate(
+    ctx: ServiceContext, facts: CertificateFacts
+) -> tuple[Certificate, FileAttachment]:
+    """Issue one certificate in this transaction, rendered in this process."""
+    from templates.pdf import BlankCertificateError, CertificateLayoutError
+
+    number, code = reserve_number(ctx)
+    try:
+        prepared = prepare(ctx, facts, number, code, ctx.now)
+        certificate = record(ctx, prepared, render_job(prepared.job))
+    except (BlankCertificateError, CertificateLayoutError) as exc:
+        raise CertificateNotIssued(f"the certificate was not issued: {exc}") from exc
+    return certificate, attachment_for(ctx, number)
+
+
+def issue_for_case(ctx: ServiceContext, case: Case) -> tuple[Certificate, FileAttachment]:
+    """The certificate of an accepted pre-approval (OPI is the provider)."""
+    assert case.applicant is not None and case.hours_granted is not None
+    activity = case.form["activity"]
+    hours = Decimal(case.hours_granted)
+    facts = CertificateFacts(
+        holder_name=case.applicant.full_name,
+        license_number=normalize_license(case.applicant.license_number or ""),
+        email=case.applicant.email,
+        activity_title=activity["title"],
+        activity_description=activity.get("description"),
+        provider_name=None,
+        start_date=date.fromisoformat(activity["start_date"]),
+        end_date=date.fromisoformat(activity["end_date"]),
+        hours=hours,
+        hours_available=hours,
+        activity_key=f"case:{case.reference}",
+        case_id=case.id,
+        person_id=case.applicant.id,
+    )
+    return issue_certificate(ctx, facts)
+
+
+# --- Rendering strategies: in this process, the naive way, or in worker processes -------
+
+
+class RenderPool(Protocol):
+    def submit(self, job: RenderJob) -> Future[str]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Render here, now (small batches: a worker's start costs more than it saves)."""
+
+    def __init__(self, fresh_setup: bool = False) -> None:
+        self._render = render_job_fresh if fresh_setup else render_job
+
+    def submit(self, job: RenderJob) -> Future[str]:
+        future: Future[str] = Future()
+        try:
+            future.set_result(self._render(job))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def close(self) -> None:
+        pass
+
+
+def _warm_worker() -> None:
+    renderer()  # load fonts and parse the stylesheet once, before the first job
+
+
+class WorkerPool:
+    """Worker processes, each with its own warm renderer (WeasyPrint's font configuration
+    is neither thread-safe nor shareable). Spawned, not forked: the parent may hold
+    threads (Prefect) and connections a fork would copy mid-use."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm_worker,
+        )
+
+    def submit(self, job: RenderJob) -> Future[str]:
+        return self._executor.submit(render_job, job)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+# --- Reading: list, find, verify ---------------------------------------------------------
+
+
+def find_certificate(session: Session, code_or_number: str) -> Certificate | None:
+    """By number (PDU-2026-000042) or verification code, typed any way (case, dashes)."""
+    text = code_or_number.strip().upper()
+    compact = "".join(ch for ch in text if ch.isalnum())
+    code = "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    return session.scalar(
+        select(Certificate)
+        .where((Certificate.number == text) | (Certificate.verification_code == code))
+        .options(selectinload(Certificate.person), selectinload(Certificate.replaced_by))
+    )
+
+
+def get_certificate(session: Session, number: str) -> Certificate:
+    certificate = find_certificate(session, number)
+    if certificate is None:
+        raise NotFound(f"no certificate {number.strip()}")
+    return certificate
+
+
+def _number(value: Decimal) -> int | float:
+    as_float = float(value)
+    return int(as_float) if as_float.is_integer() else as_float
+
+
+def certificate_view(certificate: Certificate, tz: ZoneInfo) -> dict[str, Any]:
+    """One certificate as `pdu certificate list` shows it: the keys `pdu case show` uses
+    for its certificates, and more."""
+    return {
+        "number": certificate.number,
+        "verification_code": certificate.verification_code,
+        "holder": certificate.holder_name,
+        "email": certificate.person.email if certificate.person else None,
+        "hours": _number(certificate.hours),
+        "status": str(certificate.status),
+        "activity": certificate.activity_title,
+        "provider": certificate.provider_name,
+        "event_id": certificate.event_id,
+        "issued_on": certificate.issued_at.astimezone(tz).date().isoformat(),
+        "revoked_at": (
+            certificate.revoked_at.astimezone(tz).isoformat() if certificate.revoked_at else None
+        ),
+        "revoked_reason": certificate.revoked_reason,
+        "replaced_by": certificate.replaced_by.number if certificate.replaced_by else None,
+    }
+
+
+def list_certificates(
+    session: Session, event_id: int | None = None, email: str | None = None
+) -> list[Certificate]:
+    query = (
+        select(Certificate)
+        .order_by(Certificate.id)
+        .options(selectinload(Certificate.person), selectinload(Certificate.replaced_by))
+    )
+    if event_id is not None:
+        query = query.where(Certificate.event_id == event_id)
+    if email is not None:
+        query = query.join(Person, Certificate.person_id == Person.id).where(
+            Person.email == credentials.normalize_email(email)
+        )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Verification:
+    answer: str  # models.services.purge.verification_answer's words
+    certificate: Certificate | None
+
+
+def verify(session: Session, code_or_number: str) -> Verification:
+    """What verifying a code or number says (valid, revoked, disposed, not found)."""
+    from models.services.purge import verification_answer
+
+    answer = verification_answer(session, code_or_number)
+    return Verification(answer, find_certificate(session, code_or_number))
+
+
+def credential_of(pdf: bytes) -> dict[str, Any]:
+    """The signed credential embedded in a certificate PDF."""
+    from pypdf import PdfReader
+
+    try:
+        attachments = PdfReader(io.BytesIO(pdf)).attachments
+    except Exception as exc:  # pypdf raises many types for a broken file
+        raise UserError(f"not a readable PDF ({exc})") from None
+    for name, contents in attachments.items():
+        if name.endswith(".credential.json") and contents:
+            return dict(json.loads(contents[0]))
+    raise UserError("the PDF carries no PDU credential (not one of our certificates)")
+
+
+def stored_credential(ctx: ServiceContext, certificate: Certificate) -> dict[str, Any]:
+    if certificate.status is CertificateStatus.DISPOSED:
+        raise Conflict(f"{certificate.number} was disposed under the retention schedule")
+    path = certificate_path(ctx.settings.data_dir, certificate.number)
+    try:
+        return credential_of(path.read_bytes())
+    except FileNotFoundError:
+        raise NotFound(f"the PDF of {certificate.number} is not in the data directory") from None
+
+
+def code_of(credential: dict[str, Any]) -> str:
+    """The verification code named by a credential (its id is the verification URL)."""
+    return str(credential.get("id", "")).rstrip("/").rpartition("/")[2]
+
+
+# --- Revocation and reissue ----------------------------------------------------------------
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise UserError("a revocation needs a reason (--reason TEXT): it is shown to verifiers")
+    if len(reason) > MAX_REASON:
+        raise UserError(f"the reason is longer than {MAX_REASON} characters")
+    return reason
+
+
+def _require_current(certificate: Certificate) -> None:
+    if certificate.status is CertificateStatus.DISPOSED:
+        raise Conflict(f"{certificate.number} was disposed under the retention schedule")
+    if certificate.replaced_by is not None:
+        raise Conflict(
+            f"{certificate.number} was replaced by {certificate.replaced_by.number}: "
+            "act on that one"
+        )
+
+
+def _timeline(
+    ctx: ServiceContext, certificate: Certificate, action: str, detail: str, channel: Channel
+) -> None:
+    """A case's certificate changes on its timeline too (staff read the case there)."""
+    if certificate.case_id is None:
+        return
+    from models.services.timeline import Actor, record
+
+    case = ctx.session.get(Case, certificate.case_id)
+    if case is not None:
+        record(case, action, Actor.system(channel), ctx.now, detail)
+
+
+def revoke(
+    ctx: ServiceContext, number: str, reason: str, channel: Channel = Channel.CLI
+) -> Certificate:
+    """Valid → revoked; verification then answers "revoked" with the reason and date. The
+    holder is told."""
+    reason = _reason(reason)
+    certificate = get_certificate(ctx.session, number)
+    _require_current(certificate)
+    if certificate.status is CertificateStatus.REVOKED:
+        when = certificate.revoked_at.astimezone(ctx.tz).date() if certificate.revoked_at else ""
+        raise Conflict(f"{certificate.number} was already revoked on {when}")
+    certificate.revoke(ctx.now, reason)
+    _timeline(ctx, certificate, "certificate_revoked", f"{certificate.number}: {reason}", channel)
+    if certificate.person is not None:
+        enqueue(
+            ctx.session,
+            ctx.settings,
+            template="certificate_revoked",
+            to=[certificate.person.email],
+            context={
+                "first_name": certificate.person.first_name,
+                "certificate_number": certificate.number,
+                "activity_title": certificate.activity_title,
+                "reason": reason,
+                "revoked_at": ctx.now,
+                "timezone": ctx.settings.timezone,
+                "expects_reply": False,
+            },
+            now=ctx.now,
+            case=ctx.session.get(Case, certificate.case_id) if certificate.case_id else None,
+        )
+    return certificate
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """What a reissue may correct; None keeps the old certificate's value."""
+
+    holder_name: str | None = None
+    license_number: str | None = None
+    hours: Decimal | None = None
+    activity_title: str | None = None
+
+
+def _corrected_facts(
+    ctx: ServiceContext, old: Certificate, corrections: Corrections
+) -> CertificateFacts:
+    """The old certificate's facts with the corrections, checked against what its event
+    offered or its case granted (a correction never adds hours beyond those)."""
+    event = ctx.session.get(ProviderEvent, old.event_id) if old.event_id else None
+    case = ctx.session.get(Case, old.case_id) if old.case_id else None
+    if event is not None:
+        cap, description, key = event.hours, event.description, f"event:{event.id}"
+    elif case is not None:
+        cap, key = case.hours_granted, f"case:{case.reference}"
+        description = case.form.get("activity", {}).get("description")
+    else:
+        cap, description, key = None, None, old.number
+    hours = corrections.hours if corrections.hours is not None else old.hours
+    if hours <= 0 or (cap is not None and hours > cap):
+        limit = f"at most {_number(cap)}, " if cap is not None else ""
+        raise UserError(f"hours must be {limit}and more than 0, not {hours}")
+    return CertificateFacts(
+        holder_name=" ".join((corrections.holder_name or old.holder_name).split()),
+        license_number=normalize_license(corrections.license_number or old.license_number or ""),
+        email=old.person.email if old.person else None,
+        activity_title=" ".join((corrections.activity_title or old.activity_title).split()),
+        activity_description=description,
+        provider_name=old.provider_name,
+        start_date=old.start_date,
+        end_date=old.end_date,
+        hours=hours,
+        hours_available=cap if cap is not None else hours,
+        activity_key=key,
+        case_id=old.case_id,
+        event_id=old.event_id,
+        person_id=old.person_id,
+    )
+
+
+def reissue(
+    ctx: ServiceContext,
+    number: str,
+    corrections: Corrections,
+    reason: str | None = None,
+    channel: Channel = Channel.CLI,
+) -> tuple[Certificate, Certificate]:
+    """A corrected certificate replaces the old one, which stays revoked and points to it.
+    The holder gets the new one by email. Returns (old, new)."""
+    old = get_certificate(ctx.session, number)
+    _require_current(old)
+    facts = _corrected_facts(ctx, old, corrections)
+    new, attachment = issue_certificate(ctx, facts)
+    why = _reason(reason) if reason else "corrected"
+    note = f"replaced by {new.number} ({why})"
+    if old.status is CertificateStatus.VALID:
+        old.revoke(ctx.now, note, replaced_by=new)
+    else:  # revoked earlier (say, a wrong name), corrected now: keep the first reason
+        old.replaced_by = new
+    for attendee in ctx.session.scalars(select(Attendee).where(Attendee.certificate_id == old.id)):
+        attendee.certificate_id = new.id
+    _timeline(ctx, old, "certificate_reissued", f"{old.number} {note}", channel)
+    if old.person is not None:
+        enqueue(
+            ctx.session,
+            ctx.settings,
+            template="certificate_awarded",
+            to=[old.person.email],
+            context={
+                "first_name": old.person.first_name,
+                "activity_title": new.activity_title,
+                "provider_name": new.provider_name,
+                "hours": new.hours,
+                "certificate_number": new.number,
+                "verification_code": new.verification_code,
+                "verification_url": verification_url(
+                    ctx.settings.public_url, new.verification_code
+                ),
+                "replaces": old.number,
+                "reason": why,
+                "expects_reply": False,
+            },
+            now=ctx.now,
+            case=ctx.session.get(Case, old.case_id) if old.case_id else None,
+            attachments=[attachment],
+        )
+    return old, new
+
+
+# --- Transcript -----------------------------------------------------------------------------
+
+
+def transcript(
+    session: Session, license_number: str, today: date, expires: date | None = None
+) -> Transcript:
+    key = normalize_license(license_number)
+    if not key:
+        raise UserError("a transcript needs a license number")
+    rows = session.scalars(
+        select(Certificate)
+        .where(Certificate.license_number == key)
+        .order_by(Certificate.end_date, Certificate.number)
+    )
+    entries = [
+        Entry(
+            number=c.number,
+            activity_title=c.activity_title,
+            provider=c.provider_name,
+            start_date=c.start_date,
+            end_date=c.end_date,
+            hours=Decimal(c.hours),
+            status=str(c.status),
+            holder_name=c.holder_name,
+        )
+        for c in rows
+    ]
+    if not entries:
+        raise NotFound(f"no certificate was issued to license number {key}")
+    return build_transcript(key, entries, current_cycle(today, expires))

@@ -10,6 +10,7 @@ from typing import Any
 from models.enums import CaseKind, Channel, InboundOutcome
 from models.forms import FORM_TEMPLATE_PREAPPROVAL, FORM_TEMPLATE_PROVIDER, parse_field_form
 from models.messages import InboundMessage
+from models.provider_requests import recognise_request, request_menu
 from models.services.context import ServiceContext
 from models.services.error_replies import reply_once_a_day
 from models.services.inbound_rules import Verdict, form_kind_of, load_json
@@ -40,6 +41,11 @@ def submission_from_email(
     ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage
 ) -> Verdict:
     sender = parsed.from_address or ""
+    request = recognise_request(parsed.subject or "", trim_reply(parsed.text or ""))
+    if request is not None:  # a provider's account request or opportunity (subject or form)
+        from models.services.provider_requests import request_from_email
+
+        return request_from_email(ctx, parsed, request)
     found = _form_from(parsed)
     if found is None:
         reply_once_a_day(
@@ -56,6 +62,7 @@ def submission_from_email(
                 "reference": None,
                 "form_text": FORM_TEMPLATE_PREAPPROVAL,
                 "provider_form_text": FORM_TEMPLATE_PROVIDER,
+                "request_types": request_menu(),
             },
         )
         return Verdict(

@@ -47,3 +47,9 @@ def release_hold(session: Session, reference: str, actor: Actor, now: datetime) 
     case.updated_at = now
     record(case, "legal_hold_released", actor, now)
     return case
+
+
+def held_cases(session: Session) -> list[Case]:
+    return list(
+        session.scalars(select(Case).where(Case.legal_hold.is_not(None)).order_by(Case.reference))
+    )

@@ -19,7 +19,7 @@ finishes an interrupted run and does nothing to a finished one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,19 +27,23 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, insert, literal, select, update
+from sqlalchemy import Table, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from models.cases import Case, ReviewTask, TimelineEntry
 from models.certificates import Certificate
 from models.enums import CaseKind, CaseStatus, CertificateStatus, Channel
+from models.events import Attendee, ProviderEvent
 from models.messages import Attachment, ErrorReply, InboundMessage, OutboxMessage, ReplyToken
 from models.people import Person
 from models.retention import (
     DISPOSED_ANSWER,
+    EVENT,
+    MAIL,
     Candidate,
     Summary,
     due_cases,
+    due_events,
     old_error_replies,
     purgeable_cases,
     record_sha256,
@@ -47,6 +51,7 @@ from models.retention import (
     unlinked_inbound,
     unlinked_outbox,
 )
+from models.schema import Base
 from models.services.attachments import relative_path
 from models.services.certificates import certificate_path
 from models.services.errors import UserError
@@ -69,6 +74,29 @@ _CASE_TABLES: tuple[tuple[str, Table], ...] = (
     ("timeline", TimelineEntry.__table__),  # type: ignore[arg-type]
     ("inbound", InboundMessage.__table__),  # type: ignore[arg-type]
 )
+
+
+# Every column that refers to a person (applicants, holders, accounts, attendees): a person
+# goes only when none of them still does. Disposed certificates no longer do.
+_PERSON_REFERENCES = tuple(
+    column
+    for table in Base.metadata.sorted_tables
+    for column in table.columns
+    for fk in column.foreign_keys
+    if fk.column.table.name == "people"
+)
+
+
+# What a disposed certificate keeps: number, code, dates, hours (verification says
+# "disposed"); the holder, their license and the PDF's hash go.
+_DISPOSED: dict[str, Any] = {
+    "status": CertificateStatus.DISPOSED,
+    "holder_name": "",
+    "license_number": None,
+    "person_id": None,
+    "pdf_sha256": None,
+    "revoked_reason": None,
+}
 
 
 class Mailbox(Protocol):
@@ -123,7 +151,10 @@ def rehearse(
             (OutboxMessage.created_at, unlinked_outbox(cutoff, years)),
         ):
             for moment in s.scalars(select(column).where(where).execution_options(yield_per=1000)):
-                report.summary.add_mail(moment.astimezone(tz))
+                report.summary.add(MAIL, moment.astimezone(tz).date())
+        events = select(ProviderEvent.end_date).where(due_events(cutoff, years))
+        for day in s.scalars(events.execution_options(yield_per=1000)):
+            report.summary.add(EVENT, day)
         report.counts = report.summary.totals()
         run = PurgeRun(
             started_at=now,
@@ -222,8 +253,9 @@ def execute(
             report.held.append(candidate.reference)
     folders = (settings.imap_processed_folder, settings.imap_quarantine_folder)
     with MailboxCopies(open_mailbox, folders) as copies:
-        _purge_cases(uow_factory, report, copies, now, channel, batch_size, tz, listener, on_batch)
+        _purge_cases(uow_factory, report, copies, now, channel, batch_size, listener, on_batch)
         _purge_unlinked_mail(uow_factory, report, copies, batch_size)
+    _purge_events(uow_factory, report, batch_size)
     with uow_factory() as work:
         work.session.execute(
             update(PurgeRun)
@@ -243,43 +275,63 @@ def _purge_cases(
     now: datetime,
     channel: Channel,
     batch_size: int,
-    tz: ZoneInfo,
     listener: Listener | None,
     on_batch: Callable[[int], None] | None,
 ) -> None:
-    last_id = 0
-    while True:
-        with uow_factory() as work:
-            ids = list(
-                work.session.scalars(
-                    select(Case.id)
-                    .where(purgeable_cases(report.cutoff), Case.id > last_id)
-                    .order_by(Case.id)
-                    .limit(batch_size)
-                )
-            )
-            if not ids:
-                return
-            message_ids = _message_ids(work.session, InboundMessage.case_id.in_(ids))
+    for ids, message_ids in _id_batches(
+        uow_factory, Case.id, purgeable_cases(report.cutoff), batch_size, InboundMessage.case_id
+    ):
         report.add({"imap_messages": copies.delete(message_ids)})
         with uow_factory() as work:
             _secure_delete(work.session)
             purged = _purge_batch(work, ids, report, now, channel)
             work.commit()
         for candidate in purged:
-            candidate = Candidate(
-                candidate.reference,
-                candidate.kind,
-                candidate.status,
-                candidate.closed_at.astimezone(tz),
-                candidate.retain_until.astimezone(tz),
-            )
             report.summary.add_case(candidate)
             if listener is not None:
                 listener(candidate)
-        last_id = ids[-1]
         if on_batch is not None:
             on_batch(report.counts.get("cases", 0))
+
+
+def _id_batches(
+    uow_factory: Callable[[], UnitOfWork],
+    id_column: Any,
+    where: Any,
+    batch_size: int,
+    message_owner: Any | None = None,
+) -> Iterator[tuple[list[int], list[str]]]:
+    """Ids matching `where`, in order, `batch_size` at a time, with the Message-IDs of the
+    inbound messages whose `message_owner` is among them (read before anything is deleted).
+
+    Each query reads one window of ids: ordering every remaining match instead would sort
+    all of them for each batch (quadratic over a large purge). Rows that appear after the
+    start are newer than the cutoff anyway.
+    """
+    with uow_factory() as work:
+        top = work.session.scalar(select(func.max(id_column))) or 0
+    window = max(20 * batch_size, 10_000)
+    last = 0
+    while last < top:
+        with uow_factory() as work:
+            ids = list(
+                work.session.scalars(
+                    select(id_column)
+                    .where(where, id_column > last, id_column <= last + window)
+                    .order_by(id_column)
+                    .limit(batch_size)
+                )
+            )
+            if not ids:
+                last += window
+                continue
+            message_ids = (
+                _message_ids(work.session, message_owner.in_(ids))
+                if message_owner is not None
+                else []
+            )
+        last = ids[-1]
+        yield ids, message_ids
 
 
 def _message_ids(session: Session, where: Any) -> list[str]:
@@ -358,19 +410,9 @@ def _purge_batch(
     numbers = [c["number"] for r in records.values() for c in r["certificates"]]
     for _key, table in _CASE_TABLES:
         s.execute(delete(table).where(table.c.case_id.in_(ids)))
-    s.execute(
-        update(Certificate)
-        .where(Certificate.case_id.in_(ids))
-        .values(
-            status=CertificateStatus.DISPOSED,
-            holder_name="",
-            license_number=None,
-            person_id=None,
-            activity_title="",
-            pdf_sha256=None,
-            revoked_reason=None,
-        )
-    )
+    # The activity's title came from the applicant's form, which goes too.
+    disposed = _DISPOSED | {"activity_title": ""}
+    s.execute(update(Certificate).where(Certificate.case_id.in_(ids)).values(**disposed))
     s.execute(
         update(Case)
         .where(Case.id.in_(ids))
@@ -383,7 +425,7 @@ def _purge_batch(
         )
     )
     s.execute(
-        insert(TimelineEntry),
+        insert(TimelineEntry.__table__),
         [
             {
                 "case_id": c["id"],
@@ -398,7 +440,11 @@ def _purge_batch(
             for c in cases
         ],
     )
-    people = _delete_people(s, records)
+    people = _delete_people(
+        s,
+        {r["case"]["applicant_id"] for r in records.values()}
+        | {c["person_id"] for r in records.values() for c in r["certificates"]},
+    )
     files = _delete_files(s, settings.data_dir, shas, numbers)
     report.add(
         {
@@ -411,8 +457,15 @@ def _purge_batch(
             "files": files,
         }
     )
+    tz = ZoneInfo(settings.timezone)
     return [
-        Candidate(c["reference"], c["kind"], c["status"], c["closed_at"], c["retain_until"])
+        Candidate(
+            c["reference"],
+            str(c["kind"]),
+            str(c["status"]),
+            c["closed_at"].astimezone(tz),
+            c["retain_until"].astimezone(tz),
+        )
         for c in cases
     ]
 
@@ -433,8 +486,11 @@ def _snapshot(s: Session, ids: list[int], records: dict[int, dict[str, Any]]) ->
             .order_by(table.c.id)
             .execution_options(yield_per=100)
         )
-        for row in s.execute(query).mappings():
-            records[row["case_id"]][key].append(row_record(table.name, dict(row)))
+        result = s.execute(query)
+        names = list(result.keys())
+        for values in result:
+            row = dict(zip(names, values, strict=True))
+            records[row["case_id"]][key].append(row_record(table.name, row))
     applicants = {r["case"]["applicant_id"] for r in records.values()} - {None}
     if applicants:
         people = {
@@ -449,7 +505,7 @@ def _tombstones(
     s: Session, cases: Sequence[Any], records: dict[int, dict[str, Any]], run_id: int, now: datetime
 ) -> None:
     s.execute(
-        insert(Tombstone),
+        insert(Tombstone.__table__),
         [
             {
                 "reference": c["reference"],
@@ -472,23 +528,14 @@ def _tombstones(
     )
 
 
-def _delete_people(s: Session, records: dict[int, dict[str, Any]]) -> int:
-    """Applicants and certificate holders that no live case or certificate still needs."""
-    candidates = {r["case"]["applicant_id"] for r in records.values()}
-    candidates |= {c["person_id"] for r in records.values() for c in r["certificates"]}
+def _delete_people(s: Session, candidates: set[int | None]) -> int:
+    """The people among `candidates` that no remaining row refers to (any table)."""
     candidates.discard(None)
     if not candidates:
         return 0
-    still_needed = set(
-        s.scalars(select(Case.applicant_id).where(Case.applicant_id.in_(candidates)))
-    ) | set(
-        s.scalars(
-            select(Certificate.person_id).where(
-                Certificate.person_id.in_(candidates),
-                Certificate.status != CertificateStatus.DISPOSED,
-            )
-        )
-    )
+    still_needed: set[int] = set()
+    for column in _PERSON_REFERENCES:
+        still_needed |= set(s.scalars(select(column).where(column.in_(candidates))))
     gone = candidates - still_needed
     if not gone:
         return 0
@@ -519,22 +566,12 @@ def _purge_unlinked_mail(
     batch_size: int,
 ) -> None:
     """Messages tied to no case (strangers, bounces, error replies), by their own dates."""
-    last_id = 0
-    while True:
-        with uow_factory() as work:
-            where = unlinked_inbound(report.cutoff, work.settings.retention_years)
-            ids = list(
-                work.session.scalars(
-                    select(InboundMessage.id)
-                    .where(where, InboundMessage.id > last_id)
-                    .order_by(InboundMessage.id)
-                    .limit(batch_size)
-                )
-            )
-            if not ids:
-                break
-            last_id = ids[-1]
-            message_ids = _message_ids(work.session, InboundMessage.id.in_(ids))
+    with uow_factory() as work:
+        years = work.settings.retention_years
+    where = unlinked_inbound(report.cutoff, years)
+    for ids, message_ids in _id_batches(
+        uow_factory, InboundMessage.id, where, batch_size, InboundMessage.id
+    ):
         report.add({"imap_messages": copies.delete(message_ids)})
         with uow_factory() as work:
             s = work.session
@@ -550,12 +587,45 @@ def _purge_unlinked_mail(
             work.commit()
         report.add({"mail_messages": done, "files": files})
     with uow_factory() as work:
-        s, years = work.session, work.settings.retention_years
+        s = work.session
         _secure_delete(s)
         outbox = s.execute(delete(OutboxMessage).where(unlinked_outbox(report.cutoff, years)))
         errors = s.execute(delete(ErrorReply).where(old_error_replies(report.cutoff, years)))
         work.commit()
     report.add({"mail_outbox": outbox.rowcount, "error_replies": errors.rowcount})
+
+
+def _purge_events(
+    uow_factory: Callable[[], UnitOfWork], report: PurgeReport, batch_size: int
+) -> None:
+    """Provider events past retention: attendees deleted, certificates disposed of."""
+    with uow_factory() as work:
+        where = due_events(report.cutoff, work.settings.retention_years)
+    for ids, _none in _id_batches(uow_factory, ProviderEvent.id, where, batch_size):
+        with uow_factory() as work:
+            s = work.session
+            _secure_delete(s)
+            ids = list(s.scalars(select(ProviderEvent.id).where(ProviderEvent.id.in_(ids), where)))
+            live = Certificate.event_id.in_(ids) & (
+                Certificate.status != CertificateStatus.DISPOSED
+            )
+            certificates = s.execute(select(Certificate.number, Certificate.person_id).where(live))
+            numbers, people = [], set()
+            for number, person_id in certificates:
+                numbers.append(number)
+                people.add(person_id)
+            people |= set(s.scalars(select(Attendee.person_id).where(Attendee.event_id.in_(ids))))
+            attendees = s.execute(delete(Attendee).where(Attendee.event_id.in_(ids))).rowcount
+            s.execute(update(Certificate).where(live).values(**_DISPOSED))
+            counts = {
+                "events": len(ids),
+                "attendees": attendees,
+                "certificates": len(numbers),
+                "people": _delete_people(s, people),
+                "files": _delete_files(s, work.settings.data_dir, set(), numbers),
+            }
+            work.commit()
+        report.add(counts)
 
 
 # --- Verification ------------------------------------------------------------------------

@@ -205,6 +205,10 @@ def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None
         from models.services.registration import on_approved
 
         on_approved(ctx, case, actor)
+    elif case.kind in (CaseKind.ACCOUNT_REQUEST, CaseKind.OPPORTUNITY):
+        from models.services import provider_requests
+
+        provider_requests.on_approved(ctx, case, actor)
     else:
         email_applicant(
             ctx,

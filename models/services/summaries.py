@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from models.cases import Case
 from models.enums import CaseKind
 from models.forms import field_labels
+from models.provider_requests import REQUEST_KINDS, SPECS, RequestType
 
 if TYPE_CHECKING:
     from models.services.context import ServiceContext
@@ -15,7 +16,10 @@ if TYPE_CHECKING:
 
 def form_rows(case: Case) -> list[tuple[str, str]]:
     """The form as label/value pairs, with the labels the form itself defines."""
-    labels = field_labels(case.kind.value)
+    if case.kind in REQUEST_KINDS:
+        labels = SPECS[RequestType(case.form["request"])].labels
+    else:
+        labels = field_labels(case.kind.value)
     rows: list[tuple[str, str]] = []
 
     def walk(data: dict[str, Any], prefix: str) -> None:
@@ -65,6 +69,10 @@ def case_summary(ctx: ServiceContext, case: Case) -> dict[str, Any]:
             "hours_requested": case.hours_requested,
             "hours_granted": case.hours_granted,
         }
+    elif case.kind in REQUEST_KINDS:
+        from models.services.provider_requests import request_context
+
+        summary |= request_context(ctx, case)
     else:
         summary |= {"organization_name": form.get("organization", {}).get("name", "")}
     return summary

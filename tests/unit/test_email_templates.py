@@ -21,6 +21,8 @@ from templates.render import (
     one_line,
     render_email,
 )
+from tests.unit.test_provider_requests import NEW as PROVIDER_REQUEST_EMAILS
+from tests.unit.test_provider_requests import SAYS as PROVIDER_REQUEST_SAYS
 
 EMAIL_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 
@@ -137,6 +139,34 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         certificate_number="PDU-2026-000042",
         verification_code="K7QM-3XPA-9RTD-WH2C",
     ),
+    "certificate_awarded": {
+        "first_name": "Maria",
+        "activity_title": "Montana Literacy Summit 2026",
+        "provider_name": "Big Sky Learning Collaborative",
+        "hours": Decimal("6.50"),
+        "certificate_number": "PDU-2026-000043",
+        "verification_code": "K7QM-3XPA-9RTD-WH2C",
+        "verification_url": "https://pdu.opi.example/verify/K7QM-3XPA-9RTD-WH2C",
+        "replaces": None,
+        "reason": None,
+        "expects_reply": False,
+    },
+    "certificate_revoked": {
+        "first_name": "Maria",
+        "certificate_number": "PDU-2026-000043",
+        "activity_title": "Montana Literacy Summit 2026",
+        "reason": "Attendance not confirmed by the sign-in sheet.",
+        "revoked_at": DUE,
+        "timezone": "America/Denver",
+        "expects_reply": False,
+    },
+    "certificate_not_issued": {
+        "event_id": 3,
+        "event_title": "Montana Literacy Summit 2026",
+        "provider_name": "Big Sky Learning Collaborative",
+        "problems": ["line 7 (license 123456): the PDF text lacks the holder name"],
+        "expects_reply": False,
+    },
     "reminder": ctx(PREAPPROVAL, **TASK, expects_reply=True),
     "escalation": ctx(PREAPPROVAL, **TASK, expects_reply=True),
     "reassigned": ctx(
@@ -206,6 +236,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "command_line": "APPROVE 6",
         "expects_reply": True,
     },
+    # Account requests and shared opportunities: their contexts live with their tests.
+    **PROVIDER_REQUEST_EMAILS,
 }
 
 EXPECTED_TEXT = {
@@ -222,6 +254,9 @@ EXPECTED_TEXT = {
     "proof_task": "REJECT reason",
     "proof_rejected": "does not show your name",
     "certificate_issued": "PDU-2026-000042",
+    "certificate_awarded": "offered by Big Sky Learning Collaborative",
+    "certificate_revoked": "Wednesday, December 2, 2026",
+    "certificate_not_issued": "line 7 (license 123456)",
     "reminder": "December 2, 2026 5:00 PM MST",
     "escalation": "overdue",
     "reassigned": "dana@opi.example",
@@ -235,6 +270,7 @@ EXPECTED_TEXT = {
     "provider_welcome": "Username: TBaker",
     "bounce_notice": "PA-2026-00042 (in review)",
     "confirm_command": "CONFIRM",
+    **PROVIDER_REQUEST_SAYS,
 }
 
 
@@ -295,6 +331,9 @@ REQUIRED = {
     "proof_task": "attachment_names",
     "proof_rejected": "reason",
     "certificate_issued": "verification_code",
+    "certificate_awarded": "verification_url",
+    "certificate_revoked": "reason",
+    "certificate_not_issued": "problems",
     "reminder": "due_at",
     "escalation": "applicant_name",
     "reassigned": "previous_assignee",
@@ -308,6 +347,11 @@ REQUIRED = {
     "provider_welcome": "setup_code",
     "bounce_notice": "addresses",
     "confirm_command": "command_line",
+    "provider_request_problems": "problems",
+    "account_welcome": "username",
+    "account_changed_notice": "person_email",
+    "account_email_changed": "new_email",
+    "opportunity_shared": "title",
 }
 
 
@@ -452,3 +496,11 @@ def test_date_range_is_compact_within_a_month_and_full_across_years() -> None:
 
 def test_one_line_turns_every_line_break_and_control_character_into_one_space() -> None:
     assert one_line(" a\r\nb\u2028c\x00d\t\te ") == "a b c d e"
+
+
+def test_a_corrected_certificate_says_which_one_it_replaces_and_why() -> None:
+    context = ctx(CONTEXTS["certificate_awarded"], replaces="PDU-2026-000042", reason="name")
+    email = render_email("certificate_awarded", **context)
+    assert email.subject == "Corrected PDU certificate PDU-2026-000043 (replaces PDU-2026-000042)"
+    assert "PDU-2026-000042" in email.text and "(name)" in email.text
+    assert "offered by" not in email.text

@@ -1,0 +1,543 @@
+"""`pdu certificate …` and `pdu provider …`: certificates after issue, and approved
+providers' events with bulk issuance from rosters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flows.cli_support import print_json, print_table, uow
+from models import clock
+from models.services.errors import UserError
+
+# `pdu certificate verify` exit codes: scripts can tell the answers apart.
+EXIT_VALID, EXIT_NOT_VALID = 0, 1
+
+
+def register(commands: Any) -> None:
+    _register_certificate(commands)
+    _register_provider(commands)
+
+
+def _register_certificate(commands: Any) -> None:
+    cert = commands.add_parser("certificate", help="issued certificates: list, verify, revoke")
+    sub = cert.add_subparsers(dest="certificate_command", required=True)
+
+    lst = sub.add_parser("list", help="list certificates")
+    lst.add_argument("--event", metavar="ID", help="only those of a provider's event")
+    lst.add_argument("--email", metavar="ADDRESS", help="only those of one educator")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=certificate_list)
+
+    verify = sub.add_parser(
+        "verify",
+        help="what a certificate's verification says (exit 0 valid, 1 revoked or disposed)",
+        description="CODE is a verification code or certificate number, or the path of a "
+        "certificate PDF or credential JSON (its signature is checked too).",
+    )
+    verify.add_argument("code", metavar="CODE")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=certificate_verify)
+
+    revoke = sub.add_parser("revoke", help="revoke a certificate; verifiers see the reason")
+    revoke.add_argument("number")
+    revoke.add_argument("--reason", required=True, help="shown to anyone who verifies it")
+    revoke.set_defaults(handler=certificate_revoke)
+
+    reissue = sub.add_parser(
+        "reissue", help="issue a corrected certificate; the old one is revoked and points to it"
+    )
+    reissue.add_argument("number")
+    reissue.add_argument("--name", help="the holder's name as it should read")
+    reissue.add_argument("--license-number")
+    reissue.add_argument("--hours", help="PDU hours (at most what was approved or offered)")
+    reissue.add_argument("--title", help="the activity's title as it should read")
+    reissue.add_argument("--reason", help="what was corrected (default: corrected)")
+    reissue.set_defaults(handler=certificate_reissue)
+
+    transcript = sub.add_parser(
+        "transcript", help="an educator's certificates and units toward the 60 for renewal"
+    )
+    transcript.add_argument("license_number", metavar="LICENSE_NUMBER")
+    transcript.add_argument(
+        "--expires",
+        metavar="DATE",
+        help="the license's expiry date: its cycle is the five years ending then "
+        "(default: the five school years ending next June 30)",
+    )
+    transcript.add_argument("--json", action="store_true")
+    transcript.set_defaults(handler=certificate_transcript)
+
+    credential = sub.add_parser(
+        "credential", help="a certificate's signed Open Badges 3.0 credential (JSON)"
+    )
+    credential.add_argument("number")
+    credential.add_argument("--output", type=Path, metavar="FILE", help="write it to a file")
+    credential.set_defaults(handler=certificate_credential)
+
+
+def _register_provider(commands: Any) -> None:
+    provider = commands.add_parser(
+        "provider", help="approved providers: events, bulk certificates, annual report"
+    )
+    sub = provider.add_subparsers(dest="provider_command", required=True)
+
+    event = sub.add_parser("event", help="activities reported by approved providers")
+    events = event.add_subparsers(dest="event_command", required=True)
+    add = events.add_parser("add", help="report an activity (prints the event id)")
+    add.add_argument("--provider", required=True, metavar="NAME_OR_NUMBER")
+    add.add_argument("--title", required=True)
+    add.add_argument("--start", required=True, metavar="DATE")
+    add.add_argument("--end", required=True, metavar="DATE")
+    add.add_argument("--hours", required=True, help="PDU hours of full attendance")
+    add.add_argument(
+        "--format",
+        default="in_person",
+        help="in_person (default), virtual, hybrid, self_paced (continuously available), "
+        "virtual_conference",
+    )
+    add.add_argument(
+        "--location", action="append", default=[], help="where (repeat for several places)"
+    )
+    add.add_argument("--description")
+    add.add_argument("--schedule", help="sessions and times, e.g. 'Mon-Wed 8:30-15:30'")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=event_add)
+    elist = events.add_parser("list", help="list reported activities")
+    elist.add_argument("--provider", metavar="NAME_OR_NUMBER")
+    elist.add_argument("--json", action="store_true")
+    elist.set_defaults(handler=event_list)
+
+    issue = sub.add_parser(
+        "issue",
+        help="issue certificates from an attendee roster (CSV)",
+        description="The roster's header is first_name,last_name,email,license_number,hours. "
+        "Every line is checked first; nothing is issued unless all are valid "
+        "(or --skip-invalid). Each attendee gets their certificate by email.",
+    )
+    issue.add_argument("event_id", metavar="EVENT_ID")
+    issue.add_argument("roster", type=Path, metavar="ROSTER.csv")
+    issue.add_argument("--skip-invalid", action="store_true", help="issue the valid lines")
+    issue.add_argument("--workers", type=int, help="render in N processes (default: CPUs, ≤4)")
+    issue.add_argument("--json", action="store_true")
+    issue.set_defaults(handler=provider_issue)
+
+    report = sub.add_parser("report", help="the annual report (ARM 10.57.216) as CSV and PDF")
+    report.add_argument("provider", metavar="PROVIDER")
+    report.add_argument("--year", type=int, required=True)
+    report.add_argument("--output", type=Path, default=Path("."), metavar="DIR")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(handler=provider_report)
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{option} must be a date like 2027-06-15, not {text!r}") from None
+
+
+def _tz() -> ZoneInfo:
+    from models.settings import get_settings
+
+    return ZoneInfo(get_settings().timezone)
+
+
+def _ctx(work: Any) -> Any:
+    from models.services.context import ServiceContext
+
+    return ServiceContext.of(work, clock.now())
+
+
+# --- pdu certificate ---------------------------------------------------------------------
+
+
+def certificate_list(args: argparse.Namespace) -> int:
+    from models.services.certificates import certificate_view, list_certificates
+
+    event_id = None
+    if args.event is not None:
+        try:
+            event_id = int(args.event)
+        except ValueError:
+            raise UserError(f"an event id is a number, not {args.event!r}") from None
+    with uow() as work:
+        tz = ZoneInfo(work.settings.timezone)
+        rows = [
+            certificate_view(c, tz)
+            for c in list_certificates(work.session, event_id=event_id, email=args.email)
+        ]
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table(
+        ["NUMBER", "STATUS", "HOURS", "HOLDER", "EMAIL", "ISSUED", "ACTIVITY"],
+        [
+            [r["number"], r["status"], r["hours"], r["holder"], r["email"], r["issued_on"],
+             r["activity"]]
+            for r in rows
+        ],
+    )  # fmt: skip
+    return 0
+
+
+def _read_credential(path: Path) -> dict[str, Any]:
+    from models.services.certificates import credential_of
+
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    if content.startswith(b"%PDF"):
+        return credential_of(content)
+    try:
+        data = json.loads(content)
+    except ValueError:
+        raise UserError(f"{path} is neither a certificate PDF nor a credential JSON") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} does not hold one credential")
+    return data
+
+
+def certificate_verify(args: argparse.Namespace) -> int:
+    from models import credentials
+    from models.enums import CertificateStatus
+    from models.services.certificates import code_of, issuer_did, verify
+
+    signature: dict[str, Any] | None = None
+    code = args.code
+    path = Path(args.code)
+    with uow() as work:
+        if path.is_file():
+            credential = _read_credential(path)
+            trusted = issuer_did(work.settings.secret_key)
+            problem = credentials.check(credential, {trusted})
+            signature = {"verified": problem is None, "problem": problem, "issuer": trusted}
+            code = code_of(credential)
+        result = verify(work.session, code)
+        cert = result.certificate
+        if cert is None:
+            if signature is not None and not signature["verified"]:
+                print(f"signature: NOT verified: {signature['problem']}")
+                return EXIT_NOT_VALID
+            raise UserError(
+                f"{code.strip()}: {result.answer} (no certificate has this number or code)"
+            )
+        tz = ZoneInfo(work.settings.timezone)
+        status = CertificateStatus(cert.status)
+        view: dict[str, Any] = {
+            "answer": result.answer,
+            "status": str(status),
+            "number": cert.number,
+        }
+        if status is not CertificateStatus.DISPOSED:
+            view |= {
+                "holder": cert.holder_name,
+                "hours": float(cert.hours) if cert.hours % 1 else int(cert.hours),
+                "activity": cert.activity_title,
+                "provider": cert.provider_name,
+                "issued_on": cert.issued_at.astimezone(tz).date().isoformat(),
+                "revoked_on": (
+                    cert.revoked_at.astimezone(tz).date().isoformat() if cert.revoked_at else None
+                ),
+                "revoked_reason": cert.revoked_reason,
+                "replaced_by": cert.replaced_by.number if cert.replaced_by else None,
+            }
+    if signature is not None:
+        view["signature"] = signature
+    valid = status is CertificateStatus.VALID and (signature is None or signature["verified"])
+    if args.json:
+        print_json(view)
+        return EXIT_VALID if valid else EXIT_NOT_VALID
+    if signature is not None:
+        if signature["verified"]:
+            print(f"signature: verified (issuer {signature['issuer']})")
+        else:
+            print(f"signature: NOT verified: {signature['problem']}")
+    if status is CertificateStatus.DISPOSED:
+        print(f"{view['number']}: {result.answer}")
+    else:
+        print(
+            f"{view['number']}: {result.answer}: {view['holder']}, {view['hours']} PDU hours, "
+            f"“{view['activity']}”, issued {view['issued_on']}"
+        )
+    if status is CertificateStatus.REVOKED:
+        print(f"  revoked on {view['revoked_on']}: {view['revoked_reason']}")
+        if view["replaced_by"]:
+            print(f"  replaced by {view['replaced_by']}")
+    return EXIT_VALID if valid else EXIT_NOT_VALID
+
+
+def certificate_revoke(args: argparse.Namespace) -> int:
+    from models.services.certificates import revoke
+
+    with uow() as work:
+        certificate = revoke(_ctx(work), args.number, args.reason)
+        work.commit()
+        told = " (the holder is told by email)" if certificate.person_id else ""
+        print(f"{certificate.number} revoked: {certificate.revoked_reason}{told}")
+    return 0
+
+
+def certificate_reissue(args: argparse.Namespace) -> int:
+    from models.services.certificates import Corrections, reissue
+    from models.services.events import parse_hours
+
+    corrections = Corrections(
+        holder_name=args.name,
+        license_number=args.license_number,
+        hours=parse_hours(args.hours) if args.hours is not None else None,
+        activity_title=args.title,
+    )
+    with uow() as work:
+        old, new = reissue(_ctx(work), args.number, corrections, args.reason)
+        work.commit()
+        print(f"{new.number} issued; {old.number} is revoked and points to it")
+    return 0
+
+
+def certificate_transcript(args: argparse.Namespace) -> int:
+    from models.services.certificates import transcript
+    from templates.render import date_short, hours
+
+    expires = _date(args.expires, "--expires") if args.expires else None
+    with uow() as work:
+        result = transcript(work.session, args.license_number, _ctx(work).today, expires)
+    cycle = result.cycle
+    if args.json:
+        print_json(
+            {
+                "license_number": result.license_number,
+                "holder": result.holder_name,
+                "cycle": {"start": cycle.start.isoformat(), "end": cycle.end.isoformat()},
+                "required": 60,
+                "total": _num(result.total),
+                "remaining": _num(result.remaining),
+                "certificates": [
+                    {
+                        "number": line.entry.number,
+                        "activity": line.entry.activity_title,
+                        "provider": line.entry.provider,
+                        "start_date": line.entry.start_date.isoformat(),
+                        "end_date": line.entry.end_date.isoformat(),
+                        "hours": _num(line.entry.hours),
+                        "status": line.entry.status,
+                        "in_cycle": line.in_cycle,
+                        "counts": line.counts,
+                    }
+                    for line in result.lines
+                ],
+            }
+        )
+        return 0
+    print(f"Transcript of license {result.license_number}: {result.holder_name}")
+    done = "complete" if result.complete else f"{hours(result.remaining)} to go"
+    print(
+        f"Cycle {date_short(cycle.start)} – {date_short(cycle.end)}: "
+        f"{hours(result.total)} of 60 units ({done})"
+    )
+    print_table(
+        ["NUMBER", "COMPLETED", "UNITS", "STATUS", "COUNTS", "ACTIVITY", "PROVIDER"],
+        [
+            [
+                line.entry.number,
+                line.entry.end_date.isoformat(),
+                hours(line.entry.hours),
+                line.entry.status,
+                "yes" if line.counts else ("no" if line.in_cycle else "other cycle"),
+                line.entry.activity_title,
+                line.entry.provider or "OPI pre-approval",
+            ]
+            for line in result.lines
+        ],
+    )
+    return 0
+
+
+def _num(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def certificate_credential(args: argparse.Namespace) -> int:
+    from models import credentials
+    from models.services.certificates import get_certificate, stored_credential
+
+    with uow() as work:
+        credential = stored_credential(_ctx(work), get_certificate(work.session, args.number))
+    content = credentials.dumps(credential)
+    if args.output:
+        try:
+            args.output.write_bytes(content)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(content.decode("utf-8"))
+    return 0
+
+
+# --- pdu provider ------------------------------------------------------------------------
+
+
+def event_add(args: argparse.Namespace) -> int:
+    from models.services.events import add_event
+
+    with uow() as work:
+        event = add_event(
+            _ctx(work),
+            args.provider,
+            title=args.title,
+            start=_date(args.start, "--start"),
+            end=_date(args.end, "--end"),
+            hours=args.hours,
+            format=args.format,
+            locations=args.location,
+            description=args.description,
+            schedule=args.schedule,
+        )
+        work.commit()
+        event_id, late = event.id, event.reported_late
+    if args.json:
+        print_json({"event_id": event_id})
+    else:
+        print(event_id)
+        if late:
+            print("note: reported after the activity began", file=sys.stderr)
+    return 0
+
+
+def event_list(args: argparse.Namespace) -> int:
+    from models.services.events import list_events
+
+    with uow() as work:
+        rows = [
+            {
+                "event_id": e.id,
+                "provider": e.provider.number,
+                "title": e.title,
+                "start_date": e.start_date.isoformat(),
+                "end_date": e.end_date.isoformat(),
+                "hours": _num(Decimal(e.hours)),
+                "format": str(e.format),
+                "locations": e.locations,
+                "certificates_issued": e.certificates_issued,
+            }
+            for e in list_events(work.session, args.provider)
+        ]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(
+            ["ID", "PROVIDER", "START", "END", "HOURS", "FORMAT", "ISSUED", "TITLE"],
+            [
+                [r["event_id"], r["provider"], r["start_date"], r["end_date"], r["hours"],
+                 r["format"], r["certificates_issued"], r["title"]]
+                for r in rows
+            ],
+        )  # fmt: skip
+    return 0
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-9)
+        end = "\n" if done >= total else ""
+        print(
+            f"\rissued {done}/{total} ({rate:.0f} per second)",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
+
+
+def provider_issue(args: argparse.Namespace) -> int:
+    from models.services.events import accept_roster, issue_pending
+    from models.uow import UnitOfWork
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    try:
+        content = args.roster.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {args.roster}: {exc.strerror}") from None
+    result = accept_roster(
+        UnitOfWork, args.event_id, content, clock.now(), skip_invalid=args.skip_invalid
+    )
+    roster = result.roster
+    accepted = not roster.problems or args.skip_invalid
+    if accepted:
+        result.batch = issue_pending(
+            UnitOfWork, result.event_id, workers=args.workers, on_progress=_progress()
+        )
+    errors = [{"line": p.line, "message": p.message} for p in roster.problems]
+    if result.batch:
+        errors += [
+            {"line": line, "message": f"not issued: {why}"} for line, why in result.batch.failed
+        ]
+    skipped = [
+        {"line": s.line, "license_number": s.license_number, "reason": s.reason}
+        for s in roster.skipped
+    ]
+    if args.json:
+        print_json({"issued": result.issued, "skipped": skipped, "errors": errors})
+        return 0 if accepted else 2
+    if not accepted:
+        print(
+            f"pdu: the roster has {len(roster.problems)} problem(s); nothing was issued "
+            "(fix them, or --skip-invalid to issue the valid lines):",
+            file=sys.stderr,
+        )
+        for problem in roster.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(f"issued {result.issued} certificate(s) for event {result.event_id}; emails queued")
+    for skip in roster.skipped:
+        print(f"  line {skip.line}: skipped ({skip.reason})")
+    for problem in roster.problems:
+        print(f"  {problem}: not issued")
+    for line, why in result.batch.failed if result.batch else ():
+        print(f"  line {line}: not issued ({why}); staff are told")
+    return 0
+
+
+def provider_report(args: argparse.Namespace) -> int:
+    from models.services.events import annual_report, report_csv, report_paths, report_pdf
+
+    with uow() as work:
+        report = annual_report(work.session, args.provider, args.year, clock.now())
+        csv_path, pdf_path = report_paths(args.output, report)
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+            csv_path.write_bytes(report_csv(report))
+            pdf_path.write_bytes(report_pdf(report, work.settings.timezone))
+        except OSError as exc:
+            raise UserError(f"cannot write the report in {args.output}: {exc.strerror}") from None
+        name, events, participants = report.provider.name, len(report.events), report.participants
+    if args.json:
+        print_json(
+            {
+                "csv": str(csv_path),
+                "pdf": str(pdf_path),
+                "events": events,
+                "participants": participants,
+            }
+        )
+    else:
+        noun = "activity" if events == 1 else "activities"
+        print(f"{name}, {args.year}: {events} {noun}, {participants} participant(s)")
+        print(f"  {csv_path}\n  {pdf_path}")
+    return 0

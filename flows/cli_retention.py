@@ -1,0 +1,214 @@
+"""`pdu purge`, `pdu hold`: the retention schedule (five years) and legal holds."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from flows.cli_support import print_json, print_table, uow
+from models import clock
+from models.services.errors import UserError
+from models.settings import get_settings
+
+SHOWN_REFERENCES = 20
+CASE_KINDS = ("preapproval", "provider")
+CSV_COLUMNS = ("reference", "kind", "status", "closed_at", "retain_until", "action", "hold_reason")
+
+
+def register(commands: Any) -> None:
+    purge = commands.add_parser(
+        "purge",
+        help="purge records past their retention date (dry run unless --execute)",
+        description="Without --execute, a dry run: it lists what would go and changes nothing; "
+        "its report is the disposal request for the State Records Committee.",
+    )
+    mode = purge.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="list what would go (the default)")
+    mode.add_argument("--execute", action="store_true", help="delete; needs --approval")
+    purge.add_argument("--approval", metavar="REF", help="the disposal approval reference")
+    purge.add_argument(
+        "--cutoff",
+        metavar="INSTANT",
+        help="only records whose retention ended before this ISO 8601 instant (default: now); "
+        "pass the approved dry run's cutoff to purge exactly what was approved",
+    )
+    purge.add_argument("--csv", type=Path, metavar="FILE", help="write every record to a CSV file")
+    purge.add_argument("--json", action="store_true", help="print the report as JSON")
+    purge.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
+    purge.set_defaults(handler=run_purge)
+
+    hold = commands.add_parser("hold", help="legal holds: a held case is never purged")
+    sub = hold.add_subparsers(dest="hold_command", required=True)
+    add = sub.add_parser("add", help="place a legal hold on a case")
+    add.add_argument("reference")
+    add.add_argument("--reason", required=True, help="what the hold is for (recorded)")
+    add.set_defaults(handler=hold_add)
+    release = sub.add_parser("release", help="release a legal hold")
+    release.add_argument("reference")
+    release.set_defaults(handler=hold_release)
+    lst = sub.add_parser("list", help="cases on legal hold")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=hold_list)
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    from flows.jobs import open_mailbox
+    from models.retention import Candidate
+    from models.services import purge
+
+    if args.approval and not args.execute:
+        raise UserError("--approval goes with --execute (a dry run needs no approval)")
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    try:
+        cutoff = clock.parse_instant(args.cutoff) if args.cutoff else None
+    except clock.ClockError:
+        raise UserError(f"--cutoff {args.cutoff!r} is not an ISO 8601 instant") from None
+    shown: list[str] = []
+    with ExitStack() as stack:
+        writer = _csv_writer(stack, args.csv) if args.csv else None
+
+        def listen(candidate: Candidate) -> None:
+            if not candidate.held and len(shown) < SHOWN_REFERENCES:
+                shown.append(candidate.reference)
+            if writer is not None:
+                writer(candidate, args.execute)
+
+        if args.execute:
+            report = purge.execute(
+                uow,
+                now=clock.now(),
+                approval=args.approval or "",
+                open_mailbox=open_mailbox,
+                cutoff=cutoff,
+                batch_size=args.batch_size,
+                listener=listen,
+                on_batch=_progress(),
+            )
+            if sys.stderr.isatty():
+                print(file=sys.stderr)  # end the progress line
+        else:
+            report = purge.rehearse(uow, now=clock.now(), cutoff=cutoff, listener=listen)
+    _print_report(report, shown, args)
+    return 0
+
+
+def _print_report(report: Any, shown: list[str], args: argparse.Namespace) -> None:
+    from models.retention import summary_rows
+
+    rows = summary_rows(report.summary)
+    if args.json:
+        print_json(
+            {
+                "run": report.run_id,
+                "executed": report.executed,
+                "approval": report.approval,
+                "cutoff": report.cutoff.isoformat(),
+                "summary": rows,
+                "held": report.held,
+                "counts": report.counts,
+            }
+        )
+        return
+    cutoff = report.cutoff.astimezone(ZoneInfo(get_settings().timezone)).isoformat()
+    verb = "purged" if report.executed else "dry run: nothing was deleted"
+    print(f"purge run {report.run_id} ({verb}); cutoff {cutoff}")
+    if rows:
+        print_table([k.upper() for k in rows[0]], [list(r.values()) for r in rows])
+    else:
+        print("no record is past its retention date")
+    if report.held:
+        print(f"kept by a legal hold ({len(report.held)}): {', '.join(report.held)}")
+    total = sum(r["records"] for r in rows if r["kind"] in CASE_KINDS)
+    if shown:
+        more = f" … and {total - len(shown)} more" if total > len(shown) else ""
+        hint = " (--csv FILE lists them all)" if more and not args.csv else ""
+        print(f"cases ({total}): {', '.join(shown)}{more}{hint}")
+    if report.executed:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
+        print(f"deleted: {counts or 'nothing'}")
+    elif any(r["records"] for r in rows):
+        print(f"once approved: pdu purge --execute --approval REF --cutoff {cutoff}")
+
+
+def _csv_writer(stack: ExitStack, path: Path) -> Callable[[Any, bool], None]:
+    try:
+        handle: IO[str] = stack.enter_context(path.open("w", newline="", encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+    out = csv.writer(handle)
+    out.writerow(CSV_COLUMNS)
+
+    def write(candidate: Any, executed: bool) -> None:
+        action = "kept: legal hold" if candidate.held else "purged" if executed else "purge"
+        out.writerow(
+            [
+                candidate.reference,
+                candidate.kind,
+                candidate.status,
+                candidate.closed_at.isoformat(),
+                candidate.retain_until.isoformat(),
+                action,
+                candidate.hold_reason or "",
+            ]
+        )
+
+    return write
+
+
+def _progress() -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int) -> None:
+        print(f"\rpurged {done} case(s)…", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _cli_actor() -> Any:
+    from models.enums import Channel
+    from models.services.timeline import Actor
+
+    return Actor.system(Channel.CLI)
+
+
+def hold_add(args: argparse.Namespace) -> int:
+    from models.services.holds import add_hold
+
+    with uow() as work:
+        case = add_hold(work.session, args.reference, args.reason, _cli_actor(), clock.now())
+        work.commit()
+        print(f"{case.reference} is on legal hold: it will not be purged until released")
+    return 0
+
+
+def hold_release(args: argparse.Namespace) -> int:
+    from models.services.holds import release_hold
+
+    with uow() as work:
+        case = release_hold(work.session, args.reference, _cli_actor(), clock.now())
+        work.commit()
+        print(f"{case.reference}: legal hold released")
+    return 0
+
+
+def hold_list(args: argparse.Namespace) -> int:
+    from models.services.holds import held_cases
+
+    with uow() as work:
+        rows = [
+            {"reference": c.reference, "status": str(c.status), "reason": c.legal_hold}
+            for c in held_cases(work.session)
+        ]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(["REFERENCE", "STATUS", "REASON"], [list(r.values()) for r in rows])
+    return 0
