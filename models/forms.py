@@ -914,7 +914,24 @@ def parse_field_form(kind: str, text: str) -> dict[str, Any]:
     leaves = {leaf.path: leaf for leaf in _leaves(kind)}
     lookup = {_key(leaf.label): leaf for leaf in leaves.values()}
     lookup |= {_key(leaf.path.replace(".", " ")): leaf for leaf in leaves.values()}
+    data: dict[str, Any] = {}
+    for leaf, value in read_fields(lookup, text):
+        target = data
+        *parents, name = leaf.path.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[name] = value
+    return data
+
+
+def read_fields(lookup: dict[str, _Leaf], text: str) -> list[tuple[_Leaf, Any]]:
+    """`Label: value` lines of an email form, as (field, tidied value), first answer each.
+
+    `lookup` maps `_key(label)` to the field; every email form (pre-approval, provider,
+    account requests) reads through here.
+    """
     found: dict[str, list[str]] = {}
+    by_path: dict[str, _Leaf] = {}
     current: _Leaf | None = None
     previous = ""
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
@@ -931,22 +948,18 @@ def parse_field_form(kind: str, text: str) -> dict[str, Any]:
             current = None if "".join(found.get(leaf.path, [])) else leaf
             if current is not None:
                 found[leaf.path] = [rest.strip()]
+                by_path[leaf.path] = leaf
         elif current is not None and (line or (current.multiline and "".join(found[current.path]))):
             found[current.path].append(line)
         else:
             current = None  # a blank line ends a one-line answer
-    data: dict[str, Any] = {}
+    result: list[tuple[_Leaf, Any]] = []
     for path, parts in found.items():
-        leaf = leaves[path]
+        leaf = by_path[path]
         value = "\n".join(parts) if leaf.multiline else " ".join(p for p in parts if p)
-        if not value.strip():
-            continue
-        target = data
-        *parents, name = path.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[name] = _convert(leaf.base, value.strip())
-    return data
+        if value.strip():
+            result.append((leaf, _convert(leaf.base, value.strip())))
+    return result
 
 
 # --- De-duplication ----------------------------------------------------------------------

@@ -31,9 +31,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from models.enums import CaseKind
 from models.forms import (
-    _CLOSING,
     _INSTRUCTIONS,
-    _STOP,
     END_MARKER,
     Day,
     Email,
@@ -45,7 +43,6 @@ from models.forms import (
     ShortText,
     Text,
     Website,
-    _convert,
     _key,
     _Leaf,
     _normalised,
@@ -54,6 +51,7 @@ from models.forms import (
     _shown,
     _walk,
     parse_field_form,
+    read_fields,
 )
 
 OpportunityFormat = Literal["in_person", "virtual", "hybrid", "self_paced"]
@@ -410,32 +408,7 @@ def parse_request_form(spec: RequestSpec, text: str) -> dict[str, Any]:
     lookup |= {_key(leaf.path): leaf for leaf in leaves.values()}
     for alias, path in spec.aliases.items():
         lookup.setdefault(_key(alias), full_name if path == FULL_NAME else leaves[path])
-    found: dict[str, list[str]] = {}
-    current: _Leaf | None = None
-    previous = ""
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line, previous_line = raw.strip(), previous
-        previous = line
-        head, colon, rest = line.partition(":")
-        leaf = lookup.get(_key(head)) if colon else None
-        if leaf is None and (_STOP.match(line) or (not previous_line and _CLOSING.match(line))):
-            break  # end of the form, a signature, or the quoted message below
-        if line.startswith(">"):
-            current = None
-        elif leaf is not None:
-            current = None if "".join(found.get(leaf.path, [])) else leaf
-            if current is not None:
-                found[leaf.path] = [rest.strip()]
-        elif current is not None and (line or (current.multiline and "".join(found[current.path]))):
-            found[current.path].append(line)
-        else:
-            current = None
-    data: dict[str, Any] = {}
-    for path, parts in found.items():
-        leaf = full_name if path == FULL_NAME else leaves[path]
-        value = "\n".join(parts) if leaf.multiline else " ".join(p for p in parts if p)
-        if value.strip():
-            data[path] = _convert(leaf.base, value.strip())
+    data: dict[str, Any] = {leaf.path: value for leaf, value in read_fields(lookup, text)}
     name = str(data.pop(FULL_NAME, ""))
     if name and "first_name" not in data and "last_name" not in data:
         # The first word is the first name: "Mary Van Der Berg" -> Mary / Van Der Berg.

@@ -34,7 +34,8 @@ from models.services.timeline import Actor
 from models.services.tokens import allows, find_token
 from models.uow import UnitOfWork
 
-_SUBJECT_TAG = re.compile(r"\[(P[AR]-\d{4}-\d{5})\]")
+# Every case kind's reference (PA-, PR-, AR-, OP-2026-00042) in a [REF] subject tag.
+_SUBJECT_TAG = re.compile(rf"\[((?:{'|'.join(k.prefix for k in CaseKind)})-\d{{4}}-\d{{5}})\]")
 
 
 @dataclass(frozen=True)

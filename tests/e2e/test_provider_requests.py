@@ -177,6 +177,29 @@ def test_a_manager_change_from_the_new_manager_is_verified_asked_about_then_appr
     assert entry["contact"] == kim
 
 
+def test_an_answer_written_as_a_new_email_with_the_account_request_tag_reaches_the_reviewer(
+    office,
+):
+    manager, jane = f"jdoe@bigsky.{office.domain}", f"jane.roe@bigsky.{office.domain}"
+    approved_provider(office, manager)
+    form = fields(
+        Organization_name=BIG_SKY,
+        First_name="Jane",
+        Last_name="Roe",
+        Phone="406-555-0101",
+        Email=jane,
+    )
+    write(office, jane, "Account access", form)
+    reference = reference_in(office.last(jane, "We received your account access request"))
+    decide(office, reference, "INFO Which school do you work at?")
+    office.last(jane, "A question about your account access request")
+
+    # Jane writes a fresh email (no In-Reply-To, no token) naming the request in the subject.
+    write(office, jane, f"[{reference}] my school", "Billings West High School.")
+    assert "Billings West High School" in text_of(office.last(office.staff("rita"), "answered"))
+    assert pdu_json("case", "show", reference)["status"] == "in_review"
+
+
 OPPORTUNITY = {
     "Provider": BIG_SKY,
     "Title": "Rural Literacy Coaching Institute",
