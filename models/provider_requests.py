@@ -37,6 +37,7 @@ from models.forms import (
     END_MARKER,
     Day,
     Email,
+    FormField,
     FormProblem,
     Name,
     OrgName,
@@ -47,7 +48,6 @@ from models.forms import (
     Website,
     _convert,
     _key,
-    _Leaf,
     _normalised,
     _plain,
     _Section,
@@ -213,7 +213,7 @@ class RequestSpec:
     aliases: dict[str, str] = field(default_factory=dict)  # other labels people write
 
     @property
-    def leaves(self) -> list[_Leaf]:
+    def leaves(self) -> list[FormField]:
         return [leaf for _, _, leaf in _walk(self.model) if leaf is not None]
 
     @property
@@ -405,13 +405,13 @@ def render_request_form(spec: RequestSpec, data: dict[str, Any] | None = None) -
 def parse_request_form(spec: RequestSpec, text: str) -> dict[str, Any]:
     """A filled-in form back into a dict; tolerant as `models.forms.parse_field_form`."""
     leaves = {leaf.path: leaf for leaf in spec.leaves}
-    full_name = _Leaf(FULL_NAME, "Full name", str, False)
+    full_name = FormField(FULL_NAME, "Full name", str, False)
     lookup = {_key(leaf.label): leaf for leaf in leaves.values()}
     lookup |= {_key(leaf.path): leaf for leaf in leaves.values()}
     for alias, path in spec.aliases.items():
         lookup.setdefault(_key(alias), full_name if path == FULL_NAME else leaves[path])
     found: dict[str, list[str]] = {}
-    current: _Leaf | None = None
+    current: FormField | None = None
     previous = ""
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line, previous_line = raw.strip(), previous
