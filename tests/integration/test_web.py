@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from devmail import free_port
 from models import credentials
 from models.cases import Case
 from models.certificates import Certificate
@@ -22,6 +26,8 @@ from models.uow import UnitOfWork
 from tests.e2e.forms import PREAPPROVAL, PROVIDER
 from tests.web_support import csrf_of, issue_certificates, pdu, running_web, seed_office
 from web.security import Limit
+
+PDU = str(Path(sys.executable).parent / "pdu")
 
 
 @pytest.fixture
@@ -225,3 +231,35 @@ def test_an_unknown_page_is_a_404_page_not_a_traceback(client):
     page = client.get("/apply/nothing")
     assert page.status_code == 404 and "Page not found" in page.text
     assert client.get("/providers/results", params={"compact": "maybe"}).status_code == 400
+
+
+def test_pdu_web_serves_until_stopped_and_refuses_a_taken_port(database_url):
+    port = free_port()
+    server = subprocess.Popen([PDU, "web", "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith(f"PDU web: http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/providers", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "pdu web did not answer"
+                time.sleep(0.1)
+        assert answer.status_code == 200
+        taken = subprocess.run(
+            [PDU, "web", "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+        assert (taken.returncode, taken.stderr) == (
+            2,
+            f"pdu: 127.0.0.1:{port} is in use: choose another port (--port)\n",
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_the_web_app_does_not_import_prefect():
+    code = "import sys, flows.cli, web.server; assert 'prefect' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
