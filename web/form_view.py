@@ -104,7 +104,7 @@ def _view(leaf: FormField, section: str, value: Any, problem: FormProblem | None
         label=_short(leaf.label, section),
         full_label=leaf.label,
         widget="input",
-        help=leaf.description,
+        help="" if leaf.description == "Optional." else leaf.description,  # the label says it
         required=leaf.required,
         max_length=leaf.max_length,
         value=_shown(value),

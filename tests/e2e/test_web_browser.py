@@ -32,7 +32,8 @@ from tests.web_support import (
 )
 from web.server import WebServer
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# The browser runs on SQLite; the HTTP-level tests (tests/integration/test_web.py) on both.
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PDU = str(Path(sys.executable).parent / "pdu")
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
@@ -122,6 +123,7 @@ def case_show(reference: str) -> dict[str, Any]:
     return dict(json.loads(run_pdu("case", "show", reference, "--json").stdout))
 
 
+@SQLITE
 def test_an_educator_fixes_a_mistake_and_the_reference_finds_the_case(page: Page) -> None:
     page.goto("/apply/pre-approval")
     fill_preapproval(page, end_date="2026-12-01")
@@ -141,6 +143,7 @@ def test_an_educator_fixes_a_mistake_and_the_reference_finds_the_case(page: Page
     assert case["assignee"] == "rita@opi.example" and case["hours_requested"] in (18, "18")
 
 
+@SQLITE
 def test_an_organization_fixes_its_phone_and_its_registration_is_a_case(page: Page) -> None:
     page.goto("/apply/provider")
     fill_provider(page, phone="555")
@@ -157,6 +160,7 @@ def test_an_organization_fixes_its_phone_and_its_registration_is_a_case(page: Pa
     assert (case["kind"], case["status"]) == ("provider", "in_review")
 
 
+@SQLITE
 def test_the_qr_codes_address_says_valid_then_revoked_after_pdu_revokes_it(
     page: Page, tmp_path: Path
 ) -> None:
@@ -176,6 +180,7 @@ def test_the_qr_codes_address_says_valid_then_revoked_after_pdu_revokes_it(
     assert saved["id"] == url and saved["proof"]["cryptosuite"] == "eddsa-jcs-2022"
 
 
+@SQLITE
 def test_the_directory_search_answers_as_you_type(page: Page) -> None:
     page.goto("/apply/pre-approval")
     page.get_by_label("Search the approved providers by name").press_sequentially("billings")
@@ -187,6 +192,7 @@ def test_the_directory_search_answers_as_you_type(page: Page) -> None:
     assert "kind=college_university" in page.url
 
 
+@SQLITE
 def test_the_forms_work_without_javascript(browser: Browser, site: WebServer) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=site.url)
     page = context.new_page()
@@ -201,6 +207,7 @@ def test_the_forms_work_without_javascript(browser: Browser, site: WebServer) ->
     context.close()
 
 
+@SQLITE
 def test_the_keyboard_reaches_the_skip_link_first_and_every_field_in_order(page: Page) -> None:
     page.goto("/apply/provider")
     page.keyboard.press("Tab")
@@ -221,6 +228,19 @@ def check_accessibility(page: Page) -> list[str]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def test_the_accessibility_check_finds_serious_problems_when_there_are_some(
+    browser: Browser,
+) -> None:
+    page = browser.new_page()
+    page.set_content(
+        '<html lang="en"><title>t</title><main><input type="text">'
+        '<p style="color:#bbb;background:#fff">faint words</p></main></html>'
+    )
+    found = " ".join(check_accessibility(page))
+    page.close()
+    assert "label" in found and "color-contrast" in found
 
 
 def pages_to_check(page: Page, tmp_path: Path) -> Iterator[str]:
@@ -254,6 +274,7 @@ def pages_to_check(page: Page, tmp_path: Path) -> Iterator[str]:
     yield "verify-unknown"
 
 
+@SQLITE
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_every_page_passes_axe_and_is_photographed(
     browser: Browser, site: WebServer, tmp_path: Path, width: str

@@ -105,6 +105,21 @@ def test_a_corrected_form_redirects_to_the_reference_of_the_case_it_created(clie
     assert "nothing new was created" in again.text and len(cases()) == 1
 
 
+def test_a_course_by_an_approved_provider_is_told_it_needs_no_preapproval(client):
+    form = flat(PREAPPROVAL) | {"activity.provider": "Montana State University"}
+    page = client.get(post_form(client, "pre-approval", form).headers["location"])
+    (case,) = cases()
+    assert case["status"] == "redirected" and case["reference"] in page.text
+    assert "does not need OPI's pre-approval" in page.text and "whom to ask" in page.text
+
+
+def test_what_people_type_is_shown_back_escaped_never_run(client):
+    typed = {"educator.first_name": "<script>alert(1)</script>", "activity.title": '"><b>x'}
+    html = post_form(client, "pre-approval", typed).text
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '"><b>x' not in html
+
+
 def test_a_provider_registration_by_web_is_a_case_like_by_email(client):
     answer = post_form(client, "provider", flat(PROVIDER) | {"attest_reporting": ""})
     assert "Reporting attestation: OPI approves only organizations that can report" in (answer.text)
@@ -169,6 +184,11 @@ def test_an_unknown_code_is_a_plain_404_page(client):
     page = client.get("/verify/ABCD-EFGH-JKLM-NPQR")
     assert page.status_code == 404
     assert "No certificate has this code" in page.text
+
+
+def test_an_overlong_code_is_the_same_404_page(client):
+    page = client.get("/verify/" + "A" * 500)
+    assert page.status_code == 404 and "No certificate has this code" in page.text
 
 
 def test_a_disposed_certificate_says_so_and_shows_nothing_else(client, certificates):
