@@ -129,6 +129,14 @@ def test_a_provider_registration_by_web_is_a_case_like_by_email(client):
     assert case["reference"].startswith("PR-") and case["reference"] in answer.headers["location"]
 
 
+def test_an_organization_already_approved_is_told_it_needs_no_registration(client):
+    form = flat(PROVIDER) | {"organization.name": "Montana State University"}
+    page = client.get(post_form(client, "provider", form).headers["location"])
+    assert [c["status"] for c in cases()] == ["redirected"]
+    assert "already an approved provider" in page.text
+    assert "does not need OPI's pre-approval" not in page.text
+
+
 def test_a_post_without_the_csrf_token_submits_nothing_and_keeps_the_answers(client):
     client.get("/apply/pre-approval")
     answer = client.post("/apply/pre-approval", data=flat(PREAPPROVAL))
