@@ -130,6 +130,9 @@ def test_an_educator_fixes_a_mistake_and_the_reference_finds_the_case(page: Page
     send(page)
     problem = "Activity end date: must be on or after the start date (2026-12-07)"
     expect(page.locator(".error-summary")).to_contain_text(problem)
+    expect(page.locator(".error-summary")).to_be_focused()  # read first by screen readers
+    page.get_by_role("link", name=problem).click()
+    expect(field(page, "activity.end_date")).to_be_focused()
     beside = page.locator(".field.has-error", has=page.locator("#f-activity-end-date"))
     expect(beside).to_contain_text(problem)
     expect(field(page, "activity.title")).to_have_value("Trauma-Informed Classrooms Institute")

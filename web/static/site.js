@@ -1,5 +1,7 @@
-// Live search for the provider directory: a progressive enhancement. Without this file
-// every search form still works (it loads the /providers page). Served from this site.
+// Progressive enhancements; without this file every page still works. Served from this site.
+// - live search of the provider directory (without it, a search loads the /providers page);
+// - a form that came back with problems puts the keyboard focus on their list, so screen
+//   readers read it first and a click on a problem jumps to its field.
 "use strict";
 (function () {
   function live(form) {
@@ -42,5 +44,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var forms = document.querySelectorAll("form[data-live]");
     for (var i = 0; i < forms.length; i++) live(forms[i]);
+    var summary = document.querySelector(".error-summary");
+    if (summary) summary.focus();
   });
 })();
