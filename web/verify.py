@@ -3,7 +3,9 @@
 Shows what the certificate itself prints, nothing more: valid; revoked (when, why, and the
 replacement); or disposed under the retention schedule (then only the number). An unknown
 code is a plain 404 page. Codes carry 80 random bits, and lookups are rate-limited per
-address, so they cannot be enumerated. The signed Open Badges credential is downloadable.
+address, so they cannot be enumerated; certificate numbers are sequential, so unlike
+`pdu certificate verify` this page does not accept them. The signed Open Badges
+credential is downloadable.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def _lookup(request: Request, code: str) -> Iterator[tuple[UnitOfWork, Certifica
             yield work, too_many(request, wait)
             return
         found = verify(work.session, code).certificate if len(code) <= MAX_CODE else None
+        if found is not None and found.number == code.strip().upper():
+            found = None  # numbers are sequential: only the random code opens a record here
         yield work, found if found is not None else _not_found(request, code[:MAX_CODE])
 
 

@@ -183,9 +183,15 @@ def test_verify_shows_valid_then_revoked_with_date_reason_and_replacement(client
 
 
 def test_the_form_at_verify_leads_to_the_certificate(client, certificates):
-    number = certificates[1]["number"]
-    page = client.get("/verify", params={"code": number}, follow_redirects=True)
+    typed = certificates[1]["verification_code"].lower().replace("-", " ")
+    page = client.get("/verify", params={"code": typed}, follow_redirects=True)
     assert "Tom Little Bear" in page.text and "6.5" in page.text
+
+
+def test_a_sequential_certificate_number_opens_nothing_on_the_public_page(client, certificates):
+    page = client.get(f"/verify/{certificates[1]['number']}")
+    assert page.status_code == 404 and "Tom Little Bear" not in page.text
+    assert "The certificate number alone is not enough" in page.text
 
 
 def test_an_unknown_code_is_a_plain_404_page(client):
