@@ -51,6 +51,9 @@ def signed_ok(secret: str, value: str, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, value), signature)
 
 
+MAX_ADDRESSES = 10_000
+
+
 @dataclass(frozen=True)
 class Limit:
     requests: int
@@ -76,7 +79,8 @@ class RateLimiter:
             if len(hits) >= self.limit.requests:
                 return max(1, int(hits[0] + self.limit.seconds - now + 0.999))
             hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle addresses; memory stays bounded
-                for idle in [k for k, v in self._hits.items() if not v]:
+            if len(self._hits) > MAX_ADDRESSES:  # forget idle addresses: memory stays bounded
+                cutoff = now - self.limit.seconds
+                for idle in [k for k, v in self._hits.items() if v[-1] <= cutoff]:
                     del self._hits[idle]
             return 0
