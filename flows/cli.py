@@ -19,6 +19,7 @@ from flows import (
     cli_ops,
     cli_providers,
     cli_retention,
+    cli_web,
     cli_work,
 )
 from models.services.errors import UserError
@@ -26,7 +27,10 @@ from models.settings import SettingsError
 
 log = logging.getLogger("pdu")
 
-GROUPS = (cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers)
+GROUPS = (
+    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers,
+    cli_web,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -122,6 +122,12 @@ def _serve(args: argparse.Namespace) -> int:
             stack.callback(server.stop)
             os.environ["PREFECT_API_URL"] = api_url
         print(f"Prefect UI: {ui_url(api_url)}", flush=True)
+        from devmail import free_port
+        from web.server import WebServer
+
+        web = WebServer(port=free_port(8000))
+        print(f"Web (forms, certificate verification, directory): {web.start()}", flush=True)
+        stack.callback(web.stop)
 
         from flows.serve import build_deployments, serve_deployments
 

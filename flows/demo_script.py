@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
-from devmail import DevMail, Endpoints
+from devmail import DevMail, Endpoints, free_port
 from devmail.client import Person, attachments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,22 +380,26 @@ def case_status(reference: str) -> str:
         return str(get_case(work.session, reference).status)
 
 
-def certificate_file(reference: str) -> Path:
+def certificate_file(reference: str) -> tuple[Path, str]:
+    """The PDF of the case's certificate and its verification address (its QR code's)."""
     from sqlalchemy import select
 
     from models.certificates import Certificate
     from models.services.case_view import get_case
-    from models.services.certificates import certificate_path
+    from models.services.certificates import certificate_path, verification_url
     from models.uow import UnitOfWork
 
     with UnitOfWork() as work:
         case = get_case(work.session, reference)
-        number = work.session.scalar(
-            select(Certificate.number).where(Certificate.case_id == case.id)
-        )
-        if number is None:
+        found = work.session.execute(
+            select(Certificate.number, Certificate.verification_code).where(
+                Certificate.case_id == case.id
+            )
+        ).first()
+        if found is None:
             raise DemoFailed(f"{reference} has no certificate")
-        return certificate_path(work.settings.data_dir, number)
+        url = verification_url(work.settings.public_url, found.verification_code)
+        return certificate_path(work.settings.data_dir, found.number), url
 
 
 # --- setting the stage -----------------------------------------------------------------------
@@ -415,7 +419,7 @@ def fresh_directory(directory: Path) -> Path:
     return directory
 
 
-def demo_environment(directory: Path, mail: Endpoints) -> None:
+def demo_environment(directory: Path, mail: Endpoints, public_url: str) -> None:
     """Only the demo's settings: none of the user's PDU_* or Prefect API leaks in."""
     from models.db import dispose_engines
     from models.settings import reset_settings
@@ -427,6 +431,7 @@ def demo_environment(directory: Path, mail: Endpoints) -> None:
     os.environ["PDU_DATA_DIR"] = str(directory)
     os.environ["PDU_TIMEZONE"] = TIMEZONE
     os.environ["PDU_NOW"] = "2026-11-20T09:00:00-07:00"
+    os.environ["PDU_PUBLIC_URL"] = public_url  # certificates' QR codes open the demo's web
     reset_settings()
     dispose_engines()
 
@@ -482,8 +487,14 @@ def stage(directory: Path, with_prefect: bool, say: Callable[[str], None]) -> It
             f"mail: IMAP {endpoints.host}:{endpoints.imap_port}, "
             f"SMTP {endpoints.host}:{endpoints.smtp_port}"
         )
-        demo_environment(directory, endpoints)
+        from web.server import WebServer
+
+        web = WebServer(port=free_port(8000))
+        demo_environment(directory, endpoints, web.url)
         say(f"office: {seed()}")
+        web.start()
+        stack.callback(web.stop)
+        say(f"web: {web.url} (forms, certificate verification, provider directory)")
         runner: Runner = DirectRunner()
         if server is not None:
             prefect_runner = PrefectRunner()  # imports Prefect while its server boots
@@ -518,14 +529,16 @@ def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, 
     from flows import cli_cases, cli_ops
     from flows.serve import load_definitions
 
+    later = "" if keep else "; it stops with the demo: run `pdu demo` in a terminal to keep it"
     print(f"\nDone in {elapsed:.0f} s.")
-    print(f"\nCertificate PDF: {certificate_file(refs['jane'])}")
+    pdf, verify_url = certificate_file(refs["jane"])
+    print(f"\nCertificate PDF: {pdf}")
+    print(f"Its QR code opens: {verify_url}  (the web front{later})")
     print(f"\n$ pdu case show {refs['jane']}")
     cli_cases.case_show(argparse.Namespace(reference=refs["jane"], json=False))
     print("\n$ pdu status")
     cli_ops.show_status(argparse.Namespace(json=False, days=30))
     print()
-    later = "" if keep else "; it stops with the demo: run `pdu demo` in a terminal to keep it"
     if server is not None:
         print(f"Prefect UI: {server.ui_url}  (this demo's flow runs and artifacts{later})")
     print("Deployments (`pdu serve` schedules them):")

@@ -504,11 +504,20 @@ def _lower_first(title: str) -> str:
     return title if title[1:2].isupper() else title[:1].lower() + title[1:]
 
 
-class _Leaf(NamedTuple):
+class FormField(NamedTuple):
+    """One answer of a form, as every channel presents it (email form, web form)."""
+
     path: str  # "activity.start_date"
     label: str  # "Activity start date"
     base: Any  # str, date, Decimal, bool or a Literal
     multiline: bool
+    description: str = ""  # the model's help text
+    required: bool = False  # required by the model itself (cross-field rules aside)
+    max_length: int | None = None
+    kind: str = ""  # "email", "phone" or "website" for those checked types
+
+
+_KINDS = {"_email": "email", "_phone": "phone", "_website": "website"}
 
 
 def _shape(info: FieldInfo) -> tuple[Any, list[Any]]:
@@ -525,7 +534,7 @@ def _shape(info: FieldInfo) -> tuple[Any, list[Any]]:
 
 def _walk(
     model: type[BaseModel], prefix: str = "", section: str = ""
-) -> Iterator[tuple[str, str, _Leaf | None]]:
+) -> Iterator[tuple[str, str, FormField | None]]:
     """(path, label, leaf or None for a section) of every field, in form order."""
     for name, info in model.model_fields.items():
         title = info.title or name
@@ -535,8 +544,19 @@ def _walk(
             yield from _walk(base, f"{prefix}{name}.", title)
             continue
         label = f"{section} {_lower_first(title)}" if section else title
-        multiline = any(getattr(m, "func", None) is _clean_text for m in metadata)
-        yield f"{prefix}{name}", label, _Leaf(f"{prefix}{name}", label, base, multiline)
+        funcs = [getattr(getattr(m, "func", None), "__name__", "") for m in metadata]
+        lengths = [m.max_length for m in metadata if getattr(m, "max_length", None)]
+        leaf = FormField(
+            f"{prefix}{name}",
+            label,
+            base,
+            multiline="_clean_text" in funcs,
+            description=info.description or "",
+            required=info.is_required(),
+            max_length=lengths[0] if lengths else None,
+            kind=next((_KINDS[f] for f in funcs if f in _KINDS), ""),
+        )
+        yield f"{prefix}{name}", label, leaf
 
 
 def field_labels(kind: str) -> dict[str, str]:
@@ -544,7 +564,8 @@ def field_labels(kind: str) -> dict[str, str]:
     return {path: label for path, label, _ in _walk(_model(kind))}
 
 
-def _leaves(kind: str) -> list[_Leaf]:
+def form_fields(kind: str) -> list[FormField]:
+    """Every answer of the form, in form order (the web form is generated from these)."""
     return [leaf for _, _, leaf in _walk(_model(kind)) if leaf is not None]
 
 
@@ -813,7 +834,7 @@ def _get(data: dict[str, Any], path: str) -> Any:
 def render_field_form(kind: str, data: dict[str, Any] | None = None) -> str:
     """The `Label: value` email form, blank or filled with what someone sent."""
     lines = [_TITLES[kind], "", _INSTRUCTIONS, ""]
-    for path, label, _, _ in _leaves(kind):
+    for path, label, *_ in form_fields(kind):
         hint = f" ({_HINTS[path]})" if path in _HINTS else ""
         value = _shown(_get(data or {}, path)).replace("\r\n", "\n").split("\n")
         lines.append(f"{label}{hint}: {value[0]}".rstrip())
@@ -911,7 +932,7 @@ def parse_field_form(kind: str, text: str) -> dict[str, Any]:
     Tolerant of case, spacing, hints in parentheses, blank lines, wrapped lines and a quoted
     reply below. Values are only tidied (choices, US dates, "18 hours"); validate_form judges.
     """
-    leaves = {leaf.path: leaf for leaf in _leaves(kind)}
+    leaves = {leaf.path: leaf for leaf in form_fields(kind)}
     lookup = {_key(leaf.label): leaf for leaf in leaves.values()}
     lookup |= {_key(leaf.path.replace(".", " ")): leaf for leaf in leaves.values()}
     data: dict[str, Any] = {}
@@ -924,15 +945,15 @@ def parse_field_form(kind: str, text: str) -> dict[str, Any]:
     return data
 
 
-def read_fields(lookup: dict[str, _Leaf], text: str) -> list[tuple[_Leaf, Any]]:
+def read_fields(lookup: dict[str, FormField], text: str) -> list[tuple[FormField, Any]]:
     """`Label: value` lines of an email form, as (field, tidied value), first answer each.
 
     `lookup` maps `_key(label)` to the field; every email form (pre-approval, provider,
     account requests) reads through here.
     """
     found: dict[str, list[str]] = {}
-    by_path: dict[str, _Leaf] = {}
-    current: _Leaf | None = None
+    by_path: dict[str, FormField] = {}
+    current: FormField | None = None
     previous = ""
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line, previous_line = raw.strip(), previous
@@ -953,7 +974,7 @@ def read_fields(lookup: dict[str, _Leaf], text: str) -> list[tuple[_Leaf, Any]]:
             found[current.path].append(line)
         else:
             current = None  # a blank line ends a one-line answer
-    result: list[tuple[_Leaf, Any]] = []
+    result: list[tuple[FormField, Any]] = []
     for path, parts in found.items():
         leaf = by_path[path]
         value = "\n".join(parts) if leaf.multiline else " ".join(p for p in parts if p)

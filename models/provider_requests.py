@@ -35,6 +35,7 @@ from models.forms import (
     END_MARKER,
     Day,
     Email,
+    FormField,
     FormProblem,
     Name,
     OrgName,
@@ -44,7 +45,6 @@ from models.forms import (
     Text,
     Website,
     _key,
-    _Leaf,
     _normalised,
     _plain,
     _Section,
@@ -211,7 +211,7 @@ class RequestSpec:
     aliases: dict[str, str] = field(default_factory=dict)  # other labels people write
 
     @property
-    def leaves(self) -> list[_Leaf]:
+    def leaves(self) -> list[FormField]:
         return [leaf for _, _, leaf in _walk(self.model) if leaf is not None]
 
     @property
@@ -403,7 +403,7 @@ def render_request_form(spec: RequestSpec, data: dict[str, Any] | None = None) -
 def parse_request_form(spec: RequestSpec, text: str) -> dict[str, Any]:
     """A filled-in form back into a dict; tolerant as `models.forms.parse_field_form`."""
     leaves = {leaf.path: leaf for leaf in spec.leaves}
-    full_name = _Leaf(FULL_NAME, "Full name", str, False)
+    full_name = FormField(FULL_NAME, "Full name", str, False)
     lookup = {_key(leaf.label): leaf for leaf in leaves.values()}
     lookup |= {_key(leaf.path): leaf for leaf in leaves.values()}
     for alias, path in spec.aliases.items():

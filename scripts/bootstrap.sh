@@ -8,11 +8,15 @@ cd "$(dirname "$0")/.."
 # dovecot + postgresql: the real IMAP/LMTP and database servers the tests start on loopback.
 # pango + fonts + harfbuzz-subset: WeasyPrint (no fonts: it segfaults; subset: 5x faster).
 # poppler-utils: pdftotext/pdftoppm for reading certificates back.
+# chromium: the browser the web tests drive with Playwright (never Playwright's own builds).
 SYSTEM_PACKAGES=(
   dovecot-imapd dovecot-lmtpd postgresql
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
-  python3-venv
+  python3-venv chromium
 )
+# npm installs axe-core, the accessibility checker the web tests inject (any Node.js will do:
+# Debian's when none is installed).
+command -v npm >/dev/null || SYSTEM_PACKAGES+=(nodejs npm)
 
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
@@ -40,4 +44,12 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -c "import prefect, weasyprint, imapclient, sqlalchemy" # fail loudly here
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# axe-core (npm, pinned) for the web tests' accessibility check, into git-ignored var/npm.
+AXE_VERSION=4.14.1
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" var/npm/node_modules/axe-core/package.json; then
+  echo "bootstrap: installing axe-core $AXE_VERSION into var/npm"
+  mkdir -p var/npm
+  npm install --silent --no-audit --no-fund --prefix var/npm "axe-core@$AXE_VERSION" >/dev/null
 fi

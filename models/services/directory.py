@@ -90,8 +90,12 @@ def directory_entries(session: Session) -> list[DirectoryEntry]:
     ]
 
 
-def list_providers(session: Session, search: str | None = None) -> list[Provider]:
+def list_providers(
+    session: Session, search: str | None = None, kind: str | None = None
+) -> list[Provider]:
     query = select(Provider).order_by(Provider.name)
+    if kind:
+        query = query.where(Provider.kind == _kind(kind))
     if search:
         needle = f"%{search.strip().lower()}%"
         query = query.where(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import socket
 import sqlite3
@@ -130,6 +131,11 @@ def test_the_demo_without_prefect_tells_the_same_story_by_email(tmp_path):
     assert_the_story_was_told(done.stdout)
     assert "Prefect UI:" not in done.stdout
     assert "Certificate PDF:" in done.stdout
+    # The certificate's QR code opens the demo's own web front, which stops with it.
+    qr_line = next(line for line in done.stdout.splitlines() if line.startswith("Its QR code"))
+    qr = qr_line.split()[4]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/verify/[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", qr), qr
+    assert not port_open(int(qr.split(":")[2].split("/")[0]))
 
 
 def test_the_demo_never_wipes_a_directory_it_did_not_make(tmp_path):

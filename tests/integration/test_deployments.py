@@ -182,6 +182,9 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
         imap_port = int(imap_line.split()[1].rpartition(":")[2])
         smtp_port = int(smtp_line.split()[1].rpartition(":")[2])
         base = f"{ui}/api"
+        web = next(line.split()[-1] for line in text.splitlines() if line.startswith("Web "))
+        with urllib.request.urlopen(f"{web}/providers", timeout=10) as page:  # the web front
+            assert page.status == 200
 
         registered = wait_for(
             lambda: (
