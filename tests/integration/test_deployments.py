@@ -8,6 +8,7 @@ a message that was sent over SMTP.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
@@ -43,10 +45,21 @@ def deployments() -> dict[str, Any]:
     return {d.name: d for d in build_deployments()}
 
 
+ALL = {
+    "mailbox-poll",
+    "outbox-send",
+    "deadlines-sweep",
+    "intake",
+    "certificate-batch",
+    "retention-purge",
+    "sla-summary",
+}
+
+
 def test_every_deployment_points_at_a_flow_function_in_its_entrypoint_file(definitions):
     from prefect import Flow
 
-    assert {"mailbox-poll", "outbox-send", "deadlines-sweep", "intake"} <= set(definitions)
+    assert set(definitions) == ALL
     for name, d in definitions.items():
         path, _, function = d["entrypoint"].partition(":")
         flow = load_flow(d["entrypoint"])
@@ -54,6 +67,20 @@ def test_every_deployment_points_at_a_flow_function_in_its_entrypoint_file(defin
         assert flow.fn.__name__ == function, name
         assert Path(flow.fn.__code__.co_filename).resolve() == ROOT / path, name
         assert "pdu" in d["tags"], name
+
+
+def test_every_flow_under_flows_is_deployed_once(definitions):
+    from prefect import Flow
+
+    found = set()
+    for path in sorted((ROOT / "flows").glob("*.py")):
+        module = importlib.import_module(f"flows.{path.stem}")
+        for name, value in vars(module).items():
+            if isinstance(value, Flow) and value.fn.__module__ == module.__name__:
+                found.add(f"flows/{path.name}:{name}")
+    entrypoints = [d["entrypoint"] for d in definitions.values()]
+    assert len(found) == len(ALL)
+    assert sorted(entrypoints) == sorted(found)
 
 
 def test_entrypoints_load_the_way_a_prefect_worker_loads_them():
@@ -92,6 +119,18 @@ def test_schedules_are_the_declared_ones(definitions, deployments):
                 assert schedule.timezone == config.get("timezone"), name
 
 
+def test_concurrency_limits_are_the_declared_ones(definitions, deployments):
+    for name, d in definitions.items():
+        declared = d.get("concurrency_limit")
+        built = deployments[name]
+        if declared is None:
+            assert built.concurrency_limit is None, name
+        else:
+            assert built.concurrency_limit == declared["limit"], name
+            strategy = built.concurrency_options.collision_strategy
+            assert strategy == declared["collision_strategy"], name
+
+
 def test_the_mail_flows_run_every_minute_one_at_a_time_and_a_collision_is_dropped(deployments):
     for name in ("mailbox-poll", "outbox-send"):
         [schedule] = [s.schedule for s in deployments[name].schedules]
@@ -113,6 +152,34 @@ def test_intake_has_no_schedule_and_takes_the_form_as_parameters(deployments):
     assert schema.properties["kind"]["enum"] == ["preapproval", "provider"]
 
 
+def test_a_certificate_batch_runs_on_demand_from_an_event_id_and_none_is_dropped(deployments):
+    batch = deployments["certificate-batch"]
+    assert batch.schedules == []
+    schema = batch._parameter_openapi_schema
+    assert schema.required == ["event_id"]
+    assert schema.properties["event_id"]["type"] == "integer"  # an id: no personal data
+    assert batch.concurrency_options.collision_strategy == "ENQUEUE"
+
+
+def test_the_sla_summary_is_published_once_a_business_day_after_the_office_closes(deployments):
+    [schedule] = [s.schedule for s in deployments["sla-summary"].schedules]
+    assert (schedule.cron, schedule.timezone) == ("30 17 * * 1-5", "America/Denver")
+
+
+def test_the_purge_runs_nightly_in_montana_as_a_dry_run_until_approved(deployments):
+    purge = deployments["retention-purge"]
+    [schedule] = [s.schedule for s in purge.schedules]
+    assert (schedule.cron, schedule.timezone) == ("30 3 * * *", "America/Denver")
+    assert purge.parameters == {"execute": False, "approval": None}
+    assert purge.concurrency_limit == 1
+    assert set(purge._parameter_openapi_schema.properties) == {
+        "execute",
+        "approval",
+        "cutoff",
+        "batch_size",
+    }
+
+
 def test_served_entrypoints_are_absolute_so_any_working_directory_runs_them(deployments):
     for d in deployments.values():
         path = d.entrypoint.partition(":")[0]
@@ -129,8 +196,15 @@ def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read() or b"null")
+    # Like Prefect's own client, retry a 503: a busy server's SQLite answers it under load.
+    for attempt in range(5):
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or attempt == 4:
+                raise
+            time.sleep(1 + attempt)
 
 
 def wait_for(check, timeout: float, what: str) -> Any:
@@ -199,6 +273,11 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
         sweep = registered["deadlines-sweep"]["schedules"][0]["schedule"]
         assert (sweep["cron"], sweep["timezone"]) == ("*/15 7-18 * * 1-5", "America/Denver")
         assert registered["intake"]["schedules"] == []
+        assert registered["certificate-batch"]["schedules"] == []
+        purge = registered["retention-purge"]
+        nightly = purge["schedules"][0]["schedule"]
+        assert (nightly["cron"], nightly["timezone"]) == ("30 3 * * *", "America/Denver")
+        assert purge["parameters"] == {"execute": False, "approval": None}
 
         message = EmailMessage()
         message["From"], message["To"] = "stranger@elsewhere.example", "pdu@opi.example"
