@@ -127,6 +127,34 @@ def serve_deployments(deployments: list[Any]) -> None:
     serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
 
 
+# --- a Prefect server with workers (docs/scale-out.md) ----------------------------------
+
+
+def deploy_to_work_pools(home: Path, definitions: list[dict[str, Any]] | None = None) -> list[Any]:
+    """Register prefect.yaml's deployments with their work pools on the configured server.
+
+    What `prefect deploy --all` does, which Prefect 3.8.8's CLI cannot finish against its
+    server with the pinned FastAPI (its worker check sends `"limit": null`: HTTP 422).
+    Entrypoints stay relative; each run's first step moves to `home`, where the workers
+    have this code (prefect.yaml's `pull:` step, with `PDU_HOME` = `home`).
+    """
+    from prefect.runner.storage import LocalStorage
+
+    definitions = load_definitions() if definitions is None else definitions
+    registered = []
+    for d, deployment in zip(definitions, build_deployments(definitions), strict=True):
+        pool = d.get("work_pool") or {}
+        if not pool.get("name"):
+            raise ValueError(f"deployment {d['name']} names no work pool in prefect.yaml")
+        deployment.entrypoint = d["entrypoint"]
+        deployment.storage = LocalStorage(str(home))
+        deployment.work_pool_name = pool["name"]
+        deployment.work_queue_name = pool.get("work_queue_name")
+        deployment.apply()
+        registered.append(deployment)
+    return registered
+
+
 # --- the local Prefect server -----------------------------------------------------------
 
 

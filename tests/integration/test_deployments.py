@@ -16,9 +16,6 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,6 +27,7 @@ from sqlalchemy import select
 from flows.serve import build_deployments, load_definitions, load_flow
 from models.messages import InboundMessage
 from models.uow import UnitOfWork
+from tests.prefect_api import api, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PDU = str(Path(sys.executable).parent / "pdu")
@@ -189,34 +187,6 @@ def test_served_entrypoints_are_absolute_so_any_working_directory_runs_them(depl
 # --- `pdu serve --dev-mail`, for real -----------------------------------------------------
 
 
-def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{base}{path}",
-        data=json.dumps(body or {}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    # Like Prefect's own client, retry a 503: a busy server's SQLite answers it under load.
-    for attempt in range(5):
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return json.loads(answer.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            if exc.code != 503 or attempt == 4:
-                raise
-            time.sleep(1 + attempt)
-
-
-def wait_for(check, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def port_open(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         return True
@@ -315,3 +285,12 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
             log.close()
     assert not port_open(imap_port), "the development mail server outlived `pdu serve`"
     assert not port_open(int(ui.rpartition(":")[2])), "the Prefect server outlived `pdu serve`"
+
+
+def test_pdu_deploy_without_a_prefect_server_says_so_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run([PDU, "deploy"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "pdu: set PREFECT_API_URL to the Prefect server's API (…/api) first"
+    ]
