@@ -1,8 +1,8 @@
 """`pdu serve`: every deployment of prefect.yaml, served by one process (Prefect's `serve`),
 against a local Prefect server started here when `PREFECT_API_URL` names none.
 
-prefect.yaml stays the one place deployments are declared: `prefect deploy --all` reads it
-for a server with workers, and this module reads the same definitions for one machine.
+prefect.yaml stays the one place deployments are declared: this module reads it for one
+machine (`pdu serve`) and for a server with workers (`pdu deploy`).
 Nothing here imports Prefect at import time (the `pdu` command imports this lazily).
 """
 
