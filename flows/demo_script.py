@@ -553,12 +553,16 @@ def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, 
     if server is not None:
         print(f"Prefect UI: {server.ui_url}  (this demo's flow runs and artifacts{later})")
     print("Deployments (`pdu serve` schedules them):")
-    for d in load_definitions():
+    definitions = load_definitions()
+    name_width = max(len(d["name"]) for d in definitions)
+    entry_width = max(len(d["entrypoint"]) for d in definitions)
+    for d in definitions:
         when = "; ".join(
             f"every {s['interval']} s" if "interval" in s else f"cron {s['cron']}"
             for s in d.get("schedules") or []
         )
-        print(f"  {d['name']:<16} {d['entrypoint']:<34} {when or 'on demand'}")
+        entrypoint = d["entrypoint"]
+        print(f"  {d['name']:<{name_width}} {entrypoint:<{entry_width}} {when or 'on demand'}")
     print(f"\nMail, for Thunderbird or any client (this machine only{later}):")
     for line in mail.describe():
         print(f"  {line}")

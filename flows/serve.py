@@ -187,6 +187,9 @@ class LocalPrefectServer:
             return
         env = quiet_prefect(dict(os.environ))
         env.pop("PREFECT_API_URL", None)
+        # The UI calls the API at PREFECT_UI_API_URL, by default port 4200 whatever --port
+        # says: on another port it would show another server's runs, or none.
+        env["PREFECT_UI_API_URL"] = self.api_url
         if self.home is not None:
             self.home.mkdir(parents=True, exist_ok=True)
             env["PREFECT_HOME"] = str(self.home)

@@ -213,8 +213,8 @@ def sla_table(status: OfficeStatus, window: str) -> list[dict[str, Any]]:
             "kind": r.kind.replace("_", " "),
             "decided": r.decided,
             promise: r.on_time,
-            "share": "-" if r.share_on_time is None else f"{r.share_on_time:.0%}",
-            "median business days": "-" if r.decided == 0 else r.median_business_days,
+            "share": "n/a" if r.share_on_time is None else f"{r.share_on_time:.0%}",
+            "median business days": "n/a" if r.decided == 0 else r.median_business_days,
         }
         for r in status.sla
     ]

@@ -251,6 +251,6 @@ def test_the_daily_sla_summary_is_a_table_of_the_last_day_and_the_last_thirty(of
     assert summary["last 24 hours", "all"]["share"] == "0%"
     assert summary["last 30 days", "all"]["share"] == "50%"
     assert summary["last 30 days", "all"]["median business days"] == 5.0
-    assert summary["last 30 days", "proof review"]["share"] == "-"
+    assert summary["last 30 days", "proof review"]["share"] == "n/a"
     assert "Queue now: 0 open, 0 overdue" in artifact["description"]
     assert run["name"] == "sla-2026-12-04T17:30"
