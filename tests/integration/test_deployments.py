@@ -16,6 +16,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -193,9 +194,20 @@ def port_open(port: int) -> bool:
     return False
 
 
+@pytest.fixture
+def usual_port_taken() -> Any:
+    """Prefect's usual port 4200 in use (by us, unless something else has it already)."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past any TIME_WAIT
+        with contextlib.suppress(OSError):
+            holder.bind(("127.0.0.1", 4200))
+            holder.listen()
+        yield
+
+
 @pytest.mark.slow
 def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
-    isolated_environment, tmp_path
+    isolated_environment, tmp_path, usual_port_taken
 ):
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)  # so `pdu serve` starts its own server
@@ -226,6 +238,9 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
         imap_port = int(imap_line.split()[1].rpartition(":")[2])
         smtp_port = int(smtp_line.split()[1].rpartition(":")[2])
         base = f"{ui}/api"
+        with urllib.request.urlopen(f"{ui}/ui-settings", timeout=10) as answer:
+            # on another port than 4200, the UI still shows this server
+            assert json.loads(answer.read())["api_url"] == base
 
         registered = wait_for(
             lambda: (
