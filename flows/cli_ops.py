@@ -33,6 +33,20 @@ def register(commands: Any) -> None:
     )
     serve.set_defaults(handler=run_serve)
 
+    deploy = commands.add_parser(
+        "deploy",
+        help="register every deployment of prefect.yaml with its work pool on a Prefect server",
+        description="For a Prefect server with workers (docs/scale-out.md): registers the "
+        "deployments of prefect.yaml on the server named by PREFECT_API_URL, for the work "
+        "pool each names (create it first: prefect work-pool create pdu-process --type "
+        "process). Workers run the flows from --home.",
+    )
+    deploy.add_argument(
+        "--home",
+        help="where the workers have this code (default: PDU_HOME, else this checkout)",
+    )
+    deploy.set_defaults(handler=run_deploy)
+
     demo = commands.add_parser(
         "demo",
         help="the whole system on embedded defaults: a request's life by email, in a minute",
@@ -94,6 +108,32 @@ def run_serve(args: argparse.Namespace) -> int:
     except (DevMailError, PrefectServerError) as exc:
         print(f"pdu serve: {exc}", file=sys.stderr)
         return 1
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flows.serve import ROOT, app_logs_to_prefect, quiet_prefect
+    from models.services.errors import UserError
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UserError("set PREFECT_API_URL to the Prefect server's API (…/api) first")
+    home = Path(args.home or os.environ.get("PDU_HOME") or ROOT).resolve()
+    quiet_prefect()
+    app_logs_to_prefect()
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
+    from flows.serve import deploy_to_work_pools
+
+    try:
+        deployments = deploy_to_work_pools(home)
+    except (ObjectNotFound, PrefectHTTPStatusError) as exc:
+        raise UserError(f"the Prefect server refused a deployment: {exc}") from None
+    for d in deployments:
+        print(f"  {d.name}: work pool {d.work_pool_name}, code in {home}")
+    print(f"{len(deployments)} deployment(s) registered; start workers with:")
+    print(f"  prefect worker start --pool {deployments[0].work_pool_name}")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 """Prefect flow: the deadline sweep (reminders, escalations, reassignments, expiry).
 
-After each sweep it leaves what an admin reads in the UI: the review queue as a table and
-the seven-business-day SLA summary (the same figures as `pdu status`), each under a fixed
-artifact key, so the latest is one click away and earlier versions form its history.
+After each sweep it leaves the review queue as a table artifact (the same figures as
+`pdu status`) under a fixed key, so the latest is one click away and earlier versions form
+its history. The SLA is published once a day (flows/sla_summary.py).
 """
 
 from __future__ import annotations
@@ -10,18 +10,17 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows import jobs
 from flows.run_names import stamped
 from models import clock
 from models.services.context import ServiceContext
-from models.services.status import OfficeStatus, office_status, queue_table, sla_lines
+from models.services.status import OfficeStatus, office_status, queue_table
 from models.uow import UnitOfWork
 
 QUEUE_KEY = "review-queue"
-SLA_KEY = "sla-summary"
 
 
 @flow(name="deadlines-sweep", flow_run_name=stamped("sweep"), persist_result=False)
@@ -29,12 +28,12 @@ def sweep_deadlines() -> dict[str, int]:
     report = jobs.sweep()
     sent = jobs.send()
     get_run_logger().info("fired %s; sent %s", report.fired or "nothing", sent.sent)
-    publish_status()
+    publish_queue()
     return report.fired
 
 
-def publish_status() -> OfficeStatus:
-    """The queue table and the SLA summary, as artifacts of the current flow run."""
+def publish_queue() -> OfficeStatus:
+    """The queue table, as an artifact of the current flow run."""
     with UnitOfWork() as work:
         status = office_status(ServiceContext.of(work, clock.now()))
     when = status.at.astimezone(ZoneInfo(status.timezone)).strftime("%Y-%m-%d %H:%M %Z")
@@ -45,13 +44,5 @@ def publish_status() -> OfficeStatus:
         description=f"Review queue at {when}: {total.open} open, {total.overdue} overdue, "
         f"{total.due_soon} due within {status.due_soon_business_days} business days, "
         f"{total.waiting} waiting on the applicant.",
-    )
-    lines = "\n".join(f"- {line}" for line in sla_lines(status))
-    create_markdown_artifact(
-        key=SLA_KEY,
-        markdown=f"## Decisions within {status.promise_business_days} business days\n\n"
-        f"Decisions of the {status.window_days} days to {when} (time waiting on the applicant "
-        f"does not count).\n\n{lines}\n",
-        description=f"SLA summary at {when}",
     )
     return status

@@ -165,6 +165,7 @@ class Runner(Protocol):
     def intake(self, kind: str, form: dict[str, Any]) -> dict[str, Any]: ...
     def poll(self) -> dict[str, int]: ...
     def sweep(self) -> dict[str, int]: ...
+    def sla(self) -> dict[str, Any]: ...
 
 
 class DirectRunner:
@@ -191,6 +192,16 @@ class DirectRunner:
         jobs.send()
         return fired
 
+    def sla(self) -> dict[str, Any]:
+        from models import clock
+        from models.services.context import ServiceContext
+        from models.services.status import office_status
+        from models.uow import UnitOfWork
+
+        with UnitOfWork() as work:
+            overall = office_status(ServiceContext.of(work, clock.now())).sla_all
+        return {"decided": overall.decided, "on_time": overall.on_time}
+
 
 class PrefectRunner:
     """The flows themselves: every call is a flow run on the local Prefect server."""
@@ -201,9 +212,11 @@ class PrefectRunner:
         from flows.deadlines import sweep_deadlines
         from flows.intake import intake
         from flows.poll import poll_mailbox
+        from flows.sla_summary import sla_summary
 
         self._tags = tags
         self._intake, self._poll, self._sweep = intake, poll_mailbox, sweep_deadlines
+        self._sla = sla_summary
 
     def intake(self, kind: str, form: dict[str, Any]) -> dict[str, Any]:
         with self._tags("pdu", "demo", "intake"):
@@ -216,6 +229,10 @@ class PrefectRunner:
     def sweep(self) -> dict[str, int]:
         with self._tags("pdu", "demo", "deadlines"):
             return dict(self._sweep())
+
+    def sla(self) -> dict[str, Any]:
+        with self._tags("pdu", "demo", "deadlines"):
+            return dict(self._sla())
 
     def close(self) -> None:
         """Deliver the runs' last logs and events while the server is still up."""
@@ -364,6 +381,13 @@ class Demo:
         if not pdfs:
             raise DemoFailed("the certificate email carries no PDF")
         self.say(f"   attached: {', '.join(pdfs)}")
+
+        self.at("2026-12-11T17:30:00-07:00")
+        sla = self.runner.sla()
+        self.say(
+            f"sla-summary: {sla['decided']} decision(s) in 30 days, {sla['on_time']} within "
+            "seven business days"
+        )
         return refs
 
 
@@ -542,12 +566,16 @@ def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, 
     if server is not None:
         print(f"Prefect UI: {server.ui_url}  (this demo's flow runs and artifacts{later})")
     print("Deployments (`pdu serve` schedules them):")
-    for d in load_definitions():
+    definitions = load_definitions()
+    name_width = max(len(d["name"]) for d in definitions)
+    entry_width = max(len(d["entrypoint"]) for d in definitions)
+    for d in definitions:
         when = "; ".join(
             f"every {s['interval']} s" if "interval" in s else f"cron {s['cron']}"
             for s in d.get("schedules") or []
         )
-        print(f"  {d['name']:<16} {d['entrypoint']:<34} {when or 'on demand'}")
+        entrypoint = d["entrypoint"]
+        print(f"  {d['name']:<{name_width}} {entrypoint:<{entry_width}} {when or 'on demand'}")
     print(f"\nMail, for Thunderbird or any client (this machine only{later}):")
     for line in mail.describe():
         print(f"  {line}")

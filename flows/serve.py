@@ -1,8 +1,8 @@
 """`pdu serve`: every deployment of prefect.yaml, served by one process (Prefect's `serve`),
 against a local Prefect server started here when `PREFECT_API_URL` names none.
 
-prefect.yaml stays the one place deployments are declared: `prefect deploy --all` reads it
-for a server with workers, and this module reads the same definitions for one machine.
+prefect.yaml stays the one place deployments are declared: this module reads it for one
+machine (`pdu serve`) and for a server with workers (`pdu deploy`).
 Nothing here imports Prefect at import time (the `pdu` command imports this lazily).
 """
 
@@ -127,6 +127,34 @@ def serve_deployments(deployments: list[Any]) -> None:
     serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
 
 
+# --- a Prefect server with workers (docs/scale-out.md) ----------------------------------
+
+
+def deploy_to_work_pools(home: Path, definitions: list[dict[str, Any]] | None = None) -> list[Any]:
+    """Register prefect.yaml's deployments with their work pools on the configured server.
+
+    What `prefect deploy --all` does, which Prefect 3.8.8's CLI cannot finish against its
+    server with the pinned FastAPI (its worker check sends `"limit": null`: HTTP 422).
+    Entrypoints stay relative; each run's first step moves to `home`, where the workers
+    have this code (prefect.yaml's `pull:` step, with `PDU_HOME` = `home`).
+    """
+    from prefect.runner.storage import LocalStorage
+
+    definitions = load_definitions() if definitions is None else definitions
+    registered = []
+    for d, deployment in zip(definitions, build_deployments(definitions), strict=True):
+        pool = d.get("work_pool") or {}
+        if not pool.get("name"):
+            raise ValueError(f"deployment {d['name']} names no work pool in prefect.yaml")
+        deployment.entrypoint = d["entrypoint"]
+        deployment.storage = LocalStorage(str(home))
+        deployment.work_pool_name = pool["name"]
+        deployment.work_queue_name = pool.get("work_queue_name")
+        deployment.apply()
+        registered.append(deployment)
+    return registered
+
+
 # --- the local Prefect server -----------------------------------------------------------
 
 
@@ -159,6 +187,9 @@ class LocalPrefectServer:
             return
         env = quiet_prefect(dict(os.environ))
         env.pop("PREFECT_API_URL", None)
+        # The UI calls the API at PREFECT_UI_API_URL, by default port 4200 whatever --port
+        # says: on another port it would show another server's runs, or none.
+        env["PREFECT_UI_API_URL"] = self.api_url
         if self.home is not None:
             self.home.mkdir(parents=True, exist_ok=True)
             env["PREFECT_HOME"] = str(self.home)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from models.messages import InboundMessage, MailboxState
 from models.services.inbound import (
@@ -54,26 +55,46 @@ class PollerBusy(Exception):
     """Another poller holds the lease on this folder."""
 
 
+def _ensure_state(uow_factory: Callable[[], UnitOfWork], folder: str, uidvalidity: int) -> None:
+    """The folder's row, created by the first poller ever (two at once: one wins)."""
+    with uow_factory() as work:
+        if work.session.scalar(select(MailboxState.id).where(MailboxState.folder == folder)):
+            return
+        work.session.add(MailboxState(folder=folder, uidvalidity=uidvalidity, last_uid=0))
+        try:
+            work.commit()
+        except IntegrityError:  # another poller created it meanwhile: theirs will do
+            work.rollback()
+
+
 def _acquire(
     uow_factory: Callable[[], UnitOfWork], folder: str, me: str, now: datetime, uidvalidity: int
 ) -> None:
+    """Take the folder's lease: a compare-and-set UPDATE (SQLite and PostgreSQL), after
+    `FOR UPDATE SKIP LOCKED` on PostgreSQL, so a poller meeting another one that is taking
+    the lease at this very moment gives up at once instead of waiting for its commit."""
+    _ensure_state(uow_factory, folder, uidvalidity)
     with uow_factory() as work:
-        state = work.session.scalar(select(MailboxState).where(MailboxState.folder == folder))
-        if state is None:
-            work.session.add(MailboxState(folder=folder, uidvalidity=uidvalidity, last_uid=0))
-            work.session.flush()
-        won = work.session.execute(
-            update(MailboxState)
-            .where(
-                MailboxState.folder == folder,
-                (MailboxState.locked_until.is_(None))
-                | (MailboxState.locked_until < now)
-                | (MailboxState.locked_by == me),
-            )
-            .values(locked_by=me, locked_until=now + LEASE)
+        row = work.session.scalar(
+            select(MailboxState.id)
+            .where(MailboxState.folder == folder)
+            .with_for_update(skip_locked=True)
+        )
+        won = row is not None and (
+            work.session.execute(
+                update(MailboxState)
+                .where(
+                    MailboxState.id == row,
+                    (MailboxState.locked_until.is_(None))
+                    | (MailboxState.locked_until < now)
+                    | (MailboxState.locked_by == me),
+                )
+                .values(locked_by=me, locked_until=now + LEASE)
+            ).rowcount
+            == 1
         )
         work.commit()
-    if won.rowcount != 1:
+    if not won:
         raise PollerBusy(folder)
 
 

@@ -126,18 +126,25 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _claim(work: UnitOfWork, row_id: int, now: datetime) -> OutboxMessage | None:
-    """Compare-and-set: only one sender wins a row, on SQLite and PostgreSQL alike."""
-    claimed = work.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-        )
-        .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+    """Compare-and-set: only one sender wins a row, on SQLite and PostgreSQL alike.
+
+    On PostgreSQL the row is first locked with FOR UPDATE SKIP LOCKED: a sender that finds
+    it held by another (several workers) moves on at once instead of waiting for it."""
+    due = (
+        OutboxMessage.id == row_id,
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= now,
     )
+    free = work.session.scalar(
+        select(OutboxMessage.id).where(*due).with_for_update(skip_locked=True)
+    )
+    won = False
+    if free is not None:
+        update_ = update(OutboxMessage).where(*due)
+        values = {"next_attempt_at": now + LEASE, "attempts": OutboxMessage.attempts + 1}
+        won = work.session.execute(update_.values(values)).rowcount == 1
     work.commit()
-    if claimed.rowcount != 1:
+    if not won:
         return None
     return work.session.get(OutboxMessage, row_id, populate_existing=True)
 

@@ -204,6 +204,22 @@ def queue_table(status: OfficeStatus) -> list[dict[str, Any]]:
     ]
 
 
+def sla_table(status: OfficeStatus, window: str) -> list[dict[str, Any]]:
+    """The SLA as table rows (a Prefect table artifact), one per task kind and one for all."""
+    promise = f"within {status.promise_business_days} business days"
+    return [
+        {
+            "decisions of": window,
+            "kind": r.kind.replace("_", " "),
+            "decided": r.decided,
+            promise: r.on_time,
+            "share": "n/a" if r.share_on_time is None else f"{r.share_on_time:.0%}",
+            "median business days": "n/a" if r.decided == 0 else r.median_business_days,
+        }
+        for r in status.sla
+    ]
+
+
 def sla_lines(status: OfficeStatus) -> list[str]:
     """The SLA in words, one line per task kind and one for all (terminal and Markdown)."""
     lines = []

@@ -2,7 +2,10 @@
 
 Each step is claimed with a compare-and-set UPDATE (`... WHERE reminded_at IS NULL`) in
 the same transaction as its email, so it fires exactly once however late, often or
-concurrently the sweep runs (SQLite and PostgreSQL alike).
+concurrently the sweep runs (SQLite and PostgreSQL alike). On PostgreSQL each task or case
+is also locked with `SELECT ... FOR UPDATE SKIP LOCKED`: concurrent sweeps (several
+workers) split the work instead of queueing behind each other's row locks, and a sweep
+never acts on a task that a decision being committed is changing.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Column, Select, select, update
 
 from models.cases import Case, ReviewTask
 from models.deadlines import LadderPolicy, Step, steps_due
@@ -115,6 +117,12 @@ def _reassign_to_supervisor(ctx: ServiceContext, task: ReviewTask) -> None:
     )
 
 
+def _locked(query: Select[Any], id_column: Any, row_id: int) -> Select[Any]:
+    """The row, locked for this transaction unless another holds it (then no row).
+    PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite has no row locks and ignores it."""
+    return query.where(id_column == row_id).with_for_update(skip_locked=True)
+
+
 def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
     """One transaction per task, so one bad case never blocks the others."""
     report = SweepReport()
@@ -130,7 +138,8 @@ def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRepo
         try:
             with uow_factory() as work:
                 ctx = ServiceContext.of(work, now)
-                task = work.session.get(ReviewTask, task_id)
+                task = work.session.scalar(_locked(select(ReviewTask), ReviewTask.id, task_id))
+                # None: gone, or another sweep (or a decision) holds it right now.
                 if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
                     continue
                 fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
@@ -159,9 +168,8 @@ def sweep_proofs(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRep
         try:
             with uow_factory() as work:
                 ctx = ServiceContext.of(work, now)
-                case = work.session.scalar(
-                    select(Case).where(Case.id == case_id).options(selectinload(Case.applicant))
-                )
+                # (no eager load: SKIP LOCKED would reach the applicant's row too)
+                case = work.session.scalar(_locked(select(Case), Case.id, case_id))
                 if case is None or case.status is not CaseStatus.AWAITING_PROOF:
                     continue
                 step = _proof_step(ctx, case)

@@ -8,6 +8,7 @@ a message that was sent over SMTP.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -15,7 +16,6 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
@@ -28,6 +28,7 @@ from sqlalchemy import select
 from flows.serve import build_deployments, load_definitions, load_flow
 from models.messages import InboundMessage
 from models.uow import UnitOfWork
+from tests.prefect_api import api, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PDU = str(Path(sys.executable).parent / "pdu")
@@ -43,10 +44,21 @@ def deployments() -> dict[str, Any]:
     return {d.name: d for d in build_deployments()}
 
 
+ALL = {
+    "mailbox-poll",
+    "outbox-send",
+    "deadlines-sweep",
+    "intake",
+    "certificate-batch",
+    "retention-purge",
+    "sla-summary",
+}
+
+
 def test_every_deployment_points_at_a_flow_function_in_its_entrypoint_file(definitions):
     from prefect import Flow
 
-    assert {"mailbox-poll", "outbox-send", "deadlines-sweep", "intake"} <= set(definitions)
+    assert set(definitions) == ALL
     for name, d in definitions.items():
         path, _, function = d["entrypoint"].partition(":")
         flow = load_flow(d["entrypoint"])
@@ -54,6 +66,20 @@ def test_every_deployment_points_at_a_flow_function_in_its_entrypoint_file(defin
         assert flow.fn.__name__ == function, name
         assert Path(flow.fn.__code__.co_filename).resolve() == ROOT / path, name
         assert "pdu" in d["tags"], name
+
+
+def test_every_flow_under_flows_is_deployed_once(definitions):
+    from prefect import Flow
+
+    found = set()
+    for path in sorted((ROOT / "flows").glob("*.py")):
+        module = importlib.import_module(f"flows.{path.stem}")
+        for name, value in vars(module).items():
+            if isinstance(value, Flow) and value.fn.__module__ == module.__name__:
+                found.add(f"flows/{path.name}:{name}")
+    entrypoints = [d["entrypoint"] for d in definitions.values()]
+    assert len(found) == len(ALL)
+    assert sorted(entrypoints) == sorted(found)
 
 
 def test_entrypoints_load_the_way_a_prefect_worker_loads_them():
@@ -92,6 +118,18 @@ def test_schedules_are_the_declared_ones(definitions, deployments):
                 assert schedule.timezone == config.get("timezone"), name
 
 
+def test_concurrency_limits_are_the_declared_ones(definitions, deployments):
+    for name, d in definitions.items():
+        declared = d.get("concurrency_limit")
+        built = deployments[name]
+        if declared is None:
+            assert built.concurrency_limit is None, name
+        else:
+            assert built.concurrency_limit == declared["limit"], name
+            strategy = built.concurrency_options.collision_strategy
+            assert strategy == declared["collision_strategy"], name
+
+
 def test_the_mail_flows_run_every_minute_one_at_a_time_and_a_collision_is_dropped(deployments):
     for name in ("mailbox-poll", "outbox-send"):
         [schedule] = [s.schedule for s in deployments[name].schedules]
@@ -113,6 +151,34 @@ def test_intake_has_no_schedule_and_takes_the_form_as_parameters(deployments):
     assert schema.properties["kind"]["enum"] == ["preapproval", "provider"]
 
 
+def test_a_certificate_batch_runs_on_demand_from_an_event_id_and_none_is_dropped(deployments):
+    batch = deployments["certificate-batch"]
+    assert batch.schedules == []
+    schema = batch._parameter_openapi_schema
+    assert schema.required == ["event_id"]
+    assert schema.properties["event_id"]["type"] == "integer"  # an id: no personal data
+    assert batch.concurrency_options.collision_strategy == "ENQUEUE"
+
+
+def test_the_sla_summary_is_published_once_a_business_day_after_the_office_closes(deployments):
+    [schedule] = [s.schedule for s in deployments["sla-summary"].schedules]
+    assert (schedule.cron, schedule.timezone) == ("30 17 * * 1-5", "America/Denver")
+
+
+def test_the_purge_runs_nightly_in_montana_as_a_dry_run_until_approved(deployments):
+    purge = deployments["retention-purge"]
+    [schedule] = [s.schedule for s in purge.schedules]
+    assert (schedule.cron, schedule.timezone) == ("30 3 * * *", "America/Denver")
+    assert purge.parameters == {"execute": False, "approval": None}
+    assert purge.concurrency_limit == 1
+    assert set(purge._parameter_openapi_schema.properties) == {
+        "execute",
+        "approval",
+        "cutoff",
+        "batch_size",
+    }
+
+
 def test_served_entrypoints_are_absolute_so_any_working_directory_runs_them(deployments):
     for d in deployments.values():
         path = d.entrypoint.partition(":")[0]
@@ -122,36 +188,26 @@ def test_served_entrypoints_are_absolute_so_any_working_directory_runs_them(depl
 # --- `pdu serve --dev-mail`, for real -----------------------------------------------------
 
 
-def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{base}{path}",
-        data=json.dumps(body or {}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read() or b"null")
-
-
-def wait_for(check, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def port_open(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         return True
     return False
 
 
+@pytest.fixture
+def usual_port_taken() -> Any:
+    """Prefect's usual port 4200 in use (by us, unless something else has it already)."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past any TIME_WAIT
+        with contextlib.suppress(OSError):
+            holder.bind(("127.0.0.1", 4200))
+            holder.listen()
+        yield
+
+
 @pytest.mark.slow
 def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
-    isolated_environment, tmp_path
+    isolated_environment, tmp_path, usual_port_taken
 ):
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)  # so `pdu serve` starts its own server
@@ -185,6 +241,9 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
         web = next(line.split()[-1] for line in text.splitlines() if line.startswith("Web "))
         with urllib.request.urlopen(f"{web}/providers", timeout=10) as page:  # the web front
             assert page.status == 200
+        with urllib.request.urlopen(f"{ui}/ui-settings", timeout=10) as answer:
+            # on another port than 4200, the UI still shows this server
+            assert json.loads(answer.read())["api_url"] == base
 
         registered = wait_for(
             lambda: (
@@ -202,6 +261,11 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
         sweep = registered["deadlines-sweep"]["schedules"][0]["schedule"]
         assert (sweep["cron"], sweep["timezone"]) == ("*/15 7-18 * * 1-5", "America/Denver")
         assert registered["intake"]["schedules"] == []
+        assert registered["certificate-batch"]["schedules"] == []
+        purge = registered["retention-purge"]
+        nightly = purge["schedules"][0]["schedule"]
+        assert (nightly["cron"], nightly["timezone"]) == ("30 3 * * *", "America/Denver")
+        assert purge["parameters"] == {"execute": False, "approval": None}
 
         message = EmailMessage()
         message["From"], message["To"] = "stranger@elsewhere.example", "pdu@opi.example"
@@ -239,3 +303,12 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
             log.close()
     assert not port_open(imap_port), "the development mail server outlived `pdu serve`"
     assert not port_open(int(ui.rpartition(":")[2])), "the Prefect server outlived `pdu serve`"
+
+
+def test_pdu_deploy_without_a_prefect_server_says_so_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run([PDU, "deploy"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "pdu: set PREFECT_API_URL to the Prefect server's API (…/api) first"
+    ]

@@ -217,3 +217,40 @@ def test_pdu_status_never_imports_prefect(office):
         "assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'prefect imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_daily_sla_summary_is_a_table_of_the_last_day_and_the_last_thirty(office):
+    from prefect.client.orchestration import get_client
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.sla_summary import ARTIFACT_KEY, sla_summary
+
+    old = submit(office, mst("2026-11-20T09:00:00"), "a@school.example")
+    today = submit(office, mst("2026-11-20T09:00:00"), "b@school.example")
+    act(office, mst("2026-11-23T09:00:00"), old, review.approve, RITA, Decimal(6))  # 1 day
+    act(office, mst("2026-12-04T09:00:00"), today, review.deny, RITA, "Not PD.")  # 9 days, late
+    office(mst("2026-12-04T17:30:00"))
+    with prefect_test_harness(server_startup_timeout=60):
+        result = sla_summary()
+        with get_client(sync_client=True) as client:
+            [artifact] = client.request(
+                "POST", "/artifacts/filter", json={"artifacts": {"key": {"any_": [ARTIFACT_KEY]}}}
+            ).json()
+            [run] = client.request("POST", "/flow_runs/filter", json={}).json()
+    assert result == {
+        "decided": 2,
+        "on_time": 1,
+        "share_on_time": 0.5,
+        "median_business_days": 5.0,
+    }
+    table = json.loads(artifact["data"])
+    summary = {(r["decisions of"], r["kind"]): r for r in table}
+    assert summary["last 24 hours", "all"]["decided"] == 1
+    assert summary["last 24 hours", "all"]["within 7 business days"] == 0
+    assert summary["last 24 hours", "all"]["share"] == "0%"
+    assert summary["last 30 days", "all"]["share"] == "50%"
+    assert summary["last 30 days", "all"]["median business days"] == 5.0
+    assert summary["last 30 days", "proof review"]["share"] == "n/a"
+    assert "Queue now: 0 open, 0 overdue" in artifact["description"]
+    assert run["name"] == "sla-2026-12-04T17:30"
