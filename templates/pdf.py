@@ -23,7 +23,6 @@ from typing import Any
 import pydyf
 import segno
 from fontTools.ttLib import TTFont
-from markupsafe import Markup
 from pypdf import PdfReader
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
@@ -58,6 +57,9 @@ TITLE_FITS = (
     (4, ("title-s", "title-xs")),
 )
 PROVIDER_LONG = 90  # characters; a longer provider name is set smaller
+# A fixed QR mask pattern: any of the eight decodes, and scoring all eight for the best
+# took segno ~4 ms a certificate. Pattern 4 was segno's own choice for our URLs.
+MASK = 4
 
 # An embedded file: (filename, content, description).
 EmbeddedFile = tuple[str, bytes, str]
@@ -173,15 +175,13 @@ def fit_text(
     return [text], fallback
 
 
-def qr_svg(url: str) -> Markup:
-    """The verification URL as an inline SVG QR code (medium error correction: survives
-    a crease or a stamp, stays small)."""
-    code = segno.make(url, error="m", micro=False)
-    svg = code.svg_inline(
-        scale=1, border=2, dark="#17365d", svgclass="qr", lineclass=None, omitsize=True
-    )
-    # The SVG is segno's own output (paths only); the URL is not in it as text.
-    return Markup(svg)
+def qr_png(url: str) -> str:
+    """The verification URL as a QR code: a PNG data URI, one module a pixel, that the
+    stylesheet scales up without smoothing (medium error correction: survives a crease
+    or a stamp, stays small). One image, not the ~600 subpaths of the SVG form: those
+    made the PDF ~30% slower to write and twice as slow to read back."""
+    code = segno.make(url, error="m", micro=False, mask=MASK)
+    return str(code.png_data_uri(scale=1, border=2, dark="#17365d", light="#ffffff"))
 
 
 def _unique_associated_files(document: Any, pdf: Any) -> None:
@@ -199,9 +199,9 @@ class CertificateRenderer:
     """Renders certificates with one warm WeasyPrint setup.
 
     The font configuration (fonts loaded once), the parsed stylesheet and the image
-    cache are reused across renders: ~75 ms a certificate warm against ~115 ms with a
-    fresh FontConfiguration each time (2 cores, 2026-11). WeasyPrint's font configuration
-    is not thread-safe, so renders on one renderer are serialised; keep one per process.
+    cache (the seal) are reused across renders (bench/certificates.py measures the gain
+    against a fresh setup each time). WeasyPrint's font configuration is not thread-safe,
+    so renders on one renderer are serialised; keep one per process.
     """
 
     def __init__(self) -> None:
@@ -218,7 +218,7 @@ class CertificateRenderer:
         )
         return self._template.render(
             cert=data,
-            qr_svg=qr_svg(data.verification_url),
+            qr_png=qr_png(data.verification_url),
             name_lines=name_lines,
             name_class=name_class,
             title_lines=title_lines,
@@ -249,21 +249,79 @@ class CertificateRenderer:
             ],
         }
         with self._lock:
-            document = HTML(string=self.html(data), base_url=str(CERTIFICATE_DIR)).render(
-                font_config=self._font_config, **options
-            )
-            if len(document.pages) != 1:
-                raise CertificateLayoutError(
-                    f"certificate {data.number} laid out on {len(document.pages)} pages"
+            known = set(self._image_cache)
+            try:
+                document = HTML(string=self.html(data), base_url=str(CERTIFICATE_DIR)).render(
+                    font_config=self._font_config, **options
                 )
-            pdf = document.write_pdf(finisher=_unique_associated_files, **options)
+                if len(document.pages) != 1:
+                    raise CertificateLayoutError(
+                        f"certificate {data.number} laid out on {len(document.pages)} pages"
+                    )
+                pdf = document.write_pdf(finisher=_unique_associated_files, **options)
+            finally:
+                # Keep the template's own images; this certificate's QR code goes.
+                for key in set(self._image_cache) - known:
+                    if not key.startswith("file:"):
+                        del self._image_cache[key]
         assert isinstance(pdf, bytes)
         return pdf
 
 
 def extract_text(pdf: bytes) -> str:
+    """The text of every page as pypdf reads it (general, and slow: ~25 ms a page)."""
     reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+# The text operators WeasyPrint writes: a font selection, then glyph ids as hex strings
+# in TJ arrays (or one Tj string).
+_TEXT_OPERATIONS = re.compile(
+    rb"/([^\s/\[\]<>()]+)\s+[-+.\d]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj"
+)
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def _to_unicode(font: Any) -> dict[bytes, str]:
+    """A Type0 font's ToUnicode CMap (the bfchar entries WeasyPrint writes): glyph code
+    to text."""
+    cmap = font["/ToUnicode"].get_object().get_data()
+    table: dict[bytes, str] = {}
+    for section in cmap.split(b"beginbfchar")[1:]:
+        for code, text in _BFCHAR.findall(section.split(b"endbfchar")[0]):
+            table[bytes.fromhex(code.decode())] = bytes.fromhex(text.decode()).decode(
+                "utf-16-be", "replace"
+            )
+    return table
+
+
+def text_layer(pdf: bytes) -> str:
+    """The text of every page read from the PDF the way a viewer copies it: each shown
+    glyph code through its font's ToUnicode map, in drawing order (~5 ms a page, a fifth
+    of pypdf's general extraction). Made for WeasyPrint's output: a glyph it cannot map,
+    or text shown any other way, is missing or U+FFFD here, never invented."""
+    reader = PdfReader(io.BytesIO(pdf))
+    out: list[str] = []
+    for page in reader.pages:
+        resources = page["/Resources"].get_object()
+        fonts = {
+            name[1:].encode(): _to_unicode(font.get_object())
+            for name, font in resources.get("/Font", {}).items()
+        }
+        table: dict[bytes, str] = {}
+        for match in _TEXT_OPERATIONS.finditer(page.get_contents().get_data()):
+            font_name, array, single = match.groups()
+            if font_name is not None:
+                table = fonts.get(font_name, {})
+                continue
+            strings = _HEX_STRING.findall(array) if array is not None else [single]
+            for hex_string in strings:
+                codes = bytes.fromhex(hex_string.decode())
+                out.extend(table.get(codes[i : i + 2], "\ufffd") for i in range(0, len(codes), 2))
+            out.append(" ")
+        out.append("\n")
+    return "".join(out)
 
 
 def _squeeze(text: str) -> str:
@@ -271,19 +329,26 @@ def _squeeze(text: str) -> str:
     return _WHITESPACE.sub("", unicodedata.normalize("NFC", text))
 
 
+def _missing(text: str, expected: dict[str, str]) -> list[str]:
+    squeezed = _squeeze(text)
+    return [what for what, value in expected.items() if _squeeze(value) not in squeezed]
+
+
 def check_not_blank(pdf: bytes, data: CertificateData) -> None:
     """Read the PDF back; raise BlankCertificateError unless the holder's name, the hours
-    and the certificate number are really in it."""
-    try:
-        text = _squeeze(extract_text(pdf))
-    except Exception as exc:  # pypdf raises many types for a broken file
-        raise BlankCertificateError(f"certificate {data.number}: unreadable PDF ({exc})") from exc
+    and the certificate number are really in its text. The fast reader (`text_layer`)
+    decides when it finds them all; otherwise pypdf's general extraction must."""
     expected = {
         "holder name": data.holder_name,
         "hours": f"{format_hours(data.hours)} PDU hours",
         "number": data.number,
     }
-    missing = [what for what, value in expected.items() if _squeeze(value) not in text]
+    try:
+        missing = _missing(text_layer(pdf), expected)
+        if missing:
+            missing = _missing(extract_text(pdf), expected)
+    except Exception as exc:  # pypdf raises many types for a broken file
+        raise BlankCertificateError(f"certificate {data.number}: unreadable PDF ({exc})") from exc
     if missing:
         raise BlankCertificateError(
             f"certificate {data.number}: the PDF text lacks the {', '.join(missing)}"
