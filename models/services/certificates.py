@@ -46,7 +46,7 @@ from models.services.references import next_number
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
 
 if TYPE_CHECKING:
-    from templates.pdf import CertificateData
+    from templates.certificate_data import CertificateData
 
 ISSUER_NAME = "Office of Public Instruction"
 ISSUER_TITLE = "Educator Licensure, Professional Development Units"
@@ -138,10 +138,17 @@ class Prepared:
         return self.job.data.verification_code
 
 
+def reserve_numbers(ctx: ServiceContext, count: int) -> list[tuple[str, str]]:
+    """`count` new certificate numbers, each with its verification code."""
+    if count < 1:
+        return []
+    year, first = next_number(ctx.session, "PDU", ctx.now, ctx.settings.timezone, count)
+    return [(f"PDU-{year}-{n:06d}", new_verification_code()) for n in range(first, first + count)]
+
+
 def reserve_number(ctx: ServiceContext) -> tuple[str, str]:
     """A new certificate number and verification code."""
-    year, n = next_number(ctx.session, "PDU", ctx.now, ctx.settings.timezone)
-    return f"PDU-{year}-{n:06d}", new_verification_code()
+    return reserve_numbers(ctx, 1)[0]
 
 
 def prepare(
@@ -149,7 +156,7 @@ def prepare(
 ) -> Prepared:
     """Validate the facts (BlankCertificateError names every empty field) and sign the
     credential; nothing is drawn or stored yet."""
-    from templates.pdf import CertificateData
+    from templates.certificate_data import CertificateData
 
     tz = ctx.tz
     url = verification_url(ctx.settings.public_url, code)
@@ -271,7 +278,7 @@ def issue_certificate(
     ctx: ServiceContext, facts: CertificateFacts
 ) -> tuple[Certificate, FileAttachment]:
     """Issue one certificate in this transaction, rendered in this process."""
-    from templates.pdf import BlankCertificateError, CertificateLayoutError
+    from templates.certificate_data import BlankCertificateError, CertificateLayoutError
 
     number, code = reserve_number(ctx)
     try:
