@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 # dovecot + postgresql: the real IMAP/LMTP and database servers the tests start on loopback.
 # pango + fonts + harfbuzz-subset: WeasyPrint (no fonts: it segfaults; subset: 5x faster).
 # poppler-utils: pdftotext/pdftoppm for reading certificates back.
+# zbar-tools: zbarimg scans a certificate's QR code in the tests.
 SYSTEM_PACKAGES=(
   dovecot-imapd dovecot-lmtpd postgresql
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+  zbar-tools
   python3-venv
 )
 

@@ -63,6 +63,9 @@ PROVIDER_LONG = 90  # characters; a longer provider name is set smaller
 # A fixed QR mask pattern: any of the eight decodes, and scoring all eight for the best
 # took segno ~4 ms a certificate. Pattern 4 was segno's own choice for our URLs.
 MASK = 4
+# Pixels a QR module: ~300 dpi at 0.95in. At one pixel a module, viewers scaling the
+# image to screen sizes smeared it and zbar no longer read it below 200 dpi.
+QR_SCALE = 8
 
 # An embedded file: (filename, content, description).
 EmbeddedFile = tuple[str, bytes, str]
@@ -133,12 +136,12 @@ def fit_text(
 
 
 def qr_png(url: str) -> str:
-    """The verification URL as a QR code: a PNG data URI, one module a pixel, that the
-    stylesheet scales up without smoothing (medium error correction: survives a crease
-    or a stamp, stays small). One image, not the ~600 subpaths of the SVG form: those
-    made the PDF ~30% slower to write and twice as slow to read back."""
+    """The verification URL as a QR code: a PNG data URI that the stylesheet sets at
+    0.95in without smoothing (medium error correction: survives a crease or a stamp,
+    stays small). One image, not the ~600 subpaths of the SVG form: those made the PDF
+    ~30% slower to write and twice as slow to read back."""
     code = segno.make(url, error="m", micro=False, mask=MASK)
-    return str(code.png_data_uri(scale=1, border=2, dark="#17365d", light="#ffffff"))
+    return str(code.png_data_uri(scale=QR_SCALE, border=2, dark="#17365d", light="#ffffff"))
 
 
 def _unique_associated_files(document: Any, pdf: Any) -> None:
@@ -261,13 +264,17 @@ def text_layer(pdf: bytes) -> str:
     reader = PdfReader(io.BytesIO(pdf))
     out: list[str] = []
     for page in reader.pages:
-        resources = page["/Resources"].get_object()
+        contents = page.get_contents()
+        if contents is None:  # an empty page
+            continue
+        resources = page.get("/Resources")
+        font_resources = resources.get_object().get("/Font", {}) if resources else {}
         fonts = {
             name[1:].encode(): _to_unicode(font.get_object())
-            for name, font in resources.get("/Font", {}).items()
+            for name, font in font_resources.items()
         }
         table: dict[bytes, str] = {}
-        for match in _TEXT_OPERATIONS.finditer(page.get_contents().get_data()):
+        for match in _TEXT_OPERATIONS.finditer(contents.get_data()):
             font_name, array, single = match.groups()
             if font_name is not None:
                 table = fonts.get(font_name, {})
