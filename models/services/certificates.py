@@ -15,10 +15,13 @@ them over a roster, rendering in worker processes.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
 import io
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import secrets
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -66,7 +69,18 @@ def renderer():  # type: ignore[no-untyped-def]
     """One renderer per process: it keeps WeasyPrint's font configuration warm."""
     from templates.pdf import CertificateRenderer
 
+    atexit.register(release_renderer)
     return CertificateRenderer()
+
+
+def release_renderer() -> None:
+    """Let go of this process's renderer while the interpreter is still whole. WeasyPrint's
+    font configuration deletes its temporary font folder when collected; left to the
+    interpreter's teardown, that fails ("FontConfiguration.__del__ … 'NoneType' object is
+    not callable") and the folder stays in the temporary directory."""
+    if renderer.cache_info().currsize:
+        renderer.cache_clear()
+        gc.collect()
 
 
 def certificate_path(data_dir: Path, number: str) -> Path:
@@ -341,6 +355,8 @@ class InProcess:
 
 def _warm_worker() -> None:
     renderer()  # load fonts and parse the stylesheet once, before the first job
+    # A pool's worker ends without running atexit handlers, but with these finalizers.
+    multiprocessing.util.Finalize(None, release_renderer, exitpriority=10)
 
 
 class WorkerPool:
