@@ -63,9 +63,10 @@ PROVIDER_LONG = 90  # characters; a longer provider name is set smaller
 # A fixed QR mask pattern: any of the eight decodes, and scoring all eight for the best
 # took segno ~4 ms a certificate. Pattern 4 was segno's own choice for our URLs.
 MASK = 4
-# Pixels a QR module: ~300 dpi at 0.95in. At one pixel a module, viewers scaling the
-# image to screen sizes smeared it and zbar no longer read it below 200 dpi.
-QR_SCALE = 8
+# Pixels a QR module (148 px at 0.95in; printers enlarge it unsmoothed). At one pixel a
+# module, viewers scaling the image to screen sizes smeared it and zbar no longer read
+# it below 200 dpi; at 4 it reads from 72 dpi up (tests/integration), at 5 and 8 not.
+QR_SCALE = 4
 
 # An embedded file: (filename, content, description).
 EmbeddedFile = tuple[str, bytes, str]

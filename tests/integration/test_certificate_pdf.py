@@ -173,7 +173,7 @@ def test_a_blank_page_is_never_taken_for_a_certificate() -> None:
         check_not_blank(blank.getvalue(), DATA)
 
 
-@pytest.mark.parametrize("dpi", [96, 150, 300])
+@pytest.mark.parametrize("dpi", [72, 96, 150, 300, 600])
 def test_the_qr_code_scans_to_the_verification_url_on_screen_and_paper(
     pdf: bytes, tmp_path: Path, dpi: int
 ) -> None:
