@@ -219,10 +219,15 @@ def test_the_longest_stored_name_title_and_provider_never_reach_the_footer(
     pdf = renderer.render(data)
     words = words_with_boxes(pdf, tmp_path)
     footer_top = min(y0 for word, _, y0, _, _ in words if word in {"CERTIFICATE", "Issued"})
-    body = [w for w in words if w[0].startswith(("Wolfeschlegel", "Integrating", "Consortium"))]
+    body = [
+        w for w in words if w[0].startswith(("Wolfeschlegel", "Integrating", "Consortium", "hours"))
+    ]
     assert body and max(y1 for *_, y1 in body) < footer_top
     for word, x0, _, x1, _ in words:
         assert x0 >= FRAME_INSET_PT and x1 <= PAGE_WIDTH_PT - FRAME_INSET_PT, word
+    # The last line too: a centring by transform once dropped it (the read-back caught it).
+    assert "hours" in {w[0] for w in words}
+    check_not_blank(pdf, data)
 
 
 def test_a_name_with_no_space_to_break_at_wraps_instead_of_overflowing(
