@@ -1,5 +1,6 @@
-"""A process that drew certificates ends cleanly: WeasyPrint's temporary font folders are
-removed, in the process itself and in its worker processes, and nothing is printed at exit."""
+"""Processes and WeasyPrint: one that drew certificates ends cleanly (its temporary font
+folders removed, in its worker processes too, nothing printed at exit), and the process
+that numbers and records certificates never loads it."""
 
 from __future__ import annotations
 
@@ -47,3 +48,22 @@ def test_rendering_here_and_in_a_worker_leaves_no_font_folder_and_no_noise_at_ex
     assert (tmp_path / "here.pdf").exists() and (tmp_path / "w.pdf").exists()
     assert "Exception ignored" not in done.stderr, done.stderr
     assert not list(temporary.glob("weasyprint-*"))
+
+
+def test_the_process_that_numbers_and_records_certificates_does_not_load_weasyprint() -> None:
+    # It prepares, signs and records while worker processes draw: WeasyPrint there would
+    # cost every `pdu provider issue` ~2 s of start-up and ~50 MB for nothing.
+    script = (
+        "import sys; import models.services.events, flows.cli_certificates; "
+        "print(sorted(m for m in ('weasyprint', 'pypdf') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
