@@ -309,3 +309,14 @@ def test_the_same_record_renders_the_same_bytes_so_no_clock_is_read(
 ) -> None:
     assert CertificateRenderer().render(DATA) == pdf
     assert renderer.render(DATA) == pdf
+
+
+def test_the_image_cache_keeps_the_seal_but_not_each_certificates_qr_code() -> None:
+    # A batch of thousands must not hold every QR code it drew.
+    renderer = CertificateRenderer()
+    for code in ("AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH", "JJJJ-KKKK-LLLL-MMMM"):
+        url = f"https://pdu.opi.example/verify/{code}"
+        renderer.render(replace(DATA, verification_code=code, verification_url=url))
+        cached = list(renderer._image_cache)
+        assert [key for key in cached if key.endswith("/seal.svg")]
+        assert not [key for key in cached if not key.startswith("file:")], cached
