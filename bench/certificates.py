@@ -15,7 +15,9 @@ and peak memory for each way of rendering:
 
 Each mode runs in a fresh child process (nothing warm carries over), on its own event of
 the same roster; peak memory is the child's maximum RSS, and for workers the largest
-worker's. Progress goes to the terminal (stderr).
+worker's. CPU ms per certificate (the child's and its workers' user + system time) moves
+least with other load on the machine; the load average is printed at the start and end
+of each mode. Progress goes to the terminal (stderr).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def run_mode(mode: str, content: bytes, workers: int) -> dict[str, Any]:
     from models.uow import UnitOfWork
 
     event_id = MODES.index(mode) + 1
+    load_before = os.getloadavg()[0]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_before = usage.ru_utime + usage.ru_stime  # imports and setup are not the batch's
     began = time.perf_counter()
@@ -135,6 +138,7 @@ def run_mode(mode: str, content: bytes, workers: int) -> dict[str, Any]:
             if mode == "workers"
             else None
         ),
+        "load": (load_before, os.getloadavg()[0]),
     }
 
 
@@ -187,7 +191,7 @@ def main() -> None:
         results.append(json.loads(done.stdout))
     print(
         f"\n{'mode':<22}{'certificates/s':>15}{'seconds':>9}{'CPU ms/cert':>13}"
-        f"{'peak RSS (MB)':>22}"
+        f"{'peak RSS (MB)':>22}{'load avg':>12}"
     )
     baseline = next((r for r in results if r["mode"] == "naive"), None)
     for r in results:
@@ -200,9 +204,10 @@ def main() -> None:
         if r["worker_peak_rss_mb"] is not None:
             rss += f" + {args.workers}x≤{r['worker_peak_rss_mb']:.0f}"
         ratio = f"  {r['per_second'] / baseline['per_second']:.1f}x baseline" if baseline else ""
+        load = "{:.1f}-{:.1f}".format(*r["load"])
         print(
             f"{label:<22}{r['per_second']:>15.1f}{r['seconds']:>9.1f}"
-            f"{r['cpu_ms_per_certificate']:>13.0f}{rss:>22}{ratio}"
+            f"{r['cpu_ms_per_certificate']:>13.0f}{rss:>22}{load:>12}{ratio}"
         )
     files = len(list((data_dir / "certificates").glob("*.pdf")))
     end_load = os.getloadavg()[0]

@@ -12,9 +12,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -23,11 +21,15 @@ from typing import Any
 import pydyf
 import segno
 from fontTools.ttLib import TTFont
-from markupsafe import Markup
 from pypdf import PdfReader
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
+from templates.certificate_data import (
+    BlankCertificateError,
+    CertificateData,
+    CertificateLayoutError,
+)
 from templates.render import environment
 from templates.render import hours as format_hours
 
@@ -58,57 +60,18 @@ TITLE_FITS = (
     (4, ("title-s", "title-xs")),
 )
 PROVIDER_LONG = 90  # characters; a longer provider name is set smaller
+# A fixed QR mask pattern: any of the eight decodes, and scoring all eight for the best
+# took segno ~4 ms a certificate. Pattern 4 was segno's own choice for our URLs.
+MASK = 4
+# Pixels a QR module (148 px at 0.95in; printers enlarge it unsmoothed). At one pixel a
+# module, viewers scaling the image to screen sizes smeared it and zbar no longer read
+# it below 200 dpi; at 4 it reads from 72 dpi up (tests/integration), at 5 and 8 not.
+QR_SCALE = 4
 
 # An embedded file: (filename, content, description).
 EmbeddedFile = tuple[str, bytes, str]
 
 _WHITESPACE = re.compile(r"\s+")
-
-
-class BlankCertificateError(ValueError):
-    """A certificate lacks (or came out without) the facts that make it one."""
-
-
-class CertificateLayoutError(RuntimeError):
-    """The certificate did not fit on one page: a template bug, never the holder's fault."""
-
-
-@dataclass(frozen=True)
-class CertificateData:
-    holder_name: str
-    license_number: str
-    activity_title: str
-    provider: str | None  # None: pre-approved by OPI itself
-    start_date: date
-    end_date: date
-    hours: Decimal
-    number: str
-    issue_date: date
-    verification_code: str
-    verification_url: str
-    issuer_name: str
-    issuer_title: str
-
-    def validate(self) -> None:
-        """Raise BlankCertificateError naming every empty (or impossible) field at once."""
-        empty = [
-            f.name
-            for f in fields(self)
-            if f.name != "provider" and _is_empty(getattr(self, f.name))
-        ]
-        problems = [f"empty {', '.join(empty)}"] if empty else []
-        if "hours" not in empty and self.hours <= 0:
-            problems.append(f"hours must be positive, not {self.hours}")
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            problems.append(f"end_date {self.end_date} is before start_date {self.start_date}")
-        if problems:
-            raise BlankCertificateError(
-                f"certificate {self.number or '(no number)'} refused: {'; '.join(problems)}"
-            )
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 @lru_cache(maxsize=1)
@@ -173,15 +136,13 @@ def fit_text(
     return [text], fallback
 
 
-def qr_svg(url: str) -> Markup:
-    """The verification URL as an inline SVG QR code (medium error correction: survives
-    a crease or a stamp, stays small)."""
-    code = segno.make(url, error="m", micro=False)
-    svg = code.svg_inline(
-        scale=1, border=2, dark="#17365d", svgclass="qr", lineclass=None, omitsize=True
-    )
-    # The SVG is segno's own output (paths only); the URL is not in it as text.
-    return Markup(svg)
+def qr_png(url: str) -> str:
+    """The verification URL as a QR code: a PNG data URI that the stylesheet sets at
+    0.95in without smoothing (medium error correction: survives a crease or a stamp,
+    stays small). One image, not the ~600 subpaths of the SVG form: those made the PDF
+    ~30% slower to write and twice as slow to read back."""
+    code = segno.make(url, error="m", micro=False, mask=MASK)
+    return str(code.png_data_uri(scale=QR_SCALE, border=2, dark="#17365d", light="#ffffff"))
 
 
 def _unique_associated_files(document: Any, pdf: Any) -> None:
@@ -199,9 +160,9 @@ class CertificateRenderer:
     """Renders certificates with one warm WeasyPrint setup.
 
     The font configuration (fonts loaded once), the parsed stylesheet and the image
-    cache are reused across renders: ~75 ms a certificate warm against ~115 ms with a
-    fresh FontConfiguration each time (2 cores, 2026-11). WeasyPrint's font configuration
-    is not thread-safe, so renders on one renderer are serialised; keep one per process.
+    cache (the seal) are reused across renders (bench/certificates.py measures the gain
+    against a fresh setup each time). WeasyPrint's font configuration is not thread-safe,
+    so renders on one renderer are serialised; keep one per process.
     """
 
     def __init__(self) -> None:
@@ -218,7 +179,7 @@ class CertificateRenderer:
         )
         return self._template.render(
             cert=data,
-            qr_svg=qr_svg(data.verification_url),
+            qr_png=qr_png(data.verification_url),
             name_lines=name_lines,
             name_class=name_class,
             title_lines=title_lines,
@@ -249,21 +210,83 @@ class CertificateRenderer:
             ],
         }
         with self._lock:
-            document = HTML(string=self.html(data), base_url=str(CERTIFICATE_DIR)).render(
-                font_config=self._font_config, **options
-            )
-            if len(document.pages) != 1:
-                raise CertificateLayoutError(
-                    f"certificate {data.number} laid out on {len(document.pages)} pages"
+            known = set(self._image_cache)
+            try:
+                document = HTML(string=self.html(data), base_url=str(CERTIFICATE_DIR)).render(
+                    font_config=self._font_config, **options
                 )
-            pdf = document.write_pdf(finisher=_unique_associated_files, **options)
+                if len(document.pages) != 1:
+                    raise CertificateLayoutError(
+                        f"certificate {data.number} laid out on {len(document.pages)} pages"
+                    )
+                pdf = document.write_pdf(finisher=_unique_associated_files, **options)
+            finally:
+                # Keep the template's own images; this certificate's QR code goes.
+                for key in set(self._image_cache) - known:
+                    if not key.startswith("file:"):
+                        del self._image_cache[key]
         assert isinstance(pdf, bytes)
         return pdf
 
 
 def extract_text(pdf: bytes) -> str:
+    """The text of every page as pypdf reads it (general, and slow: ~25 ms a page)."""
     reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+# The text operators WeasyPrint writes: a font selection, then glyph ids as hex strings
+# in TJ arrays (or one Tj string).
+_TEXT_OPERATIONS = re.compile(
+    rb"/([^\s/\[\]<>()]+)\s+[-+.\d]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj"
+)
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def _to_unicode(font: Any) -> dict[bytes, str]:
+    """A Type0 font's ToUnicode CMap (the bfchar entries WeasyPrint writes): glyph code
+    to text."""
+    cmap = font["/ToUnicode"].get_object().get_data()
+    table: dict[bytes, str] = {}
+    for section in cmap.split(b"beginbfchar")[1:]:
+        for code, text in _BFCHAR.findall(section.split(b"endbfchar")[0]):
+            table[bytes.fromhex(code.decode())] = bytes.fromhex(text.decode()).decode(
+                "utf-16-be", "replace"
+            )
+    return table
+
+
+def text_layer(pdf: bytes) -> str:
+    """The text of every page read from the PDF the way a viewer copies it: each shown
+    glyph code through its font's ToUnicode map, in drawing order (~5 ms a page, a fifth
+    of pypdf's general extraction). Made for WeasyPrint's output: a glyph it cannot map,
+    or text shown any other way, is missing or U+FFFD here, never invented."""
+    reader = PdfReader(io.BytesIO(pdf))
+    out: list[str] = []
+    for page in reader.pages:
+        contents = page.get_contents()
+        if contents is None:  # an empty page
+            continue
+        resources = page.get("/Resources")
+        font_resources = resources.get_object().get("/Font", {}) if resources else {}
+        fonts = {
+            name[1:].encode(): _to_unicode(font.get_object())
+            for name, font in font_resources.items()
+        }
+        table: dict[bytes, str] = {}
+        for match in _TEXT_OPERATIONS.finditer(contents.get_data()):
+            font_name, array, single = match.groups()
+            if font_name is not None:
+                table = fonts.get(font_name, {})
+                continue
+            strings = _HEX_STRING.findall(array) if array is not None else [single]
+            for hex_string in strings:
+                codes = bytes.fromhex(hex_string.decode())
+                out.extend(table.get(codes[i : i + 2], "\ufffd") for i in range(0, len(codes), 2))
+            out.append(" ")
+        out.append("\n")
+    return "".join(out)
 
 
 def _squeeze(text: str) -> str:
@@ -271,19 +294,26 @@ def _squeeze(text: str) -> str:
     return _WHITESPACE.sub("", unicodedata.normalize("NFC", text))
 
 
+def _missing(text: str, expected: dict[str, str]) -> list[str]:
+    squeezed = _squeeze(text)
+    return [what for what, value in expected.items() if _squeeze(value) not in squeezed]
+
+
 def check_not_blank(pdf: bytes, data: CertificateData) -> None:
     """Read the PDF back; raise BlankCertificateError unless the holder's name, the hours
-    and the certificate number are really in it."""
-    try:
-        text = _squeeze(extract_text(pdf))
-    except Exception as exc:  # pypdf raises many types for a broken file
-        raise BlankCertificateError(f"certificate {data.number}: unreadable PDF ({exc})") from exc
+    and the certificate number are really in its text. The fast reader (`text_layer`)
+    decides when it finds them all; otherwise pypdf's general extraction must."""
     expected = {
         "holder name": data.holder_name,
         "hours": f"{format_hours(data.hours)} PDU hours",
         "number": data.number,
     }
-    missing = [what for what, value in expected.items() if _squeeze(value) not in text]
+    try:
+        missing = _missing(text_layer(pdf), expected)
+        if missing:
+            missing = _missing(extract_text(pdf), expected)
+    except Exception as exc:  # pypdf raises many types for a broken file
+        raise BlankCertificateError(f"certificate {data.number}: unreadable PDF ({exc})") from exc
     if missing:
         raise BlankCertificateError(
             f"certificate {data.number}: the PDF text lacks the {', '.join(missing)}"

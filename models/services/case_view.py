@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from models.cases import Case, ReviewTask
 from models.certificates import Certificate
 from models.enums import CaseStatus
+from models.services.certificates import certificate_view
 from models.services.errors import NotFound, UserError
 
 
@@ -38,7 +39,10 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
     tz = ZoneInfo(timezone)
     task = case.open_task or (case.tasks[-1] if case.tasks else None)
     certificates = session.scalars(
-        select(Certificate).where(Certificate.case_id == case.id).order_by(Certificate.id)
+        select(Certificate)
+        .where(Certificate.case_id == case.id)
+        .order_by(Certificate.id)
+        .options(selectinload(Certificate.person), selectinload(Certificate.replaced_by))
     )
     return {
         "reference": case.reference,
@@ -59,14 +63,8 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
             {"at": _iso(e.at, tz), "action": e.action, "actor": e.actor, "detail": e.detail}
             for e in case.timeline
         ],
-        "certificates": [
-            {
-                "number": c.number,
-                "verification_code": c.verification_code,
-                "hours": _number(c.hours),
-            }
-            for c in certificates
-        ],
+        # The same objects as `pdu certificate list --json`.
+        "certificates": [certificate_view(c, tz) for c in certificates],
     }
 
 

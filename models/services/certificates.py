@@ -15,10 +15,13 @@ them over a roster, rendering in worker processes.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
 import io
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import secrets
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +49,7 @@ from models.services.references import next_number
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
 
 if TYPE_CHECKING:
-    from templates.pdf import CertificateData
+    from templates.certificate_data import CertificateData
 
 ISSUER_NAME = "Office of Public Instruction"
 ISSUER_TITLE = "Educator Licensure, Professional Development Units"
@@ -66,7 +69,18 @@ def renderer():  # type: ignore[no-untyped-def]
     """One renderer per process: it keeps WeasyPrint's font configuration warm."""
     from templates.pdf import CertificateRenderer
 
+    atexit.register(release_renderer)
     return CertificateRenderer()
+
+
+def release_renderer() -> None:
+    """Let go of this process's renderer while the interpreter is still whole. WeasyPrint's
+    font configuration deletes its temporary font folder when collected; left to the
+    interpreter's teardown, that fails ("FontConfiguration.__del__ … 'NoneType' object is
+    not callable") and the folder stays in the temporary directory."""
+    if renderer.cache_info().currsize:
+        renderer.cache_clear()
+        gc.collect()
 
 
 def certificate_path(data_dir: Path, number: str) -> Path:
@@ -138,10 +152,17 @@ class Prepared:
         return self.job.data.verification_code
 
 
+def reserve_numbers(ctx: ServiceContext, count: int) -> list[tuple[str, str]]:
+    """`count` new certificate numbers, each with its verification code."""
+    if count < 1:
+        return []
+    year, first = next_number(ctx.session, "PDU", ctx.now, ctx.settings.timezone, count)
+    return [(f"PDU-{year}-{n:06d}", new_verification_code()) for n in range(first, first + count)]
+
+
 def reserve_number(ctx: ServiceContext) -> tuple[str, str]:
     """A new certificate number and verification code."""
-    year, n = next_number(ctx.session, "PDU", ctx.now, ctx.settings.timezone)
-    return f"PDU-{year}-{n:06d}", new_verification_code()
+    return reserve_numbers(ctx, 1)[0]
 
 
 def prepare(
@@ -149,7 +170,7 @@ def prepare(
 ) -> Prepared:
     """Validate the facts (BlankCertificateError names every empty field) and sign the
     credential; nothing is drawn or stored yet."""
-    from templates.pdf import CertificateData
+    from templates.certificate_data import CertificateData
 
     tz = ctx.tz
     url = verification_url(ctx.settings.public_url, code)
@@ -271,7 +292,7 @@ def issue_certificate(
     ctx: ServiceContext, facts: CertificateFacts
 ) -> tuple[Certificate, FileAttachment]:
     """Issue one certificate in this transaction, rendered in this process."""
-    from templates.pdf import BlankCertificateError, CertificateLayoutError
+    from templates.certificate_data import BlankCertificateError, CertificateLayoutError
 
     number, code = reserve_number(ctx)
     try:
@@ -334,6 +355,8 @@ class InProcess:
 
 def _warm_worker() -> None:
     renderer()  # load fonts and parse the stylesheet once, before the first job
+    # A pool's worker ends without running atexit handlers, but with these finalizers.
+    multiprocessing.util.Finalize(None, release_renderer, exitpriority=10)
 
 
 class WorkerPool:

@@ -46,7 +46,7 @@ from models.services.certificates import (
     default_workers,
     prepare,
     record,
-    reserve_number,
+    reserve_numbers,
     verification_url,
 )
 from models.services.context import ServiceContext
@@ -259,7 +259,7 @@ def _reserve(
 ) -> list[tuple[int, Prepared]] | None:
     """Claim up to `size` pending attendees and prepare their certificates (committed).
     None when no attendee is pending; [] when the ones found were all refused."""
-    from templates.pdf import BlankCertificateError
+    from templates.certificate_data import BlankCertificateError
 
     with uow_factory() as work:
         ctx = ServiceContext.of(work, now)
@@ -276,11 +276,13 @@ def _reserve(
         if not attendees:
             return None
         chunk, refused = [], []
+        unnumbered = [a for a in attendees if a.certificate_number is None]
+        for attendee, (number, code) in zip(
+            unnumbered, reserve_numbers(ctx, len(unnumbered)), strict=True
+        ):
+            attendee.certificate_number, attendee.verification_code = number, code
+            attendee.reserved_at = now
         for attendee in attendees:
-            if attendee.certificate_number is None:
-                number, code = reserve_number(ctx)
-                attendee.certificate_number, attendee.verification_code = number, code
-                attendee.reserved_at = now
             assert attendee.verification_code is not None and attendee.reserved_at is not None
             try:
                 prepared = prepare(
@@ -322,7 +324,7 @@ def _tell_admins(ctx: ServiceContext, event: ProviderEvent, problems: list[str])
 
 
 def _outcome(future: Future[str]) -> str | Exception:
-    from templates.pdf import BlankCertificateError, CertificateLayoutError
+    from templates.certificate_data import BlankCertificateError, CertificateLayoutError
 
     try:
         return future.result()

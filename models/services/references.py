@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session
 from models.cases import ReferenceCounter
 
 
-def next_number(session: Session, prefix: str, now: datetime, timezone: str) -> tuple[int, int]:
-    """(year, number): the counter row is locked (PostgreSQL) or the database is (SQLite)."""
+def next_number(
+    session: Session, prefix: str, now: datetime, timezone: str, count: int = 1
+) -> tuple[int, int]:
+    """(year, number): the counter row is locked (PostgreSQL) or the database is (SQLite).
+    With `count`, the numbers from `number` to `number + count - 1` are all taken (one
+    round trip for a batch of certificates)."""
     year = now.astimezone(ZoneInfo(timezone)).year
     counter = session.scalar(
         select(ReferenceCounter)
@@ -22,9 +26,10 @@ def next_number(session: Session, prefix: str, now: datetime, timezone: str) -> 
     if counter is None:
         counter = ReferenceCounter(prefix=prefix, year=year, last=0)
         session.add(counter)
-    counter.last += 1
+    first = counter.last + 1
+    counter.last += count
     session.flush()
-    return year, counter.last
+    return year, first
 
 
 def next_reference(session: Session, prefix: str, now: datetime, timezone: str) -> str:

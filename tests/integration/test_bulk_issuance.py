@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -27,6 +28,7 @@ from models.enums import StaffRole
 from models.events import Attendee, ProviderEvent
 from models.messages import OutboxMessage
 from models.services import events as event_service
+from models.services.case_view import case_view
 from models.services.certificates import (
     CertificateNotIssued,
     Corrections,
@@ -34,6 +36,7 @@ from models.services.certificates import (
     RenderJob,
     WorkerPool,
     certificate_path,
+    certificate_view,
     credential_of,
     issue_for_case,
     issuer_did,
@@ -437,7 +440,7 @@ def test_revocation_and_reissue_keep_the_old_certificate_revoked_with_a_pointer(
             reissue(ctx, new_number, Corrections(hours=Decimal("13")))
 
 
-def test_a_pre_approval_certificate_is_issued_the_same_way_with_its_credential(
+def test_a_pre_approval_certificate_is_issued_the_same_way_with_its_credential_and_case_keys(
     uow: Factory, isolated_environment: Path
 ) -> None:
     with uow() as work:
@@ -454,6 +457,10 @@ def test_a_pre_approval_certificate_is_issued_the_same_way_with_its_credential(
         certificate, attachment = issue_for_case(ServiceContext.of(work, NOW), case)
         work.commit()
         number = certificate.number
+        # `pdu case show` and `pdu certificate list` describe a certificate alike.
+        [shown] = case_view(work.session, case, "America/Denver")["certificates"]
+        assert shown == certificate_view(certificate, ZoneInfo("America/Denver"))
+        assert {"holder", "email", "status"} <= shown.keys()
     pdf = pdf_of(isolated_environment, number)
     assert attachment.path == f"certificates/{number}.pdf"
     text = squeeze(extract_text(pdf))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import unicodedata
 from dataclasses import replace
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from templates.pdf import (
     BlankCertificateError,
@@ -23,6 +22,7 @@ from templates.pdf import (
     balanced_lines,
     check_not_blank,
     extract_text,
+    text_layer,
 )
 
 DATA = CertificateData(
@@ -46,10 +46,6 @@ NAME_90 = (
 PAGE_WIDTH_PT = 11 * 72
 FRAME_INSET_PT = 0.3 * 72 + 9  # the sheet's offset, border and padding: text stays inside
 
-needs_pdftotext = pytest.mark.skipif(
-    shutil.which("pdftotext") is None, reason="poppler-utils is not installed"
-)
-
 
 @pytest.fixture(scope="module")
 def renderer() -> CertificateRenderer:
@@ -63,6 +59,10 @@ def pdf(renderer: CertificateRenderer) -> bytes:
 
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def without_space(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFC", text))
 
 
 def words_with_boxes(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
@@ -142,10 +142,55 @@ def test_vietnamese_greek_and_cyrillic_names_come_back_from_the_pdf(
     data = replace(DATA, holder_name=name)
     pdf = renderer.render(data)
     assert unicodedata.normalize("NFC", name) in squeeze(extract_text(pdf))
+    assert unicodedata.normalize("NFC", name) in squeeze(text_layer(pdf))
     check_not_blank(pdf, data)
 
 
-@needs_pdftotext
+@pytest.mark.parametrize(
+    "name", ["Nguyễn Thị Minh Khai", "Αικατερίνη Παπαδοπούλου", NAME_90, "ﬁnn Ǆemal Ḁḁ"]
+)
+def test_the_fast_read_back_reads_what_pypdf_and_pdftotext_read(
+    renderer: CertificateRenderer, name: str
+) -> None:
+    # check_not_blank trusts text_layer when it finds the facts: it must read the page
+    # as the general readers do (whitespace aside), ligatures and all.
+    pdf = renderer.render(replace(DATA, holder_name=name))
+    poppler = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    fast = without_space(text_layer(pdf))
+    assert fast == without_space(extract_text(pdf)) == without_space(poppler)
+    assert without_space(name) in fast
+
+
+def test_a_blank_page_is_never_taken_for_a_certificate() -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(792, 612)
+    blank = io.BytesIO()
+    writer.write(blank)
+    assert text_layer(blank.getvalue()).strip() == ""
+    with pytest.raises(BlankCertificateError, match="lacks the holder name, hours, number"):
+        check_not_blank(blank.getvalue(), DATA)
+
+
+@pytest.mark.parametrize("dpi", [72, 96, 150, 300, 600])
+def test_the_qr_code_scans_to_the_verification_url_on_screen_and_paper(
+    pdf: bytes, tmp_path: Path, dpi: int
+) -> None:
+    source = tmp_path / "certificate.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(tmp_path / "page.png")],
+        capture_output=True,
+        text=True,
+    )
+    assert scanned.stdout.strip() == DATA.verification_url, scanned.stderr
+
+
 def test_a_90_character_name_stays_on_one_page_inside_the_frame(
     renderer: CertificateRenderer, tmp_path: Path
 ) -> None:
@@ -161,7 +206,6 @@ def test_a_90_character_name_stays_on_one_page_inside_the_frame(
     check_not_blank(pdf, data)
 
 
-@needs_pdftotext
 def test_the_longest_stored_name_title_and_provider_never_reach_the_footer(
     renderer: CertificateRenderer, tmp_path: Path
 ) -> None:
@@ -175,10 +219,15 @@ def test_the_longest_stored_name_title_and_provider_never_reach_the_footer(
     pdf = renderer.render(data)
     words = words_with_boxes(pdf, tmp_path)
     footer_top = min(y0 for word, _, y0, _, _ in words if word in {"CERTIFICATE", "Issued"})
-    body = [w for w in words if w[0].startswith(("Wolfeschlegel", "Integrating", "Consortium"))]
+    body = [
+        w for w in words if w[0].startswith(("Wolfeschlegel", "Integrating", "Consortium", "hours"))
+    ]
     assert body and max(y1 for *_, y1 in body) < footer_top
     for word, x0, _, x1, _ in words:
         assert x0 >= FRAME_INSET_PT and x1 <= PAGE_WIDTH_PT - FRAME_INSET_PT, word
+    # The last line too: a centring by transform once dropped it (the read-back caught it).
+    assert "hours" in {w[0] for w in words}
+    check_not_blank(pdf, data)
 
 
 def test_a_name_with_no_space_to_break_at_wraps_instead_of_overflowing(
@@ -260,3 +309,14 @@ def test_the_same_record_renders_the_same_bytes_so_no_clock_is_read(
 ) -> None:
     assert CertificateRenderer().render(DATA) == pdf
     assert renderer.render(DATA) == pdf
+
+
+def test_the_image_cache_keeps_the_seal_but_not_each_certificates_qr_code() -> None:
+    # A batch of thousands must not hold every QR code it drew.
+    renderer = CertificateRenderer()
+    for code in ("AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH", "JJJJ-KKKK-LLLL-MMMM"):
+        url = f"https://pdu.opi.example/verify/{code}"
+        renderer.render(replace(DATA, verification_code=code, verification_url=url))
+        cached = list(renderer._image_cache)
+        assert [key for key in cached if key.endswith("/seal.svg")]
+        assert not [key for key in cached if not key.startswith("file:")], cached
