@@ -17,7 +17,6 @@ from models.services.errors import UserError
 from models.settings import get_settings
 
 SHOWN_REFERENCES = 20
-CASE_KINDS = ("preapproval", "provider")
 CSV_COLUMNS = ("reference", "kind", "status", "closed_at", "retain_until", "action", "hold_reason")
 
 
@@ -100,6 +99,7 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: Any, shown: list[str], args: argparse.Namespace) -> None:
+    from models.enums import CaseKind
     from models.retention import summary_rows
 
     rows = summary_rows(report.summary)
@@ -125,7 +125,7 @@ def _print_report(report: Any, shown: list[str], args: argparse.Namespace) -> No
         print("no record is past its retention date")
     if report.held:
         print(f"kept by a legal hold ({len(report.held)}): {', '.join(report.held)}")
-    total = sum(r["records"] for r in rows if r["kind"] in CASE_KINDS)
+    total = sum(r["records"] for r in rows if r["kind"] in set(CaseKind))
     if shown:
         more = f" … and {total - len(shown)} more" if total > len(shown) else ""
         hint = " (--csv FILE lists them all)" if more and not args.csv else ""
@@ -138,6 +138,8 @@ def _print_report(report: Any, shown: list[str], args: argparse.Namespace) -> No
 
 
 def _csv_writer(stack: ExitStack, path: Path) -> Callable[[Any, bool], None]:
+    from models.retention import candidate_row
+
     try:
         handle: IO[str] = stack.enter_context(path.open("w", newline="", encoding="utf-8"))
     except OSError as exc:
@@ -146,18 +148,8 @@ def _csv_writer(stack: ExitStack, path: Path) -> Callable[[Any, bool], None]:
     out.writerow(CSV_COLUMNS)
 
     def write(candidate: Any, executed: bool) -> None:
-        action = "kept: legal hold" if candidate.held else "purged" if executed else "purge"
-        out.writerow(
-            [
-                candidate.reference,
-                candidate.kind,
-                candidate.status,
-                candidate.closed_at.isoformat(),
-                candidate.retain_until.isoformat(),
-                action,
-                candidate.hold_reason or "",
-            ]
-        )
+        row = candidate_row(candidate, executed)
+        out.writerow([row[column] for column in CSV_COLUMNS])
 
     return write
 

@@ -30,6 +30,9 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # SQL errors leave out the statement's values (addresses, names): their text reaches
+    # logs, and from there Prefect's database (issue 7).
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)

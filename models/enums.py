@@ -21,6 +21,16 @@ class CaseKind(StrEnum):
         }[self]
 
 
+class RecordKind(StrEnum):
+    """What the retention schedule covers besides cases (which go by their CaseKind)."""
+
+    EVENT = "event"  # a provider event's attendees and certificates
+    MAIL = "mail"  # messages tied to no case: strangers, bounces, error replies
+
+
+RETENTION_KINDS = frozenset({*(k.value for k in CaseKind), *(k.value for k in RecordKind)})
+
+
 class CaseStatus(StrEnum):
     SUBMITTED = "submitted"
     DECLINED = "declined"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,12 +19,12 @@ from sqlalchemy import ColumnElement, and_, exists, or_
 
 from models.cases import Case
 from models.certificates import Certificate
-from models.enums import CLOSED_STATUSES, CaseStatus, CertificateStatus
+from models.enums import CLOSED_STATUSES, CaseKind, CaseStatus, CertificateStatus, RecordKind
 from models.events import Attendee, ProviderEvent
 from models.messages import ErrorReply, InboundMessage, OutboxMessage
 
-MAIL = "mail"  # report kind of messages tied to no case (strangers, bounces, error replies)
-EVENT = "event"  # report kind of provider events: their attendees and certificates
+MAIL = RecordKind.MAIL.value  # messages tied to no case: a report and retention kind
+EVENT = RecordKind.EVENT.value  # provider events: their attendees and certificates
 DISPOSED_ANSWER = "disposed under the retention schedule"
 MAX_HOLD_REASON = 2000
 
@@ -47,13 +47,16 @@ def add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years, day=28)
 
 
+YearsFor = Callable[[str], int]  # the retention period of a record kind (Settings)
+
+
 def case_verdict(
     status: CaseStatus, retain_until: datetime | None, legal_hold: str | None, cutoff: datetime
 ) -> Verdict:
     """Whether a case may be purged by a run whose cutoff is `cutoff` (usually now).
 
-    A closed case is kept until `retain_until` (closing + the retention period, set when it
-    closed) and purgeable strictly after. A case closed without a retention date is kept.
+    A closed case is kept until `retain_until` (closing + the retention period of its kind,
+    set when it closed) and purgeable strictly after. A case closed without one is kept.
     """
     if status is CaseStatus.PURGED:
         return Verdict.PURGED
@@ -64,56 +67,81 @@ def case_verdict(
     return Verdict.HELD if legal_hold else Verdict.PURGEABLE
 
 
-def due_cases(cutoff: datetime) -> ColumnElement[bool]:
-    """SQL twin of `case_verdict(...) in {PURGEABLE, HELD}`."""
+def retained_until(closed_at: datetime, retain_until: datetime, years: int) -> datetime:
+    """The later of the date a case was given when it closed and what the schedule says now.
+
+    A period lengthened after a case closed protects it too; a shortened one applies to cases
+    closing afterwards: a configuration change never destroys a record earlier than its date.
+    """
+    return max(retain_until, add_years(closed_at, years))
+
+
+def _grouped(kinds: Iterable[str], years: YearsFor) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for kind in kinds:
+        groups.setdefault(years(kind), []).append(kind)
+    return groups
+
+
+def due_cases(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
+    """SQL twin of `case_verdict(...) in {PURGEABLE, HELD}` with `retained_until`."""
+    per_kind = [
+        and_(Case.kind.in_(kinds), Case.closed_at < add_years(cutoff, -period))
+        for period, kinds in _grouped((k.value for k in CaseKind), years).items()
+    ]
     return and_(
         Case.status.in_([s.value for s in PURGEABLE_STATUSES]),
         Case.retain_until.is_not(None),
         Case.retain_until < cutoff,
+        or_(*per_kind),
     )
 
 
-def purgeable_cases(cutoff: datetime) -> ColumnElement[bool]:
+def purgeable_cases(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
     """SQL twin of `case_verdict(...) is PURGEABLE`."""
-    return and_(due_cases(cutoff), Case.legal_hold.is_(None))
+    return and_(due_cases(cutoff, years), Case.legal_hold.is_(None))
 
 
-def mail_cutoff(cutoff: datetime, years: int) -> datetime:
-    """Messages tied to no case are kept `years` from when they arrived or were written."""
-    return add_years(cutoff, -years)
+def mail_cutoff(cutoff: datetime, years: YearsFor) -> datetime:
+    """Messages tied to no case are kept their period from when they arrived or were written."""
+    return add_years(cutoff, -years(MAIL))
 
 
-def unlinked_inbound(cutoff: datetime, years: int) -> ColumnElement[bool]:
+def unlinked_inbound(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
     return and_(
         InboundMessage.case_id.is_(None),
         InboundMessage.received_at < mail_cutoff(cutoff, years),
     )
 
 
-def unlinked_outbox(cutoff: datetime, years: int) -> ColumnElement[bool]:
+def unlinked_outbox(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
     return and_(
         OutboxMessage.case_id.is_(None), OutboxMessage.created_at < mail_cutoff(cutoff, years)
     )
 
 
-def old_error_replies(cutoff: datetime, years: int) -> ColumnElement[bool]:
+def old_error_replies(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
     return ErrorReply.day < mail_cutoff(cutoff, years).date()
 
 
-def due_events(cutoff: datetime, years: int) -> ColumnElement[bool]:
-    """Provider events that ended `years` ago and still hold attendees or live certificates.
+def due_events(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
+    """Provider events closed their period ago that still hold attendees or live certificates.
 
-    The event row itself (title, dates, places: the provider's report) stays; the people go.
+    An event closes on its last day or when its last certificate was issued, whichever is
+    later (a roster may be issued weeks after the event). The event row itself (title,
+    dates, places: the provider's report) stays; the people go.
     """
+    threshold = add_years(cutoff, -years(EVENT))
+    live = and_(
+        Certificate.event_id == ProviderEvent.id,
+        Certificate.status != CertificateStatus.DISPOSED,
+    )
     return and_(
-        ProviderEvent.end_date < add_years(cutoff, -years).date(),
-        or_(
-            exists().where(Attendee.event_id == ProviderEvent.id),
-            exists().where(
-                Certificate.event_id == ProviderEvent.id,
-                Certificate.status != CertificateStatus.DISPOSED,
-            ),
+        ProviderEvent.end_date < threshold.date(),
+        ~exists().where(
+            Certificate.event_id == ProviderEvent.id, Certificate.issued_at >= threshold
         ),
+        or_(exists().where(Attendee.event_id == ProviderEvent.id), exists().where(live)),
     )
 
 
@@ -254,3 +282,20 @@ def summary_rows(summary: Summary) -> list[dict[str, Any]]:
         }
         for line in summary.sorted_lines()
     ]
+
+
+def candidate_row(candidate: Candidate, executed: bool, reason: bool = True) -> dict[str, str]:
+    """One case of the report (CSV, Prefect artifact). A hold's reason may name people: it
+    goes into the operator's CSV only, never into Prefect (`reason=False`)."""
+    action = "kept: legal hold" if candidate.held else "purged" if executed else "purge"
+    row = {
+        "reference": candidate.reference,
+        "kind": candidate.kind,
+        "status": candidate.status,
+        "closed_at": candidate.closed_at.isoformat(),
+        "retain_until": candidate.retain_until.isoformat(),
+        "action": action,
+    }
+    if reason:
+        row["hold_reason"] = candidate.hold_reason or ""
+    return row

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     proof_reminder_business_days: int = Field(5, ge=0)
     proof_expiry_days: int = Field(60, gt=0)
     retention_years: int = Field(5, gt=0)
+    retention_years_by_kind: dict[str, int] = Field(
+        default_factory=dict,
+        description='per record kind, e.g. {"provider": 10, "event": 7} (JSON in the environment)',
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -91,6 +96,23 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("retention_years_by_kind")
+    @classmethod
+    def _known_record_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        from models.enums import RETENTION_KINDS
+
+        unknown = sorted(set(value) - RETENTION_KINDS)
+        if unknown:
+            known = ", ".join(sorted(RETENTION_KINDS))
+            raise ValueError(f"unknown record kind {', '.join(unknown)} (one of {known})")
+        if any(years < 1 for years in value.values()):
+            raise ValueError("a retention period is at least 1 year")
+        return value
+
+    def retention_years_for(self, kind: str) -> int:
+        """The retention period of a record kind (a case kind, `event` or `mail`)."""
+        return self.retention_years_by_kind.get(str(kind), self.retention_years)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -118,6 +140,12 @@ def load_settings(**overrides: Any) -> Settings:
     values.update(overrides)
     try:
         return Settings(**values)
+    except PydanticSettingsError as exc:  # a JSON-valued variable that is not JSON
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        raise SettingsError(
+            f"invalid configuration: PDU_{field.upper()}: not valid JSON "
+            '(e.g. {"provider": 10, "event": 7})'
+        ) from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

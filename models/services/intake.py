@@ -113,7 +113,7 @@ def _new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> 
             system,
             ctx.now,
             f"{decision.rule}: {notes}",
-            retain_years=ctx.settings.retention_years,
+            retain_years=ctx.settings.retention_years_for(case.kind),
         )
         email_applicant(ctx, case, "triage_declined", reply=False, reason=decision.reason)
     elif decision.outcome == "redirected":
@@ -123,7 +123,7 @@ def _new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> 
             system,
             ctx.now,
             f"{decision.rule}: {notes}",
-            retain_years=ctx.settings.retention_years,
+            retain_years=ctx.settings.retention_years_for(case.kind),
         )
         matched = decision.matched
         email_applicant(
@@ -142,9 +142,8 @@ def _new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> 
 
 
 def start_review(ctx: ServiceContext, case: Case, actor: Actor, notes: str) -> None:
-    transition(
-        case, Event.TRIAGE_REVIEW, actor, ctx.now, notes, retain_years=ctx.settings.retention_years
-    )
+    years = ctx.settings.retention_years_for(case.kind)
+    transition(case, Event.TRIAGE_REVIEW, actor, ctx.now, notes, retain_years=years)
     task = open_task(ctx, case, TaskKind.REVIEW, actor)
     email_applicant(ctx, case, "acknowledgment", answer_by=task.due_at)
 

@@ -42,11 +42,13 @@ from models.retention import (
     MAIL,
     Candidate,
     Summary,
+    YearsFor,
     due_cases,
     due_events,
     old_error_replies,
     purgeable_cases,
     record_sha256,
+    retained_until,
     row_record,
     unlinked_inbound,
     unlinked_outbox,
@@ -139,13 +141,13 @@ def rehearse(
         s, settings = work.session, work.settings
         tz = ZoneInfo(settings.timezone)
         report = PurgeReport(0, False, cutoff, None)
-        for candidate in _candidates(s, due_cases(cutoff), tz):
+        years = settings.retention_years_for
+        for candidate in _candidates(s, due_cases(cutoff, years), years, tz):
             report.summary.add_case(candidate)
             if candidate.held:
                 report.held.append(candidate.reference)
             if listener is not None:
                 listener(candidate)
-        years = settings.retention_years
         for column, where in (
             (InboundMessage.received_at, unlinked_inbound(cutoff, years)),
             (OutboxMessage.created_at, unlinked_outbox(cutoff, years)),
@@ -171,7 +173,7 @@ def rehearse(
     return report
 
 
-def _candidates(session: Session, where: Any, tz: ZoneInfo) -> Iterable[Candidate]:
+def _candidates(session: Session, where: Any, years: YearsFor, tz: ZoneInfo) -> Iterable[Candidate]:
     query = (
         select(
             Case.reference,
@@ -191,7 +193,7 @@ def _candidates(session: Session, where: Any, tz: ZoneInfo) -> Iterable[Candidat
             str(kind),
             str(status),
             closed_at.astimezone(tz),
-            retain_until.astimezone(tz),
+            retained_until(closed_at, retain_until, years(kind)).astimezone(tz),
             hold,
         )
 
@@ -245,17 +247,18 @@ def execute(
         work.session.add(run)
         work.commit()
         report = PurgeReport(run.id, True, cutoff, approval)
-        tz = ZoneInfo(settings.timezone)
-        for candidate in _candidates(
-            work.session, due_cases(cutoff) & Case.legal_hold.is_not(None), tz
-        ):
+        tz, years = ZoneInfo(settings.timezone), settings.retention_years_for
+        held = due_cases(cutoff, years) & Case.legal_hold.is_not(None)
+        for candidate in _candidates(work.session, held, years, tz):
             report.summary.add_case(candidate)
             report.held.append(candidate.reference)
     folders = (settings.imap_processed_folder, settings.imap_quarantine_folder)
     with MailboxCopies(open_mailbox, folders) as copies:
-        _purge_cases(uow_factory, report, copies, now, channel, batch_size, listener, on_batch)
-        _purge_unlinked_mail(uow_factory, report, copies, batch_size)
-    _purge_events(uow_factory, report, batch_size)
+        _purge_cases(
+            uow_factory, report, copies, now, channel, years, batch_size, listener, on_batch
+        )
+        _purge_unlinked_mail(uow_factory, report, copies, years, batch_size)
+    _purge_events(uow_factory, report, years, batch_size)
     with uow_factory() as work:
         work.session.execute(
             update(PurgeRun)
@@ -274,17 +277,19 @@ def _purge_cases(
     copies: MailboxCopies,
     now: datetime,
     channel: Channel,
+    years: YearsFor,
     batch_size: int,
     listener: Listener | None,
     on_batch: Callable[[int], None] | None,
 ) -> None:
+    where = purgeable_cases(report.cutoff, years)
     for ids, message_ids in _id_batches(
-        uow_factory, Case.id, purgeable_cases(report.cutoff), batch_size, InboundMessage.case_id
+        uow_factory, Case.id, where, batch_size, InboundMessage.case_id
     ):
         report.add({"imap_messages": copies.delete(message_ids)})
         with uow_factory() as work:
             _secure_delete(work.session)
-            purged = _purge_batch(work, ids, report, now, channel)
+            purged = _purge_batch(work, ids, where, report, now, channel)
             work.commit()
         for candidate in purged:
             report.summary.add_case(candidate)
@@ -385,13 +390,18 @@ def _checkpoint(work: UnitOfWork) -> None:
 
 
 def _purge_batch(
-    work: UnitOfWork, ids: list[int], report: PurgeReport, now: datetime, channel: Channel
+    work: UnitOfWork,
+    ids: list[int],
+    where: Any,
+    report: PurgeReport,
+    now: datetime,
+    channel: Channel,
 ) -> list[Candidate]:
     s, settings = work.session, work.settings
     cases = (
         s.execute(
             select(Case.__table__)
-            .where(Case.id.in_(ids), purgeable_cases(report.cutoff))
+            .where(Case.id.in_(ids), where)
             .order_by(Case.id)
             .with_for_update(skip_locked=True)
         )
@@ -464,7 +474,9 @@ def _purge_batch(
             str(c["kind"]),
             str(c["status"]),
             c["closed_at"].astimezone(tz),
-            c["retain_until"].astimezone(tz),
+            retained_until(
+                c["closed_at"], c["retain_until"], settings.retention_years_for(c["kind"])
+            ).astimezone(tz),
         )
         for c in cases
     ]
@@ -563,11 +575,10 @@ def _purge_unlinked_mail(
     uow_factory: Callable[[], UnitOfWork],
     report: PurgeReport,
     copies: MailboxCopies,
+    years: YearsFor,
     batch_size: int,
 ) -> None:
     """Messages tied to no case (strangers, bounces, error replies), by their own dates."""
-    with uow_factory() as work:
-        years = work.settings.retention_years
     where = unlinked_inbound(report.cutoff, years)
     for ids, message_ids in _id_batches(
         uow_factory, InboundMessage.id, where, batch_size, InboundMessage.id
@@ -596,11 +607,10 @@ def _purge_unlinked_mail(
 
 
 def _purge_events(
-    uow_factory: Callable[[], UnitOfWork], report: PurgeReport, batch_size: int
+    uow_factory: Callable[[], UnitOfWork], report: PurgeReport, years: YearsFor, batch_size: int
 ) -> None:
     """Provider events past retention: attendees deleted, certificates disposed of."""
-    with uow_factory() as work:
-        where = due_events(report.cutoff, work.settings.retention_years)
+    where = due_events(report.cutoff, years)
     for ids, _none in _id_batches(uow_factory, ProviderEvent.id, where, batch_size):
         with uow_factory() as work:
             s = work.session

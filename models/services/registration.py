@@ -47,7 +47,7 @@ def new_registration(ctx: ServiceContext, form: ProviderForm, key: str, actor: A
         system,
         ctx.now,
         f"already an approved provider: matched directory entry '{entry.name}' ({match.how})",
-        retain_years=ctx.settings.retention_years,
+        retain_years=ctx.settings.retention_years_for(case.kind),
     )
     case.provider_id = entry.id
     email_applicant(

@@ -44,7 +44,8 @@ def hours_text(hours: Decimal) -> str:
 
 
 def _move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
-    transition(case, event, actor, ctx.now, detail, retain_years=ctx.settings.retention_years)
+    years = ctx.settings.retention_years_for(case.kind)
+    transition(case, event, actor, ctx.now, detail, retain_years=years)
 
 
 def _staff_token(ctx: ServiceContext, case: Case, task: ReviewTask) -> tuple[str, ReplyToken]:

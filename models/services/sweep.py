@@ -196,7 +196,7 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
             SWEEP,
             ctx.now,
             "no proof of completion arrived",
-            retain_years=s.retention_years,
+            retain_years=s.retention_years_for(case.kind),
         )
         email_applicant(ctx, case, "expired", reply=False)
         return "expired"

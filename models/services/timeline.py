@@ -7,6 +7,7 @@ from datetime import datetime
 
 from models.cases import Case, TimelineEntry
 from models.enums import CLOSED_STATUSES, Channel
+from models.retention import add_years
 from models.workflow import Event, advance
 
 
@@ -46,7 +47,7 @@ def transition(
     case.updated_at = now
     if after in CLOSED_STATUSES and case.closed_at is None:
         case.closed_at = now
-        case.retain_until = _add_years(now, retain_years)
+        case.retain_until = add_years(now, retain_years)
     case.timeline.append(
         TimelineEntry(
             at=now,
@@ -59,10 +60,3 @@ def transition(
             detail=detail,
         )
     )
-
-
-def _add_years(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year + years, day=28)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -40,6 +43,7 @@ from models.services.context import ServiceContext
 from models.services.holds import add_hold
 from models.services.intake import submit
 from models.services.timeline import Actor, transition
+from models.settings import reset_settings
 from models.tombstones import PurgeRun, Tombstone
 from models.uow import UnitOfWork
 from models.workflow import Event
@@ -52,6 +56,7 @@ NAME, EMAIL = "Zebulon Quillfeather", "zeb.quill@school.example"
 SHARED_FILE = b"%PDF-1.4 agenda shared by two educators"
 
 UowFactory = Callable[[], UnitOfWork]
+FOLDERS = ("Processed", "Quarantine")
 
 
 def at(monkeypatch: pytest.MonkeyPatch, instant: str) -> datetime:
@@ -67,12 +72,17 @@ def closed_case(
     last: str = "Example",
     *,
     closed: datetime = CLOSED,
+    kind: CaseKind = CaseKind.PREAPPROVAL,
+    years: int = 5,
 ) -> Case:
-    """A denied pre-approval, closed through the transition table (retain_until set there)."""
+    """A denied case (a pre-approval unless `kind` says), closed through the transition table
+    (retain_until set there, `years` after closing)."""
     person = factories.person(s, email, closed, first_name=first, last_name=last)
-    case = factories.case(s, reference, now=closed, status=CaseStatus.IN_REVIEW, applicant=person)
+    case = factories.case(
+        s, reference, now=closed, status=CaseStatus.IN_REVIEW, applicant=person, kind=kind
+    )
     case.form = {"educator": {"first_name": first, "last_name": last, "email": email}}
-    transition(case, Event.DENY, SYSTEM, closed, f"denied {first} {last}", retain_years=5)
+    transition(case, Event.DENY, SYSTEM, closed, f"denied {first} {last}", retain_years=years)
     s.flush()
     return case
 
@@ -229,7 +239,7 @@ def test_an_open_case_from_2019_is_never_purged(uow, monkeypatch):
 
 
 def test_after_the_purge_nothing_of_the_educator_is_left_in_the_database_or_the_data_directory(
-    uow, database_url, isolated_environment, monkeypatch
+    uow, database_url, isolated_environment, monkeypatch, capsys
 ):
     data_dir = isolated_environment
     with uow() as work:
@@ -297,6 +307,9 @@ def test_after_the_purge_nothing_of_the_educator_is_left_in_the_database_or_the_
         run = s.get(PurgeRun, report.run_id)
         assert run is not None and run.executed and run.approval == "RDA-2026-07"
         assert run.finished_at is not None and run.counts == report.counts
+    capsys.readouterr()
+    assert cli.main(["certificate", "verify", f"WXYZ-WXYZ-WXYZ-{number[-4:]}"]) == 1
+    assert capsys.readouterr().out == f"{number}: disposed under the retention schedule\n"
 
 
 def test_a_dry_run_deletes_nothing_and_lists_counts_per_kind_and_year_and_held_cases(
@@ -400,6 +413,159 @@ def test_an_applicant_with_another_live_case_is_kept_and_only_the_old_case_goes(
         assert work.session.get(Case, old_id).applicant_id is None  # type: ignore[union-attr]
 
 
+def test_the_period_is_configured_per_kind_and_a_lengthened_one_protects_closed_cases(
+    uow, monkeypatch
+):
+    now = at(monkeypatch, "2026-11-21T16:00:00Z")
+    with uow() as work:
+        closed_case(work.session, "PA-2021-00020", "pa@school.example")
+        closed_case(work.session, "PR-2021-00020", "pr@school.example", kind=CaseKind.PROVIDER)
+        work.commit()
+    # Registrations are now kept ten years: the one closed under five stays too.
+    monkeypatch.setenv("PDU_RETENTION_YEARS_BY_KIND", '{"provider": 10, "preapproval": 7}')
+    reset_settings()
+    with uow() as work:  # a case closing now gets its kind's period (intake -> transition)
+        form = preapproval(
+            "new@school.example", educator__license_status="none", educator__license_number=None
+        )
+        declined = submit(ServiceContext.of(work, now), CaseKind.PREAPPROVAL, form, SYSTEM)
+        work.commit()
+        until = work.session.scalar(
+            select(Case.retain_until).where(Case.reference == declined.reference)
+        )
+        assert until == now.replace(year=2033)
+    assert run_purge(uow).counts.get("cases", 0) == 0  # preapproval: 7 years now
+    monkeypatch.setenv("PDU_RETENTION_YEARS_BY_KIND", '{"provider": 10}')
+    reset_settings()
+    report = run_purge(uow)
+    assert report.counts["cases"] == 1
+    assert status_of(uow, "PA-2021-00020") == "purged"
+    assert status_of(uow, "PR-2021-00020") == "denied"
+    at(monkeypatch, "2031-11-21T16:00:00Z")
+    assert run_purge(uow).counts["cases"] == 1
+    assert status_of(uow, "PR-2021-00020") == "purged"
+
+
+@pytest.mark.parametrize("kind", list(CaseKind))
+def test_every_case_kind_is_listed_and_purged_with_its_tombstone(uow, monkeypatch, capsys, kind):
+    reference = f"{kind.prefix}-2021-00030"
+    with uow() as work:
+        closed_case(work.session, reference, "k@school.example", kind=kind)
+        work.commit()
+    at(monkeypatch, "2026-11-21T16:00:00Z")
+    assert cli.main(["purge"]) == 0
+    out = capsys.readouterr().out
+    assert f"cases (1): {reference}" in out and f"{kind.value} " in out
+    assert cli.main(["purge", "--execute", "--approval", "RDA-2026-07", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["cases"] == 1
+    with uow() as work:
+        stone = work.session.scalar(select(Tombstone).where(Tombstone.reference == reference))
+        assert stone is not None and stone.kind is kind and stone.final_status == "denied"
+    assert "k@school.example" not in everything_in_the_database(uow)
+
+
+KILL_IN_THE_SECOND_BATCH = """
+import os, signal, sys
+from models.services import purge
+real, calls = purge._delete_files, []
+def die(*args):
+    calls.append(1)
+    deleted = real(*args)
+    if len(calls) == 2:  # files of the second batch gone, its transaction not committed
+        os.kill(os.getpid(), signal.SIGKILL)
+    return deleted
+purge._delete_files = die
+from flows import cli
+sys.exit(cli.main(["purge", "--execute", "--approval", "RDA-2026-07", "--batch-size", "2"]))
+"""
+
+
+def test_a_purge_killed_mid_batch_is_finished_by_the_next_run_with_nothing_left_behind(
+    uow, database_url, isolated_environment, monkeypatch, mail_server
+):
+    system = f"pdu-{hashlib.sha256(database_url.encode()).hexdigest()[:10]}@retention.example"
+    for name, value in {
+        "IMAP_HOST": "127.0.0.1",
+        "IMAP_PORT": str(mail_server.imap_port),
+        "IMAP_USER": system,
+        "IMAP_PASSWORD": mail_server.password,
+    }.items():
+        monkeypatch.setenv(f"PDU_{name}", value)
+    with uow() as work:
+        for n in range(1, 4):
+            closed_case(work.session, f"PA-2021-0020{n}", f"k{n}@school.example")
+        full_case(work.session, isolated_environment, "PA-2021-00204")
+        raw = work.session.scalar(select(InboundMessage.raw))
+        work.commit()
+    assert raw is not None
+    for folder in FOLDERS:  # where the gateway filed its copies
+        mail_server.append(system, raw, folder)
+    at(monkeypatch, "2026-11-21T16:00:00Z")
+    root = Path(__file__).resolve().parents[2]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_IN_THE_SECOND_BATCH], cwd=root, capture_output=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with uow() as work:
+        statuses = work.session.scalars(select(Case.status).order_by(Case.id)).all()
+        assert [str(s) for s in statuses] == ["purged", "purged", "denied", "denied"]
+        assert work.session.scalar(select(func.count(Tombstone.id))) == 2
+    # The second batch's certificate PDF went before the kill; its rows and tombstone did not.
+    assert not [p for p in isolated_environment.rglob("*.pdf") if "certificates" in p.parts]
+
+    assert pdu("purge", "--execute", "--approval", "RDA-2026-07").returncode == 0
+    assert pdu("purge", "--execute", "--approval", "RDA-2026-07").stdout.count("cases") == 0
+    with uow() as work:
+        s = work.session
+        assert set(s.scalars(select(Case.status))) == {CaseStatus.PURGED}
+        assert s.scalar(select(func.count(Tombstone.id))) == 4
+        stone = s.scalar(select(Tombstone).where(Tombstone.reference == "PA-2021-00204"))
+        assert stone is not None and stone.certificate_numbers and stone.messages == 1
+        runs = s.scalars(select(PurgeRun).order_by(PurgeRun.id)).all()
+        assert [r.finished_at is not None for r in runs] == [False, True, True]
+    needles = [*NAME.split(), EMAIL, "k1@school.example"]
+    after = everything_in_the_database(uow)
+    assert not [n for n in needles if n.lower() in after]
+    on_disk = sqlite_bytes(database_url)
+    assert on_disk is None or not [n for n in needles if n.encode() in on_disk]
+    assert [p for p in isolated_environment.rglob("*") if p.is_file()] == []
+    assert [mail_server.messages(system, folder) for folder in FOLDERS] == [[], []]
+
+
+def pdu(*args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-c", "import sys; from flows import cli; sys.exit(cli.main())"]
+    return subprocess.run([*command, *args], cwd=root, capture_output=True, text=True)
+
+
+def test_an_event_whose_certificates_were_issued_later_is_kept_from_the_last_issue(
+    uow, isolated_environment, monkeypatch
+):
+    with uow() as work:
+        event = provider_event(work.session)
+        issued = event_certificate(work.session, event, datetime(2021, 9, 1, 16, tzinfo=UTC))
+        work.commit()
+    at(monkeypatch, "2026-06-03T16:00:00Z")  # five years after the event's last day
+    assert run_purge(uow).counts.get("events", 0) == 0
+    at(monkeypatch, "2026-09-02T16:00:00Z")  # and after the certificate's issue
+    assert run_purge(uow).counts["events"] == 1
+    with uow() as work:
+        assert purge.verification_answer(work.session, issued) == DISPOSED_ANSWER
+
+
+def test_an_sql_error_names_no_address_in_its_text(uow):
+    from sqlalchemy.exc import IntegrityError
+
+    with uow() as work:
+        factories.person(work.session, EMAIL, CLOSED)
+        with pytest.raises(IntegrityError) as raised:
+            factories.person(work.session, EMAIL, CLOSED)
+    # The statement's values stay out (hide_parameters); PostgreSQL's own DETAIL line is
+    # its server's text and may still quote the key (see docs/retention.md).
+    assert "hidden due to hide_parameters" in str(raised.value)
+    assert EMAIL not in str(raised.value).split("DETAIL")[0]
+
+
 def test_verification_answers_valid_revoked_disposed_or_not_found(uow):
     with uow() as work:
         s = work.session
@@ -431,55 +597,62 @@ def test_a_purged_case_cannot_be_put_on_hold_and_an_executed_purge_needs_an_appr
     assert "purged" in capsys.readouterr().out
 
 
-def test_a_provider_event_past_retention_loses_its_attendees_and_certificate_holders(
-    uow, isolated_environment, monkeypatch
-):
-    with uow() as work:
-        s = work.session
-        provider = Provider(
-            number="MTP-00001",
-            name="Big Sky Learning",
-            normalized_name="big sky learning",
-            kind=ProviderKind.OTHER,
-            contact_email="info@bigsky.example",
-            approved_at=CLOSED,
+def provider_event(s: Session) -> ProviderEvent:
+    """Big Sky's Reading Institute (ended 2021-06-02), Zebulon on its roster."""
+    provider = Provider(
+        number="MTP-00001",
+        name="Big Sky Learning",
+        normalized_name="big sky learning",
+        kind=ProviderKind.OTHER,
+        contact_email="info@bigsky.example",
+        approved_at=CLOSED,
+        created_at=CLOSED,
+    )
+    s.add(provider)
+    s.flush()
+    event = ProviderEvent(
+        provider_id=provider.id,
+        title="Reading Institute",
+        start_date=date(2021, 6, 1),
+        end_date=date(2021, 6, 2),
+        hours=Decimal(12),
+        format=EventFormat.IN_PERSON,
+        locations=["Helena"],
+        channel=Channel.WEB,
+        reported_at=CLOSED,
+        reported_late=False,
+    )
+    s.add(event)
+    s.flush()
+    person = factories.person(s, EMAIL, CLOSED, first_name="Zebulon", last_name="Quillfeather")
+    s.add(
+        Attendee(
+            event_id=event.id,
+            line=2,
+            first_name="Zebulon",
+            last_name="Quillfeather",
+            email=EMAIL,
+            license_number="MT-99887",
+            hours=Decimal(12),
+            person_id=person.id,
             created_at=CLOSED,
         )
-        s.add(provider)
-        s.flush()
-        event = ProviderEvent(
-            provider_id=provider.id,
-            title="Reading Institute",
-            start_date=date(2021, 6, 1),
-            end_date=date(2021, 6, 2),
-            hours=Decimal(12),
-            format=EventFormat.IN_PERSON,
-            locations=["Helena"],
-            channel=Channel.WEB,
-            reported_at=CLOSED,
-            reported_late=False,
-        )
-        s.add(event)
-        s.flush()
-        person = factories.person(s, EMAIL, CLOSED, first_name="Zebulon", last_name="Quillfeather")
-        s.add(
-            Attendee(
-                event_id=event.id,
-                line=2,
-                first_name="Zebulon",
-                last_name="Quillfeather",
-                email=EMAIL,
-                license_number="MT-99887",
-                hours=Decimal(12),
-                person_id=person.id,
-                created_at=CLOSED,
-            )
-        )
-        issued = Certificate(
+    )
+    s.flush()
+    return event
+
+
+EVENT_ENDED = datetime(2021, 6, 2, 22, tzinfo=UTC)
+
+
+def event_certificate(s: Session, event: ProviderEvent, issued: datetime = EVENT_ENDED) -> str:
+    attendee = event.attendees[0]
+    s.add(
+        Certificate(
             number="PDU-2021-000900",
             verification_code="EVNT-EVNT-EVNT-0900",
             event_id=event.id,
-            person_id=person.id,
+            person_id=attendee.person_id,
             holder_name=NAME,
             license_number="MT-99887",
             activity_title="Reading Institute",
@@ -487,12 +660,21 @@ def test_a_provider_event_past_retention_loses_its_attendees_and_certificate_hol
             start_date=date(2021, 6, 1),
             end_date=date(2021, 6, 2),
             hours=Decimal(12),
-            issued_at=CLOSED,
+            issued_at=issued,
             status=CertificateStatus.VALID,
         )
-        s.add(issued)
+    )
+    s.flush()
+    return "PDU-2021-000900"
+
+
+def test_a_provider_event_past_retention_loses_its_attendees_and_certificate_holders(
+    uow, isolated_environment, monkeypatch
+):
+    with uow() as work:
+        number = event_certificate(work.session, provider_event(work.session))
         work.commit()
-    pdf = certificate_path(isolated_environment, "PDU-2021-000900")
+    pdf = certificate_path(isolated_environment, number)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.write_bytes(f"%PDF certificate for {NAME}".encode())
 
@@ -505,7 +687,7 @@ def test_a_provider_event_past_retention_loses_its_attendees_and_certificate_hol
     assert "quillfeather" not in everything_in_the_database(uow)
     assert "reading institute" in everything_in_the_database(uow)  # the provider's report stays
     with uow() as work:
-        answer = purge.verification_answer(work.session, "PDU-2021-000900")
+        answer = purge.verification_answer(work.session, number)
         assert answer == DISPOSED_ANSWER
     assert "events" not in run_purge(uow).counts
 
@@ -528,14 +710,18 @@ def test_the_record_hash_is_the_sha256_of_its_canonical_json():
 
 
 @pytest.mark.slow  # a Prefect test server: 15-25 s
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_prefect_flow_rehearses_by_default_and_leaves_no_personal_data_in_prefect(
     uow, monkeypatch
 ):
     from prefect.client.orchestration import get_client
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.retention import ARTIFACT_KEY, HELD_ARTIFACT_KEY, retention_purge
+    from flows.retention import (
+        ARTIFACT_KEY,
+        HELD_ARTIFACT_KEY,
+        REFERENCES_ARTIFACT_KEY,
+        retention_purge,
+    )
 
     with uow() as work:
         closed_case(work.session, "PA-2021-00011", EMAIL, *NAME.split())
@@ -545,22 +731,32 @@ def test_the_prefect_flow_rehearses_by_default_and_leaves_no_personal_data_in_pr
     at(monkeypatch, "2026-11-21T16:00:00Z")
     with prefect_test_harness(server_startup_timeout=60):
         counts = retention_purge()
+        executed = retention_purge(execute=True, approval="RDA-2026-07")
         with get_client(sync_client=True) as client:
             # Plain filter requests: this Prefect/FastAPI pair answers 422 to the client
             # methods' explicit nulls (see the report), and an empty body means "all".
             def read(path: str) -> list[dict]:
                 return client.request("POST", path, json={"limit": 200}).json()  # type: ignore[arg-type]
 
-            artifacts = {a["key"]: a["data"] for a in read("/artifacts/filter")}
+            every = read("/artifacts/filter")
+            artifacts = {a["key"]: a["data"] for a in every if "dry run" in a["description"]}
             logs = " ".join(log["message"] for log in read("/logs/filter"))
             runs = [(r["name"], r["parameters"]) for r in read("/flow_runs/filter")]
-    assert counts == {"preapproval": 1, "held": 1}
-    assert status_of(uow, "PA-2021-00011") == "denied"  # a dry run unless configured
+    assert counts == {"preapproval": 1, "held": 1}  # a dry run unless told to execute
+    assert executed["cases"] == 1 and status_of(uow, "PA-2021-00011") == "purged"
+    assert status_of(uow, "PA-2021-00012") == "denied"
     summary = json.loads(artifacts[ARTIFACT_KEY])
     assert [(r["kind"], r["year"], r["records"], r["held"]) for r in summary] == [
         ("preapproval", 2021, 1, 1)
     ]
     assert json.loads(artifacts[HELD_ARTIFACT_KEY]) == [{"reference": "PA-2021-00012"}]
-    assert [name for name, _parameters in runs] == ["purge-2026-11-21T09:00"]
-    in_prefect = f"{artifacts} {logs} {runs}".lower()
+    listed = json.loads(artifacts[REFERENCES_ARTIFACT_KEY])
+    assert [(r["reference"], r["action"]) for r in listed] == [
+        ("PA-2021-00011", "purge"),
+        ("PA-2021-00012", "kept: legal hold"),
+    ]
+    assert "hold_reason" not in listed[1]  # the reason names people: it stays in the database
+    assert [name for name, _parameters in runs] == ["purge-2026-11-21T09:00"] * 2
+    assert "purged with approval RDA-2026-07" in str(every)
+    in_prefect = f"{every} {logs} {runs}".lower()
     assert not [n for n in (*NAME.lower().split(), EMAIL, "held person") if n in in_prefect]
