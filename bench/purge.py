@@ -241,42 +241,12 @@ def purge_child(batch_size: int) -> None:
     )
 
 
-# Foreign-key columns without an index: deleting a parent row makes both databases scan
-# the child table for it (see the report). Named as `index=True` would name them.
-FK_INDEXES = (
-    ("certificates", "person_id"),
-    ("certificates", "case_id"),
-    ("attachments", "inbound_id"),
-    ("outbox", "token_id"),
-    ("reply_tokens", "task_id"),
-    ("reply_tokens", "held_inbound_id"),
-    ("provider_accounts", "person_id"),
-    ("attendees", "person_id"),
-)
-
-
-def add_fk_indexes(url: str) -> None:
-    from sqlalchemy import text
-
-    from models.db import make_engine
-
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        for table, column in FK_INDEXES:
-            connection.execute(
-                text(f"CREATE INDEX IF NOT EXISTS ix_{table}_{column} ON {table} ({column})")
-            )
-    engine.dispose()
-
-
 def run(name: str, url: str, args: argparse.Namespace, work: Path) -> None:
     from models.migrate import upgrade
 
     cases, batch_size = args.cases, args.batch_size
     data_dir = work / f"data-{name}"
     upgrade(url)
-    if args.fk_indexes:
-        add_fk_indexes(url)
     generated = generate(url, data_dir, cases)
     env = os.environ | {
         "PDU_DATABASE_URL": url,
@@ -300,8 +270,7 @@ def run(name: str, url: str, args: argparse.Namespace, work: Path) -> None:
     tenths = [samples[len(samples) * k // 10 : len(samples) * (k + 1) // 10] for k in range(10)]
     tenths = [t for t in tenths if t]
     counts = result["counts"]
-    indexes = "with" if args.fk_indexes else "without"
-    print(f"\n{name}: {cases:,} closed cases, batches of {batch_size}, {indexes} FK indexes")
+    print(f"\n{name}: {cases:,} closed cases, batches of {batch_size}")
     print(f"  generated in {generated:.0f} s")
     print(
         f"  purged {counts.get('cases', 0):,} cases, {counts.get('messages', 0):,} messages, "
@@ -325,11 +294,6 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", help="an empty PostgreSQL database to use")
-    parser.add_argument(
-        "--fk-indexes",
-        action="store_true",
-        help="first index the foreign-key columns the schema leaves unindexed",
-    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -18,7 +18,9 @@ class ProviderAccount(Base):
         String(20), unique=True, comment="first initial + last name (JDoe, JDoe2)"
     )
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
     is_manager: Mapped[bool] = mapped_column(default=False)
     setup_token_hash: Mapped[str | None] = mapped_column(
         String(64), comment="one-time set-password code, stored hashed; cleared when used"

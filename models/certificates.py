@@ -23,13 +23,19 @@ class Certificate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True, comment="PDU-2026-000042")
     verification_code: Mapped[str] = mapped_column(String(40), unique=True, comment="unguessable")
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    # Foreign keys that the purge deletes the parents of are indexed: without, every deleted
+    # parent row makes the database scan the child table (quadratic over a large purge).
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("provider_events.id", ondelete="SET NULL"),
         index=True,
         comment="issued in bulk from an approved provider's roster",
     )
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
     holder_name: Mapped[str] = mapped_column(String(300))
     license_number: Mapped[str | None] = mapped_column(String(40), index=True)
     activity_title: Mapped[str] = mapped_column(String(300))

@@ -82,7 +82,9 @@ class Attendee(Base):
     email: Mapped[str] = mapped_column(String(320), comment="lowercased address")
     license_number: Mapped[str] = mapped_column(String(40), comment="normalised (upper case)")
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), comment="at most the event's hours")
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
     certificate_number: Mapped[str | None] = mapped_column(
         String(24), unique=True, comment="reserved before rendering"
     )

@@ -73,6 +73,7 @@ class OutboxMessage(Base):
     )
     token_id: Mapped[int | None] = mapped_column(
         ForeignKey("reply_tokens.id", ondelete="SET NULL"),
+        index=True,  # like every foreign key whose parents the purge deletes
         comment="the token behind Reply-To, for matching replies by In-Reply-To",
     )
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
@@ -98,7 +99,9 @@ class ReplyToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256; never plain")
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("review_tasks.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("review_tasks.id", ondelete="CASCADE"), index=True
+    )
     recipient: Mapped[str] = mapped_column(String(320))
     allowed: Mapped[str] = mapped_column(String(200), comment="space-separated verbs")
     created_at: Mapped[datetime]
@@ -106,6 +109,7 @@ class ReplyToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(comment="decision tokens work once")
     held_inbound_id: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_messages.id", ondelete="CASCADE"),
+        index=True,
         comment="for a CONFIRM token: the held decision it would apply",
     )
 
@@ -120,7 +124,7 @@ class Attachment(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
     inbound_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inbound_messages.id", ondelete="SET NULL")
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True
     )
     filename: Mapped[str] = mapped_column(String(255), comment="sanitised")
     content_type: Mapped[str] = mapped_column(String(100))
