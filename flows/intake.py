@@ -16,22 +16,30 @@ from flows import jobs
 
 @flow(name="intake", persist_result=False)
 def intake(kind: Literal["preapproval", "provider"], form: dict[str, Any]) -> dict[str, Any]:
-    result = jobs.intake(kind, form, channel="prefect")
+    """The form arrives as a parameter (typed in the UI): once it is in our database, the
+    run's copy in Prefect's database is replaced by the reference (no personal data there)."""
+    try:
+        result = jobs.intake(kind, form, channel="prefect")
+    except BaseException:
+        _record_run(None, {"kind": kind, "form": {}})
+        raise
     logger = get_run_logger()
     if not result.ok:
+        _record_run("intake-refused", {"kind": kind, "form": {}})
         problems = "; ".join(p.message for p in result.problems)
         raise ValueError(f"the form has {len(result.problems)} problem(s): {problems}")
-    _rename(f"intake-{result.reference}")
+    _record_run(f"intake-{result.reference}", {"kind": kind, "form": {"case": result.reference}})
     logger.info("%s %s", result.reference, "created" if result.created else "already existed")
     return {"reference": result.reference, "status": result.status, "created": result.created}
 
 
-def _rename(name: str) -> None:
-    """Name the run after the case it created (known only after intake)."""
+def _record_run(name: str | None, parameters: dict[str, Any]) -> None:
+    """Name the run after the case it created (known only after intake) and replace its
+    parameters, which held the form (Prefect keeps them as long as the run)."""
     from prefect.client.orchestration import get_client
 
     run_id = flow_run.get_id()
     if run_id is None:
         return
     with get_client(sync_client=True) as client:
-        client.update_flow_run(flow_run_id=run_id, name=name)
+        client.update_flow_run(flow_run_id=run_id, name=name, parameters=parameters)

@@ -716,6 +716,7 @@ def test_the_prefect_flow_rehearses_by_default_and_leaves_no_personal_data_in_pr
     from prefect.client.orchestration import get_client
     from prefect.testing.utilities import prefect_test_harness
 
+    from flows.intake import intake
     from flows.retention import (
         ARTIFACT_KEY,
         HELD_ARTIFACT_KEY,
@@ -732,6 +733,18 @@ def test_the_prefect_flow_rehearses_by_default_and_leaves_no_personal_data_in_pr
     with prefect_test_harness(server_startup_timeout=60):
         counts = retention_purge()
         executed = retention_purge(execute=True, approval="RDA-2026-07")
+        # A paper form keyed in from the UI arrives as parameters: they are replaced.
+        first, last = NAME.split()
+        typed = preapproval(  # declined at triage: no reviewer needed here
+            EMAIL,
+            educator__first_name=first,
+            educator__last_name=last,
+            educator__license_status="none",
+            educator__license_number=None,
+        )
+        created = intake("preapproval", typed)
+        with pytest.raises(ValueError, match="problem"):
+            intake("preapproval", typed | {"activity": {"title": f"{NAME}'s own course"}})
         with get_client(sync_client=True) as client:
             # Plain filter requests: this Prefect/FastAPI pair answers 422 to the client
             # methods' explicit nulls (see the report), and an empty body means "all".
@@ -739,9 +752,12 @@ def test_the_prefect_flow_rehearses_by_default_and_leaves_no_personal_data_in_pr
                 return client.request("POST", path, json={"limit": 200}).json()  # type: ignore[arg-type]
 
             every = read("/artifacts/filter")
-            artifacts = {a["key"]: a["data"] for a in every if "dry run" in a["description"]}
+            artifacts = {
+                a["key"]: a["data"] for a in every if "dry run" in (a["description"] or "")
+            }
             logs = " ".join(log["message"] for log in read("/logs/filter"))
             runs = [(r["name"], r["parameters"]) for r in read("/flow_runs/filter")]
+            events = client.request("POST", "/events/filter", json={"limit": 50}).json()
     assert counts == {"preapproval": 1, "held": 1}  # a dry run unless told to execute
     assert executed["cases"] == 1 and status_of(uow, "PA-2021-00011") == "purged"
     assert status_of(uow, "PA-2021-00012") == "denied"
@@ -756,7 +772,14 @@ def test_the_prefect_flow_rehearses_by_default_and_leaves_no_personal_data_in_pr
         ("PA-2021-00012", "kept: legal hold"),
     ]
     assert "hold_reason" not in listed[1]  # the reason names people: it stays in the database
-    assert [name for name, _parameters in runs] == ["purge-2026-11-21T09:00"] * 2
+    names = sorted(name for name, _parameters in runs if not name.startswith("intake"))
+    assert names == ["purge-2026-11-21T09:00"] * 2
+    parameters = {name: p for name, p in runs if name.startswith("intake")}
+    case = {"kind": "preapproval", "form": {"case": created["reference"]}}
+    assert parameters[f"intake-{created['reference']}"] == case
+    assert parameters["intake-refused"] == {"kind": "preapproval", "form": {}}
     assert "purged with approval RDA-2026-07" in str(every)
-    in_prefect = f"{every} {logs} {runs}".lower()
+    # Prefect's event log (state changes of the runs above), all of it on one page.
+    assert events["events"] and events["next_page"] is None
+    in_prefect = f"{every} {logs} {runs} {events}".lower()
     assert not [n for n in (*NAME.lower().split(), EMAIL, "held person") if n in in_prefect]
