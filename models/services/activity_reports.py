@@ -18,7 +18,7 @@ from mailbox.classify import dmarc_pass
 from mailbox.parse import ParsedMessage
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models.activity_reports import ActivityReport, locations
 from models.enums import Channel, InboundOutcome
@@ -120,7 +120,7 @@ def _same_event(
         select(ProviderEvent)
         .where(
             ProviderEvent.provider_id == provider.id,
-            func.lower(ProviderEvent.title) == title.lower(),
+            ProviderEvent.title == title,  # as add_event stores it
             ProviderEvent.start_date == report.start_date,
             ProviderEvent.end_date == end,
             ProviderEvent.hours == report.hours,

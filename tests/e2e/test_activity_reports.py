@@ -100,7 +100,7 @@ def test_a_report_missing_its_hours_gets_one_reply_and_the_completed_form_is_rec
     assert f"event {event['event_id']}" in str(office.last(manager, "Activity recorded")["Subject"])
 
 
-def test_the_directory_contact_reports_a_self_paced_course_without_an_end_date(office):
+def test_a_self_paced_course_is_reported_without_an_end_date_or_a_location(office):
     manager = f"jdoe@bigsky.{office.domain}"
     approved_provider(office, manager)
     course = INSTITUTE | {"Format": "self-paced", "End date": "", "Location": "", "Schedule": ""}
