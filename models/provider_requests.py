@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
+from models.activity_reports import ActivityReport, report_problems
 from models.enums import CaseKind
 from models.forms import (
     _INSTRUCTIONS,
@@ -67,9 +68,12 @@ class RequestType(StrEnum):
     EMAIL_CHANGE = "email_change"
     MANAGER_CHANGE = "manager_change"
     OPPORTUNITY = "opportunity"
+    ACTIVITY_REPORT = "activity_report"  # recorded at once as an event: no case, no review
 
     @property
     def case_kind(self) -> CaseKind:
+        if self is RequestType.ACTIVITY_REPORT:
+            raise ValueError("an activity report is recorded as an event, not reviewed as a case")
         if self is RequestType.OPPORTUNITY:
             return CaseKind.OPPORTUNITY
         return CaseKind.ACCOUNT_REQUEST
@@ -192,7 +196,9 @@ class OpportunityRequest(_Section):
     )
 
 
-RequestForm = AccessRequest | EmailChangeRequest | ManagerChangeRequest | OpportunityRequest
+RequestForm = (
+    AccessRequest | EmailChangeRequest | ManagerChangeRequest | OpportunityRequest | ActivityReport
+)
 FULL_NAME = "_full_name"  # "Full name: Jane Roe", as OPI's page words it: split on reading
 
 
@@ -209,6 +215,7 @@ class RequestSpec:
     subject_pattern: re.Pattern[str]
     hints: dict[str, str] = field(default_factory=dict)  # shown after the label
     aliases: dict[str, str] = field(default_factory=dict)  # other labels people write
+    reviewed: bool = True  # False: acted on at once (an activity report), no case
 
     @property
     def leaves(self) -> list[FormField]:
@@ -335,6 +342,43 @@ SPECS: dict[RequestType, RequestSpec] = {
             "phone": "contact_phone",
         },
     ),
+    RequestType.ACTIVITY_REPORT: RequestSpec(
+        RequestType.ACTIVITY_REPORT,
+        ActivityReport,
+        subject="Activity report",
+        title="PDU provider activity report",
+        noun="activity report",
+        purpose="report an activity you offer, so that its PDU certificates can be issued",
+        subject_pattern=_words(
+            r"activity\s+report",
+            r"report(?:ing)?\s+(?:an?\s+|our\s+|my\s+|this\s+|the\s+)?(?:new\s+)?"
+            r"(?:pdu\s+)?(?:activity|event|course|workshop)",
+        ),
+        hints={
+            "organization": "or the provider number",
+            "description": "several lines are fine",
+            "start_date": "like 2027-06-15",
+            "end_date": "like 2027-06-17; blank only if self-paced",
+            "hours": "PDU hours of full attendance",
+            "format": "in person, virtual, hybrid, self-paced or virtual conference",
+            "location": "blank when online; several separated by ;",
+            "schedule": "optional",
+        },
+        aliases=_ORGANIZATION_ALIASES
+        | {"organization name": "organization"}
+        | {
+            "event": "title",
+            "event title": "title",
+            "activity": "title",
+            "activity title": "title",
+            "pdu hours": "hours",
+            "contact hours": "hours",
+            "locations": "location",
+            "venue": "location",
+            "times": "schedule",
+        },
+        reviewed=False,
+    ),
 }
 
 
@@ -435,6 +479,8 @@ def _rule_problems(spec: RequestSpec, data: dict[str, Any]) -> list[tuple[str, s
         current = _valid(_EMAIL, data.get("current_email"))
         if current is not None and current == _valid(_EMAIL, data.get("new_email")):
             return [("new_email", "is the same as the current email")]
+    if spec.type is RequestType.ACTIVITY_REPORT:
+        return report_problems(data)
     if spec.type is RequestType.OPPORTUNITY:
         start, end = _valid(_DAY, data.get("start_date")), _valid(_DAY, data.get("end_date"))
         if end is not None and start is None and not data.get("start_date"):

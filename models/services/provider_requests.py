@@ -11,7 +11,8 @@ Who may send what (a third party is refused with an explanation, before any case
 - access: the person to add, or the provider's current account manager;
 - email change: the account's current or new address, or the account manager;
 - manager change: the new manager, or the current account manager;
-- opportunity: anyone; the provider's own addresses count as confirmed.
+- opportunity: anyone; the provider's own addresses count as confirmed;
+- activity report: only the provider's own addresses (`models.services.activity_reports`).
 Triage records on the case whether the sender is confirmed (the account manager's address,
 DMARC-aligned when `PDU_TRUSTED_AUTHSERV_ID` is set). Every other request is marked
 STAFF VERIFICATION REQUIRED in the reviewer's task, naming whom to call.
@@ -42,6 +43,7 @@ from models.provider_requests import (
     SPECS,
     VERIFY_SENDER,
     AccessRequest,
+    ActivityReport,
     EmailChangeRequest,
     ManagerChangeRequest,
     OpportunityRequest,
@@ -128,7 +130,7 @@ def current_manager(session: Session, provider: Provider) -> Contact:
     )
 
 
-def _provider_addresses(session: Session, provider: Provider) -> set[str]:
+def provider_addresses(session: Session, provider: Provider) -> set[str]:
     people = [_person(session, a.person_id) for a in _accounts(session, provider.id)]
     return {provider.contact_email.lower()} | {p.email for p in people if p is not None}
 
@@ -163,11 +165,16 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
     data = parse_request_form(spec, trim_reply(parsed.text or ""))
     form, problems = validate_request(spec, data)
     if form is None:
-        return _refuse(ctx, parsed, spec, data, [p.message for p in problems], "form_invalid")
+        messages = [p.message for p in problems]
+        return refuse_request(ctx, parsed, spec, data, messages, "form_invalid")
     label = spec.labels["organization"]
     provider, how = resolve_provider(ctx.session, form.organization)
     if provider is None:
-        return _refuse(ctx, parsed, spec, data, [f"{label}: {how}"], "unknown_provider")
+        return refuse_request(ctx, parsed, spec, data, [f"{label}: {how}"], "unknown_provider")
+    if isinstance(form, ActivityReport):  # the provider's own record: no case, no review
+        from models.services.activity_reports import report_from_email
+
+        return report_from_email(ctx, parsed, spec, data, form, provider)
     manager = current_manager(ctx.session, provider)
     account = None
     if isinstance(form, EmailChangeRequest):
@@ -178,14 +185,14 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
                 f"{form.current_email}. Check the address, or ask for access instead "
                 f"(subject: {SPECS[RequestType.ACCESS].subject})"
             )
-            return _refuse(ctx, parsed, spec, data, [problem], "unknown_account")
+            return refuse_request(ctx, parsed, spec, data, [problem], "unknown_account")
     allowed = _allowed_senders(form, manager)
     if allowed is not None and sender not in allowed:
         problem = (
             f"this request must come from {_who_may_send(form)} or from the account "
             f"manager of {provider.name}: nobody can ask for someone else by email"
         )
-        return _refuse(ctx, parsed, spec, data, [problem], "sender_not_allowed")
+        return refuse_request(ctx, parsed, spec, data, [problem], "sender_not_allowed")
 
     key = request_key(spec, form, sender)
     existing = ctx.session.scalar(select(Case).where(Case.submission_key == key))
@@ -196,7 +203,7 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
     trusted = ctx.settings.trusted_authserv_id
     authenticated = not trusted or dmarc_pass(parsed, trusted)
     confirmed_addresses = (
-        _provider_addresses(ctx.session, provider)
+        provider_addresses(ctx.session, provider)
         if isinstance(form, OpportunityRequest)
         else {manager.email}
     )
@@ -315,7 +322,7 @@ def _applicant(ctx: ServiceContext, form: RequestForm, sender: str, display: str
     return upsert_person(ctx, sender, first or sender, last)
 
 
-def _refuse(
+def refuse_request(
     ctx: ServiceContext,
     parsed: ParsedMessage,
     spec: RequestSpec,
@@ -342,6 +349,7 @@ def _refuse(
             "request_purpose": spec.purpose,
             "problems": problems,
             "form_text": render_request_form(spec, data),
+            "reviewed": spec.reviewed,
             "expects_reply": False,
             "reference": None,
         },

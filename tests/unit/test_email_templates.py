@@ -238,6 +238,23 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     # Account requests and shared opportunities: their contexts live with their tests.
     **PROVIDER_REQUEST_EMAILS,
+    "activity_recorded": {
+        "event_id": 12,
+        "title": "Rural Literacy Coaching Institute",
+        "provider_name": "Big Sky Learning Collaborative",
+        "provider_number": "MTP-00001",
+        "start_date": date(2027, 6, 15),
+        "end_date": date(2027, 6, 17),
+        "hours": Decimal("18.00"),
+        "format_label": "in person",
+        "issue_during": False,
+        "locations": ["Billings, MT"],
+        "schedule": "Tue-Thu 8:30-15:30",
+        "reported_late": False,
+        "already_recorded": False,
+        "expects_reply": False,
+        "reference": None,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -271,6 +288,7 @@ EXPECTED_TEXT = {
     "bounce_notice": "PA-2026-00042 (in review)",
     "confirm_command": "CONFIRM",
     **PROVIDER_REQUEST_SAYS,
+    "activity_recorded": "pdu provider issue 12 roster.csv",
 }
 
 
@@ -352,6 +370,7 @@ REQUIRED = {
     "account_changed_notice": "person_email",
     "account_email_changed": "new_email",
     "opportunity_shared": "title",
+    "activity_recorded": "event_id",
 }
 
 
@@ -504,3 +523,22 @@ def test_a_corrected_certificate_says_which_one_it_replaces_and_why() -> None:
     assert email.subject == "Corrected PDU certificate PDU-2026-000043 (replaces PDU-2026-000042)"
     assert "PDU-2026-000042" in email.text and "(name)" in email.text
     assert "offered by" not in email.text
+
+
+def test_a_self_paced_course_is_recorded_as_running_from_its_start() -> None:
+    context = CONTEXTS["activity_recorded"] | {
+        "end_date": date(2027, 6, 15),
+        "format_label": "self paced",
+        "issue_during": True,
+        "locations": ["online"],
+        "schedule": None,
+    }
+    email = render_email("activity_recorded", **context)
+    assert "Dates:     from Tuesday, June 15, 2027 (self-paced)" in email.text
+    assert "from the course's start" in email.text and "Schedule" not in email.text
+
+
+def test_a_report_sent_twice_is_answered_with_the_id_it_already_has() -> None:
+    context = CONTEXTS["activity_recorded"] | {"already_recorded": True}
+    email = render_email("activity_recorded", **context)
+    assert "already recorded as event 12; nothing new was recorded" in email.text
