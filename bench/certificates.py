@@ -6,12 +6,15 @@ and peak memory for each way of rendering:
 - naive: a new WeasyPrint setup (FontConfiguration, stylesheet) per certificate, one process
   (the baseline);
 - warm: one WeasyPrint setup reused, one process;
-- workers: the shipped way, two worker processes with a warm setup each, rendering while
-  the main process reserves and records (models.services.events.issue_pending).
+- single: two worker processes with a warm setup each, each certificate its own
+  WeasyPrint document (the shipped way before batches);
+- workers: the shipped way, two worker processes with a warm setup each, drawing 12
+  certificates as one document and writing each page as its own PDF, while the main
+  process reserves and records (models.services.events.issue_pending).
 
-    .venv/bin/python bench/certificates.py              # 1,000 certificates: naive, workers
+    .venv/bin/python bench/certificates.py              # 1,000 certificates: naive, single, workers
     .venv/bin/python bench/certificates.py --count 100  # a quick run
-    .venv/bin/python bench/certificates.py --modes naive,warm,workers --workers 2
+    .venv/bin/python bench/certificates.py --modes naive,warm,single,workers --workers 2
 
 Each mode runs in a fresh child process (nothing warm carries over), on its own event of
 the same roster; peak memory is the child's maximum RSS, and for workers the largest
@@ -47,7 +50,7 @@ LAST = [
     "Running Crane", "Minh Khai", "Παπαδοπούλου", "Кузнецова", "Núñez", "Schmidt",
     "Two Bears", "O'Sullivan", "Konstantinopoulou-Vanderbilt de la Fuente", "Okafor", "Lee",
 ]  # fmt: skip
-MODES = ("naive", "warm", "workers")
+MODES = ("naive", "warm", "single", "workers")
 
 
 def roster(count: int) -> bytes:
@@ -111,6 +114,7 @@ def run_mode(mode: str, content: bytes, workers: int) -> dict[str, Any]:
     pool = {
         "naive": lambda: InProcess(fresh_setup=True),
         "warm": lambda: InProcess(),
+        "single": lambda: WorkerPool(workers, batch=1),
         "workers": lambda: WorkerPool(workers),
     }[mode]()
     try:
@@ -135,7 +139,7 @@ def run_mode(mode: str, content: bytes, workers: int) -> dict[str, Any]:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "worker_peak_rss_mb": (
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            if mode == "workers"
+            if mode in ("single", "workers")
             else None
         ),
         "load": (load_before, os.getloadavg()[0]),
@@ -151,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1000, help="certificates (default 1,000)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--modes", default="naive,workers", help=f"of {','.join(MODES)}")
+    parser.add_argument("--modes", default="naive,single,workers", help=f"of {','.join(MODES)}")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--roster", help=argparse.SUPPRESS)
@@ -198,7 +202,8 @@ def main() -> None:
         label = {
             "naive": "naive (baseline)",
             "warm": "warm, 1 process",
-            "workers": f"{args.workers} worker processes",
+            "single": f"{args.workers} workers, 1 a doc",
+            "workers": f"{args.workers} workers, batches",
         }[r["mode"]]
         rss = f"{r['peak_rss_mb']:.0f}"
         if r["worker_peak_rss_mb"] is not None:

@@ -23,6 +23,8 @@ import segno
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.html import get_html_metadata
+from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 
 from templates.certificate_data import (
@@ -70,6 +72,11 @@ QR_SCALE = 4
 
 # An embedded file: (filename, content, description).
 EmbeddedFile = tuple[str, bytes, str]
+
+# Several certificates in one document (`render_many`): each body in a box the size of
+# the page, which the sheet (absolutely positioned) takes as its containing block, so a
+# page looks exactly as the certificate alone does.
+BATCH_PAGE_CSS = ".batch-page { position: relative; width: 11in; height: 8.5in; break-after: page }"
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -169,6 +176,7 @@ class CertificateRenderer:
         self._lock = threading.Lock()
         self._font_config = FontConfiguration()
         self._stylesheet = CSS(filename=str(STYLESHEET), font_config=self._font_config)
+        self._batch_stylesheet = CSS(string=BATCH_PAGE_CSS, font_config=self._font_config)
         self._image_cache: dict[str, Any] = {}
         self._template = environment().get_template(TEMPLATE)
 
@@ -187,13 +195,10 @@ class CertificateRenderer:
             provider_class="provider-long" if len(data.provider or "") > PROVIDER_LONG else "",
         )
 
-    def render(
-        self, data: CertificateData, attachments: Sequence[EmbeddedFile] | None = None
-    ) -> bytes:
-        """The certificate as PDF/A-3b bytes; `attachments` are embedded files (PDF/A-3
-        allows any type), e.g. a machine-readable copy of the record."""
-        data.validate()
-        options: dict[str, Any] = {
+    def _options(
+        self, data: CertificateData, attachments: Sequence[EmbeddedFile] | None
+    ) -> dict[str, Any]:
+        return {
             "pdf_variant": PDF_VARIANT,
             "stylesheets": [self._stylesheet],
             "cache": self._image_cache,
@@ -209,6 +214,20 @@ class CertificateRenderer:
                 for filename, content, description in attachments or ()
             ],
         }
+
+    def _forget_new_images(self, known: set[str]) -> None:
+        # Keep the template's own images; these certificates' QR codes go.
+        for key in set(self._image_cache) - known:
+            if not key.startswith("file:"):
+                del self._image_cache[key]
+
+    def render(
+        self, data: CertificateData, attachments: Sequence[EmbeddedFile] | None = None
+    ) -> bytes:
+        """The certificate as PDF/A-3b bytes; `attachments` are embedded files (PDF/A-3
+        allows any type), e.g. a machine-readable copy of the record."""
+        data.validate()
+        options = self._options(data, attachments)
         with self._lock:
             known = set(self._image_cache)
             try:
@@ -221,12 +240,68 @@ class CertificateRenderer:
                     )
                 pdf = document.write_pdf(finisher=_unique_associated_files, **options)
             finally:
-                # Keep the template's own images; this certificate's QR code goes.
-                for key in set(self._image_cache) - known:
-                    if not key.startswith("file:"):
-                        del self._image_cache[key]
+                self._forget_new_images(known)
         assert isinstance(pdf, bytes)
         return pdf
+
+    def render_many(
+        self, items: Sequence[tuple[CertificateData, Sequence[EmbeddedFile]]]
+    ) -> list[bytes | BlankCertificateError | CertificateLayoutError]:
+        """Each certificate as `render` makes it, for ~20% less CPU: all are laid out as
+        one document, a page each (the cascade's and the layout's fixed costs paid once),
+        then each page is written as its own PDF/A-3b with its own metadata and embedded
+        files. An incomplete record gets its error in its place; if the pages do not come
+        out one a certificate, each is rendered alone (which names the one that spills)."""
+        results: list[bytes | BlankCertificateError | CertificateLayoutError] = []
+        heads: list[str] = []
+        bodies: list[str] = []
+        for data, _ in items:
+            try:
+                data.validate()
+            except BlankCertificateError as exc:
+                results.append(exc)
+                continue
+            head, rest = self.html(data).split("<body>", 1)
+            heads.append(head)
+            bodies.append(f'<div class="batch-page">{rest.split("</body>", 1)[0]}</div>')
+            results.append(b"")
+        if not bodies:
+            return results
+        drawn = [i for i, result in enumerate(results) if isinstance(result, bytes)]
+        html = f"{heads[0]}<body>{''.join(bodies)}</body></html>"
+        pdfs: list[bytes] = []
+        with self._lock:
+            known = set(self._image_cache)
+            try:
+                document = HTML(string=html, base_url=str(CERTIFICATE_DIR)).render(
+                    font_config=self._font_config,
+                    pdf_variant=PDF_VARIANT,
+                    stylesheets=[self._stylesheet, self._batch_stylesheet],
+                    cache=self._image_cache,
+                )
+                if len(document.pages) == len(drawn):
+                    for i, page, head in zip(drawn, document.pages, heads, strict=True):
+                        data, attachments = items[i]
+                        single = document.copy([page])
+                        single.metadata = DocumentMetadata(
+                            **get_html_metadata(HTML(string=f"{head}</html>"))
+                        )
+                        pdf = single.write_pdf(
+                            finisher=_unique_associated_files, **self._options(data, attachments)
+                        )
+                        assert isinstance(pdf, bytes)
+                        pdfs.append(pdf)
+            finally:
+                self._forget_new_images(known)
+        for i, pdf in zip(drawn, pdfs or [None] * len(drawn), strict=True):
+            if pdf is not None:
+                results[i] = pdf
+                continue
+            try:
+                results[i] = self.render(*items[i])
+            except CertificateLayoutError as exc:
+                results[i] = exc
+        return results
 
 
 def extract_text(pdf: bytes) -> str:

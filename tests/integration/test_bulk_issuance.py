@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import io
 import json
 import re
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +54,7 @@ from models.services.staff import add_staff
 from models.uow import UnitOfWork
 from templates.pdf import BlankCertificateError, extract_text
 from tests import factories
+from tests.integration.test_certificate_pdf import DATA
 
 NOW = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
 HEADER = "first_name,last_name,email,license_number,hours\n"
@@ -142,6 +145,34 @@ def test_every_certificate_of_a_roster_holds_its_attendees_name_and_hours(
         assert cert.number in text
         assert "offeredbyBigSkyLearningCollaborative" in text
         assert cert.hours == Decimal(hours)
+
+
+def test_a_worker_batch_stores_each_certificate_and_refuses_only_the_incomplete_one(
+    tmp_path: Path,
+) -> None:
+    names = ("Maria Running Crane", " ", "Αικατερίνη Παπαδοπούλου", "Lee Okafor")
+    jobs = [
+        RenderJob(
+            replace(DATA, holder_name=name, number=f"PDU-2027-00020{i}"),
+            f'{{"n": {i}}}'.encode(),
+            str(tmp_path / f"{i}.pdf"),
+        )
+        for i, name in enumerate(names)
+    ]
+    pool = WorkerPool(1, batch=3)  # a full batch of three, then one asked for alone
+    try:
+        futures = [pool.submit(job) for job in jobs]
+        with pytest.raises(BlankCertificateError, match="holder_name"):
+            futures[1].result(timeout=120)
+        for i in (0, 2, 3):
+            sha256 = futures[i].result(timeout=120)  # the last one's asking sends its batch off
+            pdf = (tmp_path / f"{i}.pdf").read_bytes()
+            assert sha256 == hashlib.sha256(pdf).hexdigest()
+            assert squeeze(names[i]) in squeeze(extract_text(pdf))
+            assert PdfReader(io.BytesIO(pdf)).attachments[f"PDU-2027-00020{i}.credential.json"]
+    finally:
+        pool.close()
+    assert not (tmp_path / "1.pdf").exists()
 
 
 def test_the_pdf_declares_pdf_a_3b_and_carries_a_credential_whose_signature_verifies(

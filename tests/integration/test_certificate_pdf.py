@@ -18,6 +18,7 @@ from pypdf import PdfReader, PdfWriter
 from templates.pdf import (
     BlankCertificateError,
     CertificateData,
+    CertificateLayoutError,
     CertificateRenderer,
     balanced_lines,
     check_not_blank,
@@ -320,3 +321,83 @@ def test_the_image_cache_keeps_the_seal_but_not_each_certificates_qr_code() -> N
         cached = list(renderer._image_cache)
         assert [key for key in cached if key.endswith("/seal.svg")]
         assert not [key for key in cached if not key.startswith("file:")], cached
+
+
+def batch_of_records() -> list[tuple[CertificateData, list[tuple[str, bytes, str]]]]:
+    """Certificates that differ in every way a page can: name, script, length, provider."""
+    names = ("Maria Running Crane", "Αικατερίνη Παπαδοπούλου", NAME_90, "Nguyễn Thị Minh Khai")
+    items = []
+    for i, name in enumerate(names):
+        number = f"PDU-2027-00010{i}"
+        code = f"K7QM-3XPA-9RTD-WH2{i}"
+        data = replace(
+            DATA,
+            holder_name=name,
+            number=number,
+            verification_code=code,
+            verification_url=f"https://pdu.opi.example/verify/{code}",
+            provider="Big Sky Learning Collaborative" if i % 2 else None,
+            hours=Decimal(("12.50", "3", "6.25", "1")[i]),
+        )
+        credential = f'{{"number": "{number}"}}'.encode()
+        items.append((data, [(f"{number}.credential.json", credential, "Credential")]))
+    return items
+
+
+def test_a_batch_gives_each_certificate_the_very_bytes_it_gets_alone(
+    renderer: CertificateRenderer,
+) -> None:
+    # Byte for byte: the same look, metadata, PDF/A-3b declaration and embedded credential.
+    items = batch_of_records()
+    drawn = renderer.render_many(items)
+    assert drawn == [renderer.render(data, attachments) for data, attachments in items]
+    for (data, attachments), pdf in zip(items, drawn, strict=True):
+        assert isinstance(pdf, bytes)
+        check_not_blank(pdf, data)
+        reader = PdfReader(io.BytesIO(pdf))
+        assert len(reader.pages) == 1
+        assert reader.attachments[attachments[0][0]] == [attachments[0][1]]
+        assert reader.metadata is not None and data.number in str(reader.metadata.title)
+
+
+def test_an_incomplete_record_in_a_batch_is_refused_and_the_others_are_drawn(
+    renderer: CertificateRenderer,
+) -> None:
+    items = batch_of_records()
+    items[1] = (replace(items[1][0], holder_name=" "), items[1][1])
+    drawn = renderer.render_many(items)
+    assert isinstance(drawn[1], BlankCertificateError) and "holder_name" in str(drawn[1])
+    for i in (0, 2, 3):
+        pdf = drawn[i]
+        assert isinstance(pdf, bytes)
+        check_not_blank(pdf, items[i][0])
+
+
+class SpillsFor(CertificateRenderer):
+    """Draws one certificate with a second page, as an overlong record might."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+    def html(self, data: CertificateData) -> str:
+        html = super().html(data)
+        if data.number == self.number:
+            html = html.replace(
+                "</body>", '<p>The record</p><p style="break-before: page">goes on</p></body>'
+            )
+        return html
+
+
+def test_a_certificate_spilling_onto_two_pages_in_a_batch_is_named_and_the_others_are_drawn() -> (
+    None
+):
+    items = batch_of_records()
+    spilling = items[2][0].number
+    drawn = SpillsFor(spilling).render_many(items)
+    assert isinstance(drawn[2], CertificateLayoutError) and spilling in str(drawn[2])
+    for i in (0, 1, 3):
+        pdf = drawn[i]
+        assert isinstance(pdf, bytes)
+        assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+        check_not_blank(pdf, items[i][0])
