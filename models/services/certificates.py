@@ -408,7 +408,8 @@ class WorkerPool:
     threads (Prefect) and connections a fork would copy mid-use.
 
     Jobs go to a worker `batch` at a time, drawn as one document (`render_jobs`); a
-    batch leaves when full, or as soon as one of its results is asked for. `batch=1`
+    batch leaves when full, or as soon as one of its results is asked for (call `flush()`
+    before waiting with `concurrent.futures.wait`/`as_completed`, which ask nothing). `batch=1`
     renders each certificate as its own document (the benchmark's comparison)."""
 
     def __init__(self, workers: int, batch: int = BATCH) -> None:
