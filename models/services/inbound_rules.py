@@ -101,6 +101,18 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
         )
     if problem:  # expired, but the right person: tell them how to reach us
         return _refuse(ctx, parsed, problem, "this reply address has expired", case)
+    other = _other_case_named(ctx, parsed, case)
+    if other is not None:
+        # Acting on the token's case when the message says it is about another would apply
+        # a decision to a case its author did not mean.
+        return _refuse(
+            ctx,
+            parsed,
+            "case_mismatch",
+            f"this reply address belongs to {case.reference}, but the message is about "
+            f"{other}: reply to our email about {other}",
+            case,
+        )
     if case.status in CLOSED_STATUSES:
         return _refuse(
             ctx, parsed, "case_closed", f"{case.reference} is closed ({case.status.value})", case
@@ -151,6 +163,21 @@ def _find_token(
         if token is not None:
             return token, None, True  # a guessable reference: an answer at most
     return None, problem, False
+
+
+def _other_case_named(ctx: ServiceContext, parsed: ParsedMessage, case: Case) -> str | None:
+    """The reference of another case the subject tag or In-Reply-To names, if any."""
+    match = _SUBJECT_TAG.search(parsed.subject or "")
+    if match and match.group(1) != case.reference:
+        return match.group(1)
+    if parsed.in_reply_to:
+        other_id = ctx.session.scalar(
+            select(OutboxMessage.case_id).where(OutboxMessage.message_id == parsed.in_reply_to)
+        )
+        if other_id is not None and other_id != case.id:
+            other = ctx.session.get(Case, other_id)
+            return other.reference if other else None
+    return None
 
 
 def _act(
