@@ -8,7 +8,9 @@ message is recognised by its key and only filed, never applied again).
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from models.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
+_HOST = socket.gethostname()[:60]  # locked_by holds 100 characters
 
 
 class Mailbox(Protocol):
@@ -54,6 +57,26 @@ class PollerBusy(Exception):
     """Another poller holds the lease on this folder."""
 
 
+def poller_id() -> str:
+    """Who holds a lease: host and process, so that a successor on the same host can tell
+    a live poller from one that was killed (SIGKILL leaves no chance to release)."""
+    return f"{_HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _dead_on_this_host(holder: str | None) -> bool:
+    host, _, rest = (holder or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def _acquire(
     uow_factory: Callable[[], UnitOfWork], folder: str, me: str, now: datetime, uidvalidity: int
 ) -> None:
@@ -62,14 +85,17 @@ def _acquire(
         if state is None:
             work.session.add(MailboxState(folder=folder, uidvalidity=uidvalidity, last_uid=0))
             work.session.flush()
+        holder = state.locked_by if state is not None else None
+        free = (
+            (MailboxState.locked_until.is_(None))
+            | (MailboxState.locked_until < now)
+            | (MailboxState.locked_by == me)
+        )
+        if _dead_on_this_host(holder):
+            free = free | (MailboxState.locked_by == holder)
         won = work.session.execute(
             update(MailboxState)
-            .where(
-                MailboxState.folder == folder,
-                (MailboxState.locked_until.is_(None))
-                | (MailboxState.locked_until < now)
-                | (MailboxState.locked_by == me),
-            )
+            .where(MailboxState.folder == folder, free)
             .values(locked_by=me, locked_until=now + LEASE)
         )
         work.commit()
@@ -117,7 +143,7 @@ def poll_once(
     limit: int | None = None,
 ) -> PollReport:
     report = PollReport()
-    me = secrets.token_hex(8)
+    me = poller_id()
     with uow_factory() as work:
         s = work.settings
     with open_mailbox() as imap:
@@ -160,8 +186,11 @@ def poll_once(
                     if result.folder_is_processed
                     else s.imap_quarantine_folder
                 )
-                imap.move(uid, target)
+                # Recorded first: killed between the two, the message is still in the inbox
+                # and the next poll files it again; the other order could leave a filed
+                # message recorded as never filed, with nothing left to repair it.
                 _filed(uow_factory, result.inbound_id, target)
+                imap.move(uid, target)
                 _note_position(uow_factory, s.imap_folder, uidvalidity, uid, now())
                 log_outcome(result, None)
                 report.add(result)

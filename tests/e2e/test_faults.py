@@ -1,20 +1,33 @@
 """Faults on real servers, processes stopped for real: Dovecot killed in the middle of a
 poll, the SMTP server refusing for ten minutes (of the office's clock), PostgreSQL
-restarted in the middle of a transaction. After each, `ledger.check`: every message has
+restarted in the middle of a transaction, `pdu mail watch` killed with SIGKILL again and
+again while replies and submissions arrive. After each, `ledger.check`: every message has
 one outcome and a folder, every state change happened once, every email arrived once.
 """
 
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from mailbox.imap import ImapMailbox
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from flows import jobs
+from models.enums import OutboxStatus
+from models.messages import OutboxMessage
 from models.services import inbound_rules
+from models.uow import UnitOfWork
+from tests import mail_client
 from tests.e2e import ledger
 from tests.e2e.forms import preapproval
+from tests.inbound_support import form_json, new_message
 
 COMMANDS = ["APPROVE", "DENY the provider is a vendor", "APPROVE 6", "INFO Which days?"]
 
@@ -68,7 +81,7 @@ def test_dovecot_killed_in_the_middle_of_a_poll_then_restarted_loses_and_repeats
 
     figures = ledger.check(office.server, office.system)
     assert figures.outcomes == {"applied approve": 2, "applied deny": 1, "applied info": 1}
-    assert untouched_deadline() == before
+    assert ledger.deadlines()[before[0]] == before[1]
 
 
 def test_an_smtp_server_refusing_for_ten_minutes_delays_every_email_and_duplicates_none(office):
@@ -90,7 +103,7 @@ def test_an_smtp_server_refusing_for_ten_minutes_delays_every_email_and_duplicat
 
     figures = ledger.check(office.server, office.system)
     assert figures.outcomes == {"applied approve": 1, "applied deny": 1}
-    assert untouched_deadline() == before
+    assert ledger.deadlines()[before[0]] == before[1]
 
 
 def test_a_recipient_refused_for_a_while_gets_the_email_once_and_the_others_only_once(office):
@@ -144,4 +157,85 @@ def test_postgresql_restarted_in_the_middle_of_a_poll_applies_every_reply_once(
 
     figures = ledger.check(office.server, office.system)
     assert figures.outcomes == {"applied approve": 2, "applied deny": 1}
-    assert untouched_deadline() == before
+    assert ledger.deadlines()[before[0]] == before[1]
+
+
+# --- the watcher killed with SIGKILL while mail is in flight -----------------------------
+
+PDU = str(Path(sys.executable).parent / "pdu")
+REPLIES, SUBMISSIONS = 40, 20  # the issue's 500 and 200, scaled down to run in CI
+
+
+def start_watcher(log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen([PDU, "mail", "watch"], stdout=out, stderr=out)
+
+
+def drained(office) -> bool:  # type: ignore[no-untyped-def]
+    """The inbox is empty and nothing in the outbox is due."""
+    with office.server.client(office.system) as imap:  # a count: the watcher moves mail meanwhile
+        imap.select_folder("INBOX", readonly=True)
+        if imap.search("ALL"):
+            return False
+    with UnitOfWork() as work:
+        due = work.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= office.now(),
+            )
+        )
+    return due == 0
+
+
+@pytest.mark.slow
+def test_the_mail_watcher_killed_at_random_points_loses_nothing_and_applies_nothing_twice(
+    office, tmp_path
+):
+    rng = random.Random(20261123)
+    tasks = open_cases(office, REPLIES + 1)
+    before = untouched_deadline()
+    mail = [
+        mail_client.reply(task, office.staff("rita"), "APPROVE" if n % 2 else "DENY vendor")
+        for n, task in enumerate(tasks[:REPLIES])
+    ]
+    for n in range(SUBMISSIONS):
+        educator = f"educator{n}@school.{office.domain}"
+        form = form_json(preapproval(educator, activity__title=f"Summer Institute {n}"))
+        mail.append(
+            new_message(educator, "My request is attached.", to=office.system, files=[form])
+        )
+    rng.shuffle(mail)
+    log = tmp_path / "watch.log"
+    watcher, kills = start_watcher(log), 0
+    try:
+        for start in range(0, len(mail), 5):
+            for message in mail[start : start + 5]:
+                mail_client.send(office.server.smtp_port, message)
+            time.sleep(rng.uniform(0.05, 1.5))  # somewhere in a poll, a send, or IDLE
+            watcher.send_signal(signal.SIGKILL)
+            watcher.wait(10)
+            kills += 1
+            watcher = start_watcher(log)
+        deadline = time.monotonic() + 180
+        while not drained(office):
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            assert watcher.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.5)
+    finally:
+        watcher.send_signal(signal.SIGKILL)
+        watcher.wait(10)
+    # Emails claimed by a killed sender wait out their lease (5 minutes of the office's clock).
+    office.at((office.now() + timedelta(minutes=10)).isoformat())
+    office.cycle()
+
+    figures = ledger.check(office.server, office.system)
+    print(f"{kills} kills: {figures}")
+    assert kills == len(range(0, len(mail), 5))
+    assert figures.outcomes == {
+        "applied approve": REPLIES // 2,
+        "applied deny": REPLIES // 2,
+        "submission submitted": SUBMISSIONS,
+    }
+    assert ledger.deadlines()[before[0]] == before[1]
