@@ -113,7 +113,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     while cycles is None or done < cycles:
         try:
             poll()
-            send()
+            sent = send()
         except LoginError:
             raise  # a refused login will not fix itself
         except (OSError, IMAPClientError, OperationalError) as exc:
@@ -126,6 +126,8 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
         done += 1
         if cycles is not None and done >= cycles:
             break
+        if sent.more:  # a backlog in the outbox: send on rather than wait for new mail
+            continue
         mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
         try:
             mailbox.select(settings.imap_folder)

@@ -84,6 +84,15 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     sender = parsed.from_address
     if not sender:
         return Verdict(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
+    if len(_reply_tags(ctx, parsed)) > 1:
+        # Two of our reply addresses in one message: which case it is about is a guess.
+        return _refuse(
+            ctx,
+            parsed,
+            "too_many_recipients",
+            "the message is addressed to more than one of our reply addresses: "
+            "answer each email on its own",
+        )
     token, problem, by_subject = _find_token(ctx, parsed)
     if problem and token is None:
         return _refuse(ctx, parsed, problem, "that reply address is not known or has expired")
@@ -120,19 +129,24 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     return _act(ctx, parsed, row, token, case, by_subject=by_subject)
 
 
+def _reply_tags(ctx: ServiceContext, parsed: ParsedMessage) -> list[str]:
+    """The tags of our plus-addresses among the recipients (`pdu+TAG@…`), each once."""
+    ours = ctx.settings.mail_address.lower()
+    tags = (split_plus(address) for address in parsed.recipients)
+    return list(dict.fromkeys(tag for base, tag in tags if base == ours and tag))
+
+
 def _find_token(
     ctx: ServiceContext, parsed: ParsedMessage
 ) -> tuple[ReplyToken | None, str | None, bool]:
     """Plus-address first, then In-Reply-To/References, then the subject tag."""
     s = ctx.settings
     problem = None
-    for address in parsed.recipients:
-        base, tag = split_plus(address)
-        if base == s.mail_address.lower() and tag:
-            found = find_token(ctx.session, tag, s.secret_key, ctx.now)
-            if found.token is not None:
-                return found.token, found.problem, False
-            problem = found.problem
+    for tag in _reply_tags(ctx, parsed):
+        found = find_token(ctx.session, tag, s.secret_key, ctx.now)
+        if found.token is not None:
+            return found.token, found.problem, False
+        problem = found.problem
     references = [r for r in [parsed.in_reply_to, *parsed.references] if r]
     if references:
         token_id = ctx.session.scalar(

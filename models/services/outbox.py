@@ -119,6 +119,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    more: bool = False  # the limit was reached: more may be due right now
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -163,6 +164,7 @@ def deliver_pending(
                 .limit(limit)
             )
         )
+    report.more = len(ids) == limit
     for row_id in ids:
         with uow_factory() as work:
             row = _claim(work, row_id, now)

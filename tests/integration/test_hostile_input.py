@@ -124,6 +124,16 @@ def reviewer_token_threaded_under_another_case(desk: Desk) -> Attack:
     )
 
 
+def two_reply_addresses(desk: Desk) -> Attack:
+    """One APPROVE to the reply addresses of two cases: which one is meant is a guess."""
+    janes, bobs = desk.submit(), bobs_case(desk)
+    janes_task, bobs_task = task_for(desk, janes), task_for(desk, bobs)
+    both = f"{janes_task.reply_to}, {bobs_task.reply_to}"
+    return Attack(
+        [janes, bobs], RITA, lambda: reply(janes_task, RITA, "APPROVE", to=both).as_bytes()
+    )
+
+
 def display_name_spoof(desk: Desk) -> Attack:
     reference = desk.submit()
     task = task_for(desk, reference)
@@ -188,6 +198,7 @@ ATTACKS = {
         reviewer_token_threaded_under_another_case,
         "case_mismatch",
     ),
+    "two-reply-addresses": (two_reply_addresses, "too_many_recipients"),
     "display-name-spoofing": (display_name_spoof, "sender_mismatch"),
     "crlf-in-form-names": (crlf_in_form_names, "form_invalid"),
     "over-the-file-cap": (_proof(PDF + b"%" + b"x" * 4096), "attachment_refused"),
