@@ -30,10 +30,12 @@ class Figures:
     outcomes: dict[str, int]
     emails: int  # outbox rows, all sent
     deliveries: int  # (mailbox, Message-ID) pairs found at the receiving mailboxes
-    duplicates: int  # always 0 when `check` returns
+    duplicates: int  # extra copies (same Message-ID) found
 
 
-def check(server, system: str) -> Figures:  # type: ignore[no-untyped-def]
+def check(server, system: str, max_duplicates: int = 0) -> Figures:  # type: ignore[no-untyped-def]
+    """The invariants above; `max_duplicates` only for a sender killed with SIGKILL (see
+    the test that kills it)."""
     with UnitOfWork() as work:
         inbound = list(work.session.scalars(select(InboundMessage)))
         outbox = list(work.session.scalars(select(OutboxMessage)))
@@ -68,7 +70,7 @@ def check(server, system: str) -> Figures:  # type: ignore[no-untyped-def]
         assert not missing, f"{address} never received {sorted(missing)}"
         duplicates += sum(n - 1 for n in ours.values())
         deliveries += sum(ours.values())
-    assert duplicates == 0, f"{duplicates} emails delivered more than once"
+    assert duplicates <= max_duplicates, f"{duplicates} emails delivered more than once"
     return Figures(
         len(inbound),
         dict(Counter(f"{r.outcome} {r.reason}" for r in inbound)),

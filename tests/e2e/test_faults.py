@@ -230,7 +230,10 @@ def test_the_mail_watcher_killed_at_random_points_loses_nothing_and_applies_noth
     office.at((office.now() + timedelta(minutes=10)).isoformat())
     office.cycle()
 
-    figures = ledger.check(office.server, office.system)
+    # SMTP cannot be exactly-once across a SIGKILL: killed after the server took an email
+    # and before our commit, the sender sends it again, under the same Message-ID. So each
+    # kill may leave at most one second copy (most runs: none); anything else is a bug.
+    figures = ledger.check(office.server, office.system, max_duplicates=kills)
     print(f"{kills} kills: {figures}")
     assert kills == len(range(0, len(mail), 5))
     assert figures.outcomes == {
