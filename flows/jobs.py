@@ -6,6 +6,7 @@ Each takes ids and settings, never personal data, so Prefect's database keeps no
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -18,6 +19,8 @@ from models.services.intake import IntakeResult, submit
 from models.services.timeline import Actor
 from models.settings import AuthMethod, Settings, get_settings
 from models.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def intake(
@@ -96,18 +99,35 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     """Poll, send, then wait in IMAP IDLE until mail arrives (or the renewal time), again.
 
     Low latency without hammering the server; `cycles` bounds the loop (tests, one-shots).
-    A dropped connection is retried with backoff rather than ending the watch.
+    A server going away (IMAP, SMTP, the database) ends a cycle, not the watch: what was
+    not done stays in the inbox and the outbox, and the next cycle, after a backoff, does it.
     """
+    import time
     from mailbox.imap import connect_with_backoff
 
+    from imapclient.exceptions import IMAPClientError, LoginError
+    from sqlalchemy.exc import OperationalError
+
     settings = get_settings()
-    done = 0
+    done = failures = 0
     while cycles is None or done < cycles:
-        poll()
-        send()
+        try:
+            poll()
+            sent = send()
+        except LoginError:
+            raise  # a refused login will not fix itself
+        except (OSError, IMAPClientError, OperationalError) as exc:
+            failures += 1
+            log.warning("watch: cycle failed (%s); retrying", type(exc).__name__)
+            time.sleep(min(2.0**failures, 60.0))
+            done += 1
+            continue
+        failures = 0
         done += 1
         if cycles is not None and done >= cycles:
             break
+        if sent.more:  # a backlog in the outbox: send on rather than wait for new mail
+            continue
         mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
         try:
             mailbox.select(settings.imap_folder)

@@ -24,11 +24,24 @@ SECURITY_MODES = ("none", "starttls", "tls")
 
 
 class SendError(Exception):
-    """Sending failed; `code` is the SMTP reply code when the server gave one."""
+    """Sending failed; `code` is the SMTP reply code when the server gave one.
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    `accepted` names the recipients that did get the message when only some were
+    refused (`refused`: address to code); both are empty when nobody got it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        code: int | None = None,
+        *,
+        accepted: tuple[str, ...] = (),
+        refused: dict[str, int] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.accepted = accepted
+        self.refused = refused or {}
 
 
 class TemporarySendError(SendError):
@@ -224,10 +237,9 @@ class SmtpSender:
     def send(self, message: EmailMessage) -> None:
         """Send to every To/Cc/Bcc recipient (Bcc is not transmitted), or raise SendError.
 
-        When only some recipients are refused the others already have the message; the
-        error still says temporary or permanent by the refusals, so a retry may repeat it
-        for those (a duplicate beats a lost notice; the stable Message-ID lets clients
-        spot it).
+        When only some recipients are refused the others already have the message: the
+        error says temporary or permanent by the refusals and names who got it
+        (`accepted`), so that a retry goes to the refused ones only.
         """
         to = recipients(message)
         if not to:
@@ -245,23 +257,27 @@ class SmtpSender:
             self._drop()
             raise TemporarySendError(f"SMTP {self.where} dropped the connection: {exc}") from exc
         if refused:
-            raise self._refusals(refused, total=len(to))
+            accepted = tuple(a for a in to if a not in refused)
+            raise self._refusals(refused, total=len(to), accepted=accepted)
         log.info(
             "SMTP: sent %s to %s",
             message.get("Message-ID", "(no Message-ID)"),
             ", ".join(redact(a) for a in to),
         )
 
-    def _refusals(self, refused: dict[str, tuple[int, bytes]], total: int) -> SendError:
+    def _refusals(
+        self, refused: dict[str, tuple[int, bytes]], total: int, accepted: tuple[str, ...] = ()
+    ) -> SendError:
         codes = [code for code, _reply in refused.values()]
+        by_address = {address: code for address, (code, _reply) in refused.items()}
         summary = "; ".join(
             f"{redact(address)}: {code} {_text(reply)}"
             for address, (code, reply) in refused.items()
         )
         text = f"{len(refused)} of {total} recipient(s) refused: {summary}"
         if all(400 <= code < 500 for code in codes):
-            return TemporarySendError(text, codes[0])
-        return PermanentSendError(text, max(codes))
+            return TemporarySendError(text, codes[0], accepted=accepted, refused=by_address)
+        return PermanentSendError(text, max(codes), accepted=accepted, refused=by_address)
 
 
 def _close(smtp: smtplib.SMTP) -> None:

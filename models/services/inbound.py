@@ -20,6 +20,7 @@ from email.policy import compat32
 from mailbox.addresses import redact
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.enums import InboundOutcome
 from models.messages import InboundMessage
@@ -201,6 +202,10 @@ def process_stored(
             _finish(row, verdict.outcome, verdict.reason, verdict.detail, now)
             work.commit()
             return _result(row)
+    except (OperationalError, InterfaceError):
+        # The database went away (restart, network): not this message's fault. It stays
+        # stored without an outcome and in the inbox; the next poll processes it.
+        raise
     except Exception as exc:
         log.exception("inbound message %s: internal error (%s)", inbound_id, type(exc).__name__)
         with uow_factory() as work:

@@ -85,6 +85,15 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     sender = parsed.from_address
     if not sender:
         return Verdict(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
+    if len(_reply_tags(ctx, parsed)) > 1:
+        # Two of our reply addresses in one message: which case it is about is a guess.
+        return _refuse(
+            ctx,
+            parsed,
+            "too_many_recipients",
+            "the message is addressed to more than one of our reply addresses: "
+            "answer each email on its own",
+        )
     token, problem, by_subject = _find_token(ctx, parsed)
     if problem and token is None:
         return _refuse(ctx, parsed, problem, "that reply address is not known or has expired")
@@ -102,11 +111,30 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
         )
     if problem:  # expired, but the right person: tell them how to reach us
         return _refuse(ctx, parsed, problem, "this reply address has expired", case)
+    other = _other_case_named(ctx, parsed, case)
+    if other is not None:
+        # Acting on the token's case when the message says it is about another would apply
+        # a decision to a case its author did not mean.
+        return _refuse(
+            ctx,
+            parsed,
+            "case_mismatch",
+            f"this reply address belongs to {case.reference}, but the message is about "
+            f"{other}: reply to our email about {other}",
+            case,
+        )
     if case.status in CLOSED_STATUSES:
         return _refuse(
             ctx, parsed, "case_closed", f"{case.reference} is closed ({case.status.value})", case
         )
     return _act(ctx, parsed, row, token, case, by_subject=by_subject)
+
+
+def _reply_tags(ctx: ServiceContext, parsed: ParsedMessage) -> list[str]:
+    """The tags of our plus-addresses among the recipients (`pdu+TAG@…`), each once."""
+    ours = ctx.settings.mail_address.lower()
+    tags = (split_plus(address) for address in parsed.recipients)
+    return list(dict.fromkeys(tag for base, tag in tags if base == ours and tag))
 
 
 def _find_token(
@@ -115,13 +143,11 @@ def _find_token(
     """Plus-address first, then In-Reply-To/References, then the subject tag."""
     s = ctx.settings
     problem = None
-    for address in parsed.recipients:
-        base, tag = split_plus(address)
-        if base == s.mail_address.lower() and tag:
-            found = find_token(ctx.session, tag, s.secret_key, ctx.now)
-            if found.token is not None:
-                return found.token, found.problem, False
-            problem = found.problem
+    for tag in _reply_tags(ctx, parsed):
+        found = find_token(ctx.session, tag, s.secret_key, ctx.now)
+        if found.token is not None:
+            return found.token, found.problem, False
+        problem = found.problem
     references = [r for r in [parsed.in_reply_to, *parsed.references] if r]
     if references:
         token_id = ctx.session.scalar(
@@ -152,6 +178,21 @@ def _find_token(
         if token is not None:
             return token, None, True  # a guessable reference: an answer at most
     return None, problem, False
+
+
+def _other_case_named(ctx: ServiceContext, parsed: ParsedMessage, case: Case) -> str | None:
+    """The reference of another case the subject tag or In-Reply-To names, if any."""
+    match = _SUBJECT_TAG.search(parsed.subject or "")
+    if match and match.group(1) != case.reference:
+        return match.group(1)
+    if parsed.in_reply_to:
+        other_id = ctx.session.scalar(
+            select(OutboxMessage.case_id).where(OutboxMessage.message_id == parsed.in_reply_to)
+        )
+        if other_id is not None and other_id != case.id:
+            other = ctx.session.get(Case, other_id)
+            return other.reference if other else None
+    return None
 
 
 def _act(

@@ -8,7 +8,9 @@ message is recognised by its key and only filed, never applied again).
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from models.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
+_HOST = socket.gethostname()[:60]  # locked_by holds 100 characters
 
 
 class Mailbox(Protocol):
@@ -67,6 +70,26 @@ def _ensure_state(uow_factory: Callable[[], UnitOfWork], folder: str, uidvalidit
             work.rollback()
 
 
+def poller_id() -> str:
+    """Who holds a lease: host and process, so that a successor on the same host can tell
+    a live poller from one that was killed (SIGKILL leaves no chance to release)."""
+    return f"{_HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _dead_on_this_host(holder: str | None) -> bool:
+    host, _, rest = (holder or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def _acquire(
     uow_factory: Callable[[], UnitOfWork], folder: str, me: str, now: datetime, uidvalidity: int
 ) -> None:
@@ -75,20 +98,22 @@ def _acquire(
     the lease at this very moment gives up at once instead of waiting for its commit."""
     _ensure_state(uow_factory, folder, uidvalidity)
     with uow_factory() as work:
-        row = work.session.scalar(
-            select(MailboxState.id)
+        row = work.session.execute(
+            select(MailboxState.id, MailboxState.locked_by)
             .where(MailboxState.folder == folder)
             .with_for_update(skip_locked=True)
+        ).first()
+        free = (
+            (MailboxState.locked_until.is_(None))
+            | (MailboxState.locked_until < now)
+            | (MailboxState.locked_by == me)
         )
+        if row is not None and _dead_on_this_host(row.locked_by):
+            free = free | (MailboxState.locked_by == row.locked_by)
         won = row is not None and (
             work.session.execute(
                 update(MailboxState)
-                .where(
-                    MailboxState.id == row,
-                    (MailboxState.locked_until.is_(None))
-                    | (MailboxState.locked_until < now)
-                    | (MailboxState.locked_by == me),
-                )
+                .where(MailboxState.id == row.id, free)
                 .values(locked_by=me, locked_until=now + LEASE)
             ).rowcount
             == 1
@@ -138,7 +163,7 @@ def poll_once(
     limit: int | None = None,
 ) -> PollReport:
     report = PollReport()
-    me = secrets.token_hex(8)
+    me = poller_id()
     with uow_factory() as work:
         s = work.settings
     with open_mailbox() as imap:
@@ -181,8 +206,11 @@ def poll_once(
                     if result.folder_is_processed
                     else s.imap_quarantine_folder
                 )
-                imap.move(uid, target)
+                # Recorded first: killed between the two, the message is still in the inbox
+                # and the next poll files it again; the other order could leave a filed
+                # message recorded as never filed, with nothing left to repair it.
                 _filed(uow_factory, result.inbound_id, target)
+                imap.move(uid, target)
                 _note_position(uow_factory, s.imap_folder, uidvalidity, uid, now())
                 log_outcome(result, None)
                 report.add(result)

@@ -119,6 +119,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    more: bool = False  # the limit was reached: more may be due right now
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -170,6 +171,7 @@ def deliver_pending(
                 .limit(limit)
             )
         )
+    report.more = len(ids) == limit
     for row_id in ids:
         with uow_factory() as work:
             row = _claim(work, row_id, now)
@@ -180,13 +182,66 @@ def deliver_pending(
             try:
                 sender.send(message)
             except Exception as exc:
-                _record_failure(row, exc, now, temporary=is_temporary(exc), report=report)
+                if getattr(exc, "accepted", ()):
+                    _split_partial(work, row, exc, now, is_temporary(exc), report)
+                else:
+                    _record_failure(row, exc, now, temporary=is_temporary(exc), report=report)
             else:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
                 row.reply_to = scrub_token(row.reply_to)
                 report.sent += 1
             work.commit()
     return report
+
+
+def _split_partial(
+    work: UnitOfWork,
+    row: OutboxMessage,
+    exc: BaseException,
+    now: datetime,
+    temporary: bool,
+    report: DeliveryReport,
+) -> None:
+    """Some recipients got the message, some were refused: the row is sent to those it
+    reached (resending it would give them a second copy); the ones refused for now get a
+    copy of their own (its own Message-ID), retried like any email. Permanent refusals
+    are only recorded, as a bounce would be."""
+    accepted = {a.lower() for a in getattr(exc, "accepted", ())}
+    refused: dict[str, int] = {a.lower(): c for a, c in getattr(exc, "refused", {}).items()}
+    later = {a for a, code in refused.items() if temporary and 400 <= code < 500}
+    to = [a for a in row.to_addresses if a.lower() in later]
+    cc = [a for a in row.cc_addresses if a.lower() in later]
+    if not to:
+        to, cc = cc, []
+    # The row now records whom it reached; the refusals are in last_error.
+    row.to_addresses = [a for a in row.to_addresses if a.lower() in accepted]
+    row.cc_addresses = [a for a in row.cc_addresses if a.lower() in accepted]
+    row.status, row.sent_at = OutboxStatus.SENT, now
+    row.last_error = f"delivered to {len(accepted)}; {type(exc).__name__}: {exc}"[:1000]
+    report.sent += 1
+    if to:
+        copy = OutboxMessage(
+            message_id=new_message_id(work.settings.mail_domain),
+            case_id=row.case_id,
+            template=row.template,
+            to_addresses=to,
+            cc_addresses=cc,
+            reply_to=row.reply_to,
+            token_id=row.token_id,
+            in_reply_to=row.in_reply_to,
+            subject=row.subject,
+            body_text=row.body_text,
+            body_html=row.body_html,
+            attachments=row.attachments,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now + _backoff(1),
+            created_at=row.created_at,
+        )
+        work.session.add(copy)
+        report.retrying += 1
+    row.reply_to = scrub_token(row.reply_to)
+    log.warning("outbox %s: %d recipient(s) refused, %d retried", row.id, len(refused), len(to))
 
 
 def _record_failure(

@@ -209,7 +209,9 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
     )
     confirmed = authenticated and sender in confirmed_addresses
     actor = Actor(sender, Channel.EMAIL, parsed.message_id)
-    applicant = _applicant(ctx, form, sender, parsed.from_display)
+    # A display name showing another address ("rita@opi.example" <x@y>) never names anyone.
+    display = "" if parsed.display_name_spoof else parsed.from_display
+    applicant = _applicant(ctx, form, sender, display)
     case = new_case(ctx, spec.type.case_kind, form, key, actor, applicant)
     case.form = stored_form(spec, form)
     case.provider_id = provider.id

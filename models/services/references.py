@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.cases import ReferenceCounter
@@ -18,14 +19,22 @@ def next_number(
     With `count`, the numbers from `number` to `number + count - 1` are all taken (one
     round trip for a batch of certificates)."""
     year = now.astimezone(ZoneInfo(timezone)).year
-    counter = session.scalar(
+    locked = (
         select(ReferenceCounter)
         .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
         .with_for_update()
     )
+    counter = session.scalar(locked)
     if counter is None:
-        counter = ReferenceCounter(prefix=prefix, year=year, last=0)
-        session.add(counter)
+        # The year's first reference: two transactions may both find no row (PostgreSQL
+        # locks rows, not their absence). The loser's insert fails; it takes the winner's.
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(prefix=prefix, year=year, last=0))
+        except IntegrityError:
+            pass
+        counter = session.scalar(locked)
+        assert counter is not None
     first = counter.last + 1
     counter.last += count
     session.flush()

@@ -52,7 +52,8 @@ def test_a_crash_between_commit_and_move_leaves_exactly_one_effect(office, monke
     monkeypatch.setattr("mailbox.imap.ImapMailbox.move", crash_on_move)
     with pytest.raises(Crash):
         jobs.poll()
-    assert outcomes() == [("applied", "approve", None)]  # committed, still in the inbox
+    assert outcomes() == [("applied", "approve", "Processed")]  # committed, still in the inbox
+    assert len(office.server.messages(office.system, "INBOX")) == 1
     monkeypatch.undo()
     monkeypatch.setattr(mail_poll, "_filed", original)
     jobs.poll()  # the message is recognised and only filed

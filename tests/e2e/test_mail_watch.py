@@ -34,3 +34,28 @@ def test_the_watcher_wakes_on_new_mail_instead_of_waiting_out_its_idle(office, m
     assert not watcher.is_alive()
     with UnitOfWork() as work:
         assert work.session.scalar(select(InboundMessage.reason)) == "deny"
+
+
+def test_the_watcher_sends_an_outbox_backlog_on_instead_of_waiting_for_new_mail(
+    office, monkeypatch
+):
+    """More due emails than one batch: the watcher must not sit in IDLE (minutes) while
+    they wait; it sends batch after batch."""
+    from functools import partial
+
+    from models.enums import OutboxStatus
+    from models.messages import OutboxMessage
+    from models.services import outbox
+
+    for n in range(5):  # ten emails: an acknowledgment and a task each
+        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
+    monkeypatch.setattr(outbox, "deliver_pending", partial(outbox.deliver_pending, limit=4))
+    watcher = threading.Thread(
+        target=jobs.watch, kwargs={"cycles": 3, "idle_seconds": 300}, daemon=True
+    )
+    watcher.start()
+    watcher.join(timeout=60)
+    assert not watcher.is_alive()
+    with UnitOfWork() as work:
+        statuses = work.session.scalars(select(OutboxMessage.status)).all()
+    assert statuses == [OutboxStatus.SENT] * 10

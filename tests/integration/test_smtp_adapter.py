@@ -113,9 +113,10 @@ def test_a_partial_refusal_is_reported_after_the_others_received_it(
 ) -> None:
     accepted, refused = unique("accepted"), unique("refused")
     refusing.refuse(450, [refused])
-    with pytest.raises(TemporarySendError, match="1 of 2 recipient"):
+    with pytest.raises(TemporarySendError, match="1 of 2 recipient") as caught:
         sender.send(message(to=f"{accepted}, {refused}"))
     assert len(refusing.wait_for(accepted, 1)) == 1
+    assert (caught.value.accepted, caught.value.refused) == ((accepted,), {refused: 450})
 
 
 def test_nobody_listening_is_a_temporary_error() -> None:
