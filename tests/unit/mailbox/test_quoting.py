@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from mailbox.html_text import QUOTE_BOUNDARY
 from mailbox.quoting import REPLY_MARKER, trim_reply
+
+from tests.linear import grows_linearly
 
 OURS = "Reply with APPROVE on the first line.\n"
 
@@ -111,11 +112,11 @@ def test_empty_and_blank_input_give_empty_output():
     assert trim_reply(" \n\t\n") == ""
 
 
-def test_a_huge_hostile_body_is_trimmed_quickly():
-    hostile = ("On 1 2:00 x wrote\n" * 3000) + ("> " * 20_000) + "\n" + ("a:" * 30_000)
-    start = time.perf_counter()
-    trim_reply(hostile)
-    assert time.perf_counter() - start < 2
+def test_a_huge_hostile_body_is_trimmed_in_linear_time():
+    def trim(size: int) -> None:
+        trim_reply(("On 1 2:00 x wrote\n" * size) + ("> " * 7 * size) + "\n" + ("a:" * 10 * size))
+
+    assert grows_linearly(trim, 3000)
 
 
 def test_header_like_lines_far_apart_are_not_a_header_block():
