@@ -101,6 +101,19 @@ def submission_from_email(
 def _problems(
     ctx: ServiceContext, parsed: ParsedMessage, problems: list[str], reason: str
 ) -> Verdict:
+    return problems_reply(ctx, parsed, problems, reason, "form_problems", {})
+
+
+def problems_reply(
+    ctx: ServiceContext,
+    parsed: ParsedMessage,
+    problems: list[str],
+    reason: str,
+    template: str,
+    context: dict[str, Any],
+) -> Verdict:
+    """Refuse a form: ONE reply listing every problem (the same problems at most once a day
+    to the same sender), and the problems recorded as the message's outcome."""
     sender = parsed.from_address or ""
     fingerprint = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:12]
     reply_once_a_day(
@@ -108,10 +121,10 @@ def _problems(
         ctx.settings,
         address=sender,
         reason=f"{reason}:{fingerprint}",
-        template="form_problems",
+        template=template,
         require_known=False,
         now=ctx.now,
         in_reply_to=parsed.message_id,
-        context={"problems": problems, "expects_reply": False, "reference": None},
+        context={"problems": problems, "expects_reply": False, "reference": None} | context,
     )
     return Verdict(InboundOutcome.REFUSED, reason, "; ".join(problems)[:2000], sender=sender)

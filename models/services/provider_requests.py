@@ -20,7 +20,6 @@ STAFF VERIFICATION REQUIRED in the reviewer's task, naming whom to call.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,7 +64,6 @@ from models.provider_requests import (
 from models.providers import Provider
 from models.services.context import ServiceContext
 from models.services.directory import directory_entries, find_provider
-from models.services.error_replies import reply_once_a_day
 from models.services.intake import new_case, start_review, upsert_person
 from models.services.outbox import enqueue
 from models.services.summaries import case_summary
@@ -333,30 +331,15 @@ def refuse_request(
     reason: str,
 ) -> Verdict:
     """ONE reply listing every problem, with the form as sent, ready to correct."""
-    from models.services.inbound_rules import Verdict
+    from models.services.email_intake import problems_reply
 
-    sender = parsed.from_address or ""
-    fingerprint = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:12]
-    reply_once_a_day(
-        ctx.session,
-        ctx.settings,
-        address=sender,
-        reason=f"{reason}:{fingerprint}",
-        template="provider_request_problems",
-        require_known=False,
-        now=ctx.now,
-        in_reply_to=parsed.message_id,
-        context={
-            "request_subject": spec.subject,
-            "request_purpose": spec.purpose,
-            "problems": problems,
-            "form_text": render_request_form(spec, data),
-            "reviewed": spec.reviewed,
-            "expects_reply": False,
-            "reference": None,
-        },
-    )
-    return Verdict(InboundOutcome.REFUSED, reason, "; ".join(problems)[:2000], sender=sender)
+    context = {
+        "request_subject": spec.subject,
+        "request_purpose": spec.purpose,
+        "form_text": render_request_form(spec, data),
+        "reviewed": spec.reviewed,
+    }
+    return problems_reply(ctx, parsed, problems, reason, "provider_request_problems", context)
 
 
 # --- What the emails about these cases say (models.services.summaries.case_summary) -------
