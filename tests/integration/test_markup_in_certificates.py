@@ -41,7 +41,9 @@ def test_markup_in_a_name_and_a_title_is_printed_as_text_and_fetches_nothing():
         server.shutdown()
         server.server_close()
 
-    assert "<img" not in html and "<script" not in html and "&lt;img" in html
+    # The template's own seal is an <img>; the applicant's markup must not be one.
+    assert f'<img src="{url}' not in html and "<script" not in html and "<link rel" not in html
+    assert f"&lt;img src=&#34;{url}/name.png&#34;&gt;" in html
     text = re.sub(r"\s+", "", extract_text(pdf))
     assert "<script>x</script>" in text and "<img" in text
     assert fetched == []
