@@ -7,11 +7,10 @@ garbled certificate is never issued.
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from itertools import pairwise
@@ -21,7 +20,6 @@ from typing import Any
 import pydyf
 import segno
 from fontTools.ttLib import TTFont
-from pypdf import PdfReader
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.html import get_html_metadata
 from weasyprint.pdf.metadata import DocumentMetadata
@@ -32,8 +30,10 @@ from templates.certificate_data import (
     CertificateData,
     CertificateLayoutError,
 )
+from templates.pdf_text import Unreadable, extract_text, text_layer
 from templates.render import environment
 from templates.render import hours as format_hours
+from templates.stationery import Stationery, serialise_once
 
 CERTIFICATE_DIR = Path(__file__).resolve().parent / "certificate"
 STYLESHEET = CERTIFICATE_DIR / "certificate.css"
@@ -178,22 +178,81 @@ class CertificateRenderer:
         self._stylesheet = CSS(filename=str(STYLESHEET), font_config=self._font_config)
         self._batch_stylesheet = CSS(string=BATCH_PAGE_CSS, font_config=self._font_config)
         self._image_cache: dict[str, Any] = {}
+        self._stationeries: dict[tuple[str, str], Stationery] = {}
         self._template = environment().get_template(TEMPLATE)
 
-    def html(self, data: CertificateData) -> str:
-        name_lines, name_class = fit_text(data.holder_name, NAME_FITS, NAME_SIZES, "name-xxs")
-        title_lines, title_class = fit_text(
-            data.activity_title, TITLE_FITS, TITLE_SIZES, "title-xs"
-        )
-        return self._template.render(
-            cert=data,
-            qr_png=qr_png(data.verification_url),
-            name_lines=name_lines,
-            name_class=name_class,
-            title_lines=title_lines,
-            title_class=title_class,
-            provider_class="provider-long" if len(data.provider or "") > PROVIDER_LONG else "",
-        )
+    def html(self, data: CertificateData, *, stationery: bool, particulars: bool) -> str:
+        """The template's HTML with either layer or both (the whole page)."""
+        context: dict[str, Any] = {
+            "cert": data,
+            "stationery": stationery,
+            "particulars": particulars,
+        }
+        if particulars:
+            name_lines, name_class = fit_text(data.holder_name, NAME_FITS, NAME_SIZES, "name-xxs")
+            title_lines, title_class = fit_text(
+                data.activity_title, TITLE_FITS, TITLE_SIZES, "title-xs"
+            )
+            context.update(
+                qr_png=qr_png(data.verification_url),
+                name_lines=name_lines,
+                name_class=name_class,
+                title_lines=title_lines,
+                title_class=title_class,
+                provider_class=(
+                    "provider-long" if len(data.provider or "") > PROVIDER_LONG else ""
+                ),
+            )
+        return self._template.render(**context)
+
+    def _stationery_for(self, data: CertificateData) -> Stationery:
+        """The stationery layer, laid out and drawn once per issuer (call under the lock).
+        Its text is read back like every certificate's: a stationery without its heading
+        or its issuer is never stamped under anything."""
+        key = (data.issuer_name, data.issuer_title)
+        if key not in self._stationeries:
+            captured: list[Stationery] = []
+            document = HTML(
+                string=self.html(data, stationery=True, particulars=False),
+                base_url=str(CERTIFICATE_DIR),
+            ).render(
+                font_config=self._font_config,
+                pdf_variant=PDF_VARIANT,
+                stylesheets=[self._stylesheet],
+                cache=self._image_cache,
+            )
+            if len(document.pages) != 1:
+                raise CertificateLayoutError(
+                    f"the certificate's stationery laid out on {len(document.pages)} pages"
+                )
+            pdf = document.write_pdf(
+                finisher=lambda _, pdf: captured.append(Stationery.capture(pdf)),
+                pdf_variant=PDF_VARIANT,
+            )
+            assert isinstance(pdf, bytes)
+            missing = _missing(
+                text_layer(pdf),
+                {
+                    "heading": "Professional Development Unit Certificate",
+                    "issuer": data.issuer_name,
+                    "issuer's title": data.issuer_title,
+                },
+            )
+            if missing:
+                raise BlankCertificateError(
+                    f"the certificate's stationery lacks the {', '.join(missing)}"
+                )
+            self._stationeries[key] = captured[0]
+        return self._stationeries[key]
+
+    @staticmethod
+    def _finisher(stationery: Stationery) -> Callable[[Any, Any], None]:
+        def finish(document: Any, pdf: Any) -> None:
+            _unique_associated_files(document, pdf)
+            stationery.stamp(pdf)
+            serialise_once(pdf)
+
+        return finish
 
     def _options(
         self, data: CertificateData, attachments: Sequence[EmbeddedFile] | None
@@ -231,14 +290,16 @@ class CertificateRenderer:
         with self._lock:
             known = set(self._image_cache)
             try:
-                document = HTML(string=self.html(data), base_url=str(CERTIFICATE_DIR)).render(
-                    font_config=self._font_config, **options
-                )
+                stationery = self._stationery_for(data)
+                document = HTML(
+                    string=self.html(data, stationery=False, particulars=True),
+                    base_url=str(CERTIFICATE_DIR),
+                ).render(font_config=self._font_config, **options)
                 if len(document.pages) != 1:
                     raise CertificateLayoutError(
                         f"certificate {data.number} laid out on {len(document.pages)} pages"
                     )
-                pdf = document.write_pdf(finisher=_unique_associated_files, **options)
+                pdf = document.write_pdf(finisher=self._finisher(stationery), **options)
             finally:
                 self._forget_new_images(known)
         assert isinstance(pdf, bytes)
@@ -251,7 +312,8 @@ class CertificateRenderer:
         one document, a page each (the cascade's and the layout's fixed costs paid once),
         then each page is written as its own PDF/A-3b with its own metadata and embedded
         files. An incomplete record gets its error in its place; if the pages do not come
-        out one a certificate, each is rendered alone (which names the one that spills)."""
+        out one a certificate (or the batch mixes issuers, whose stationery differs), each
+        is rendered alone (which names the one that spills)."""
         results: list[bytes | BlankCertificateError | CertificateLayoutError] = []
         heads: list[str] = []
         bodies: list[str] = []
@@ -261,7 +323,7 @@ class CertificateRenderer:
             except BlankCertificateError as exc:
                 results.append(exc)
                 continue
-            head, rest = self.html(data).split("<body>", 1)
+            head, rest = self.html(data, stationery=False, particulars=True).split("<body>", 1)
             heads.append(head)
             bodies.append(f'<div class="batch-page">{rest.split("</body>", 1)[0]}</div>')
             results.append(b"")
@@ -273,13 +335,15 @@ class CertificateRenderer:
         with self._lock:
             known = set(self._image_cache)
             try:
+                stationery = self._stationery_for(items[drawn[0]][0])
                 document = HTML(string=html, base_url=str(CERTIFICATE_DIR)).render(
                     font_config=self._font_config,
                     pdf_variant=PDF_VARIANT,
                     stylesheets=[self._stylesheet, self._batch_stylesheet],
                     cache=self._image_cache,
                 )
-                if len(document.pages) == len(drawn):
+                issuers = {(items[i][0].issuer_name, items[i][0].issuer_title) for i in drawn}
+                if len(document.pages) == len(drawn) and len(issuers) == 1:
                     for i, page, head in zip(drawn, document.pages, heads, strict=True):
                         data, attachments = items[i]
                         single = document.copy([page])
@@ -287,7 +351,7 @@ class CertificateRenderer:
                             **get_html_metadata(HTML(string=f"{head}</html>"))
                         )
                         pdf = single.write_pdf(
-                            finisher=_unique_associated_files, **self._options(data, attachments)
+                            finisher=self._finisher(stationery), **self._options(data, attachments)
                         )
                         assert isinstance(pdf, bytes)
                         pdfs.append(pdf)
@@ -304,66 +368,6 @@ class CertificateRenderer:
         return results
 
 
-def extract_text(pdf: bytes) -> str:
-    """The text of every page as pypdf reads it (general, and slow: ~25 ms a page)."""
-    reader = PdfReader(io.BytesIO(pdf))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-# The text operators WeasyPrint writes: a font selection, then glyph ids as hex strings
-# in TJ arrays (or one Tj string).
-_TEXT_OPERATIONS = re.compile(
-    rb"/([^\s/\[\]<>()]+)\s+[-+.\d]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj"
-)
-_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
-_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
-
-
-def _to_unicode(font: Any) -> dict[bytes, str]:
-    """A Type0 font's ToUnicode CMap (the bfchar entries WeasyPrint writes): glyph code
-    to text."""
-    cmap = font["/ToUnicode"].get_object().get_data()
-    table: dict[bytes, str] = {}
-    for section in cmap.split(b"beginbfchar")[1:]:
-        for code, text in _BFCHAR.findall(section.split(b"endbfchar")[0]):
-            table[bytes.fromhex(code.decode())] = bytes.fromhex(text.decode()).decode(
-                "utf-16-be", "replace"
-            )
-    return table
-
-
-def text_layer(pdf: bytes) -> str:
-    """The text of every page read from the PDF the way a viewer copies it: each shown
-    glyph code through its font's ToUnicode map, in drawing order (~5 ms a page, a fifth
-    of pypdf's general extraction). Made for WeasyPrint's output: a glyph it cannot map,
-    or text shown any other way, is missing or U+FFFD here, never invented."""
-    reader = PdfReader(io.BytesIO(pdf))
-    out: list[str] = []
-    for page in reader.pages:
-        contents = page.get_contents()
-        if contents is None:  # an empty page
-            continue
-        resources = page.get("/Resources")
-        font_resources = resources.get_object().get("/Font", {}) if resources else {}
-        fonts = {
-            name[1:].encode(): _to_unicode(font.get_object())
-            for name, font in font_resources.items()
-        }
-        table: dict[bytes, str] = {}
-        for match in _TEXT_OPERATIONS.finditer(contents.get_data()):
-            font_name, array, single = match.groups()
-            if font_name is not None:
-                table = fonts.get(font_name, {})
-                continue
-            strings = _HEX_STRING.findall(array) if array is not None else [single]
-            for hex_string in strings:
-                codes = bytes.fromhex(hex_string.decode())
-                out.extend(table.get(codes[i : i + 2], "\ufffd") for i in range(0, len(codes), 2))
-            out.append(" ")
-        out.append("\n")
-    return "".join(out)
-
-
 def _squeeze(text: str) -> str:
     # Compare without whitespace: a long name wraps, and a line break may fall anywhere.
     return _WHITESPACE.sub("", unicodedata.normalize("NFC", text))
@@ -377,7 +381,8 @@ def _missing(text: str, expected: dict[str, str]) -> list[str]:
 def check_not_blank(pdf: bytes, data: CertificateData) -> None:
     """Read the PDF back; raise BlankCertificateError unless the holder's name, the hours
     and the certificate number are really in its text. The fast reader (`text_layer`)
-    decides when it finds them all; otherwise pypdf's general extraction must."""
+    decides when it finds them all; otherwise (or when it cannot parse the file) pypdf's
+    general extraction must."""
     expected = {
         "holder name": data.holder_name,
         "hours": f"{format_hours(data.hours)} PDU hours",
@@ -385,10 +390,15 @@ def check_not_blank(pdf: bytes, data: CertificateData) -> None:
     }
     try:
         missing = _missing(text_layer(pdf), expected)
-        if missing:
+    except Unreadable:
+        missing = list(expected)
+    if missing:
+        try:
             missing = _missing(extract_text(pdf), expected)
-    except Exception as exc:  # pypdf raises many types for a broken file
-        raise BlankCertificateError(f"certificate {data.number}: unreadable PDF ({exc})") from exc
+        except Exception as exc:  # pypdf raises many types for a broken file
+            raise BlankCertificateError(
+                f"certificate {data.number}: unreadable PDF ({exc})"
+            ) from exc
     if missing:
         raise BlankCertificateError(
             f"certificate {data.number}: the PDF text lacks the {', '.join(missing)}"

@@ -13,9 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
+from weasyprint import CSS, HTML
 
 from templates.pdf import (
+    CERTIFICATE_DIR,
+    PDF_VARIANT,
+    STYLESHEET,
     BlankCertificateError,
     CertificateData,
     CertificateLayoutError,
@@ -25,6 +30,7 @@ from templates.pdf import (
     extract_text,
     text_layer,
 )
+from templates.pdf_text import Unreadable
 
 DATA = CertificateData(
     holder_name="Maria Running Crane",
@@ -119,11 +125,21 @@ def test_the_metadata_dates_come_from_the_issue_date(pdf: bytes) -> None:
     assert info["/Title"] == "PDU Certificate PDU-2027-000042"
 
 
+def fonts_of(resources: Any) -> list[Any]:
+    """The fonts of a page's resources and of every form XObject drawn from them."""
+    fonts = list(resources.get("/Font", {}).values())
+    for x_object in resources.get("/XObject", {}).values():
+        x_object = x_object.get_object()
+        if x_object["/Subtype"] == "/Form":
+            fonts += fonts_of(x_object["/Resources"])
+    return fonts
+
+
 def test_every_font_is_embedded(pdf: bytes) -> None:
     page = PdfReader(io.BytesIO(pdf)).pages[0]
-    fonts = page["/Resources"]["/Font"]
-    assert len(fonts) >= 3
-    for font in fonts.values():
+    fonts = fonts_of(page["/Resources"])
+    assert len(fonts) == 5  # three faces in the particulars, two in the stationery
+    for font in fonts:
         font = font.get_object()
         descendant = (
             font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
@@ -154,14 +170,74 @@ def test_the_fast_read_back_reads_what_pypdf_and_pdftotext_read(
     renderer: CertificateRenderer, name: str
 ) -> None:
     # check_not_blank trusts text_layer when it finds the facts: it must read the page
-    # as the general readers do (whitespace aside), ligatures and all.
+    # as the general readers do (whitespace aside), ligatures and all, the stationery's
+    # form XObject included. In drawing order: pdftotext's -raw (by default it reorders
+    # the text by position).
     pdf = renderer.render(replace(DATA, holder_name=name))
     poppler = subprocess.run(
-        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     fast = without_space(text_layer(pdf))
     assert fast == without_space(extract_text(pdf)) == without_space(poppler)
     assert without_space(name) in fast
+
+
+def test_the_stamped_certificate_looks_exactly_like_the_whole_page_drawn_at_once(
+    renderer: CertificateRenderer, tmp_path: Path
+) -> None:
+    # The stationery is drawn once and stamped under each certificate's particulars;
+    # the page must not move by a pixel from the template drawn as one page.
+    data = replace(DATA, holder_name=NAME_90, provider="Big Sky Learning Collaborative")
+    whole = HTML(
+        string=renderer.html(data, stationery=True, particulars=True),
+        base_url=str(CERTIFICATE_DIR),
+    ).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))], pdf_variant=PDF_VARIANT)
+    pages = {}
+    for name, pdf in (("stamped", renderer.render(data)), ("whole", whole)):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "150", "-singlefile", str(tmp_path / f"{name}.pdf"),
+             str(tmp_path / name)],
+            check=True,
+        )  # fmt: skip
+        pages[name] = Image.open(tmp_path / f"{name}.png").convert("RGB")
+    assert pages["stamped"].size == pages["whole"].size == (1650, 1275)
+    assert ImageChops.difference(pages["stamped"], pages["whole"]).getbbox() is None
+    assert len(pages["stamped"].getcolors(maxcolors=1 << 24) or []) > 50  # drawn, not blank
+
+
+def test_the_stationery_is_drawn_once_per_renderer_and_read_back(
+    renderer: CertificateRenderer,
+) -> None:
+    renderer.render(DATA)
+    first = renderer._stationery_for(DATA)
+    renderer.render(replace(DATA, holder_name="Dana Lee", number="PDU-2027-000043"))
+    assert renderer._stationery_for(DATA) is first
+
+
+class WithoutHeading(CertificateRenderer):
+    """A stationery that lost its heading, as a broken template might."""
+
+    def html(self, data: CertificateData, *, stationery: bool, particulars: bool) -> str:
+        html = super().html(data, stationery=stationery, particulars=particulars)
+        return html.replace("Professional Development Unit Certificate</h1>", "</h1>")
+
+
+def test_a_stationery_without_its_heading_is_never_stamped_under_a_certificate() -> None:
+    with pytest.raises(BlankCertificateError, match="stationery lacks the heading"):
+        WithoutHeading().render(DATA)
+
+
+def test_a_pdf_the_fast_reader_cannot_parse_is_read_by_pypdf(pdf: bytes) -> None:
+    # An incremental update (a second cross-reference section) is beyond the fast
+    # reader: it says so, and the never-blank check asks pypdf instead of refusing.
+    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
+    writer.add_metadata({"/Subject": "updated"})
+    updated = io.BytesIO()
+    writer.write(updated)
+    with pytest.raises(Unreadable):
+        text_layer(updated.getvalue())
+    check_not_blank(updated.getvalue(), DATA)
 
 
 def test_a_blank_page_is_never_taken_for_a_certificate() -> None:
@@ -380,9 +456,9 @@ class SpillsFor(CertificateRenderer):
         super().__init__()
         self.number = number
 
-    def html(self, data: CertificateData) -> str:
-        html = super().html(data)
-        if data.number == self.number:
+    def html(self, data: CertificateData, *, stationery: bool, particulars: bool) -> str:
+        html = super().html(data, stationery=stationery, particulars=particulars)
+        if particulars and data.number == self.number:
             html = html.replace(
                 "</body>", '<p>The record</p><p style="break-before: page">goes on</p></body>'
             )
