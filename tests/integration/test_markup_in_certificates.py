@@ -35,7 +35,7 @@ def test_markup_in_a_name_and_a_title_is_printed_as_text_and_fetches_nothing():
     )
     try:
         renderer = CertificateRenderer()
-        html = renderer.html(data)
+        html = renderer.html(data, stationery=True, particulars=True)
         pdf = renderer.render(data)
     finally:
         server.shutdown()
