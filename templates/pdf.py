@@ -21,7 +21,6 @@ import pydyf
 import segno
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML, Attachment
-from weasyprint.html import get_html_metadata
 from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 
@@ -156,6 +155,24 @@ def _unique_associated_files(document: Any, pdf: Any) -> None:
     """WeasyPrint 70 lists each embedded file twice in the catalog's /AF: keep one."""
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def metadata(data: CertificateData) -> DocumentMetadata:
+    """The PDF's info dictionary and XMP: dates from the issue date, never the clock."""
+    issued = data.issue_date.isoformat()
+    return DocumentMetadata(
+        title=f"PDU Certificate {data.number}",
+        authors=[data.issuer_name],
+        description=(
+            f"Professional Development Unit certificate {data.number}: "
+            f"{format_hours(data.hours)} PDU hours for {data.holder_name}"
+        ),
+        keywords=["PDU", data.number],
+        generator="PDU workflows",
+        created=issued,
+        modified=issued,
+        lang="en",
+    )
 
 
 def _instant(day: date) -> datetime:
@@ -299,6 +316,7 @@ class CertificateRenderer:
                     raise CertificateLayoutError(
                         f"certificate {data.number} laid out on {len(document.pages)} pages"
                     )
+                document.metadata = metadata(data)
                 pdf = document.write_pdf(finisher=self._finisher(stationery), **options)
             finally:
                 self._forget_new_images(known)
@@ -315,7 +333,7 @@ class CertificateRenderer:
         out one a certificate (or the batch mixes issuers, whose stationery differs), each
         is rendered alone (which names the one that spills)."""
         results: list[bytes | BlankCertificateError | CertificateLayoutError] = []
-        heads: list[str] = []
+        head = ""  # the first certificate's (the batch document's metadata is not used)
         bodies: list[str] = []
         for data, _ in items:
             try:
@@ -323,14 +341,14 @@ class CertificateRenderer:
             except BlankCertificateError as exc:
                 results.append(exc)
                 continue
-            head, rest = self.html(data, stationery=False, particulars=True).split("<body>", 1)
-            heads.append(head)
+            first, rest = self.html(data, stationery=False, particulars=True).split("<body>", 1)
+            head = head or first
             bodies.append(f'<div class="batch-page">{rest.split("</body>", 1)[0]}</div>')
             results.append(b"")
         if not bodies:
             return results
         drawn = [i for i, result in enumerate(results) if isinstance(result, bytes)]
-        html = f"{heads[0]}<body>{''.join(bodies)}</body></html>"
+        html = f"{head}<body>{''.join(bodies)}</body></html>"
         pdfs: list[bytes] = []
         with self._lock:
             known = set(self._image_cache)
@@ -344,12 +362,10 @@ class CertificateRenderer:
                 )
                 issuers = {(items[i][0].issuer_name, items[i][0].issuer_title) for i in drawn}
                 if len(document.pages) == len(drawn) and len(issuers) == 1:
-                    for i, page, head in zip(drawn, document.pages, heads, strict=True):
+                    for i, page in zip(drawn, document.pages, strict=True):
                         data, attachments = items[i]
                         single = document.copy([page])
-                        single.metadata = DocumentMetadata(
-                            **get_html_metadata(HTML(string=f"{head}</html>"))
-                        )
+                        single.metadata = metadata(data)
                         pdf = single.write_pdf(
                             finisher=self._finisher(stationery), **self._options(data, attachments)
                         )
