@@ -28,6 +28,8 @@ from templates.pdf import (
     balanced_lines,
     check_not_blank,
     extract_text,
+    metadata,
+    parse_html,
     text_layer,
 )
 from templates.pdf_text import Unreadable
@@ -204,6 +206,32 @@ def test_the_stamped_certificate_looks_exactly_like_the_whole_page_drawn_at_once
     assert pages["stamped"].size == pages["whole"].size == (1650, 1275)
     assert ImageChops.difference(pages["stamped"], pages["whole"]).getbbox() is None
     assert len(pages["stamped"].getcolors(maxcolors=1 << 24) or []) > 50  # drawn, not blank
+
+
+def test_the_template_parsed_as_xml_gives_the_very_pdf_the_html5_parser_gives(
+    renderer: CertificateRenderer,
+) -> None:
+    data = replace(DATA, holder_name="Zoë O'Brien & <Sons>", provider='Big "Sky" Learning')
+    markup = renderer.html(data, stationery=True, particulars=True)
+    fast = parse_html(markup)
+    assert type(fast) is not HTML  # expat took it
+
+    def pdf_of(html: HTML) -> bytes:
+        document = html.render(stylesheets=[CSS(filename=str(STYLESHEET))])
+        document.metadata = metadata(data)
+        return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+    assert pdf_of(fast) == pdf_of(HTML(string=markup, base_url=str(CERTIFICATE_DIR)))
+
+
+def test_a_control_character_xml_forbids_goes_the_html5_way_and_is_still_drawn(
+    renderer: CertificateRenderer,
+) -> None:
+    data = replace(DATA, provider="Big Sky\x01 Learning Collaborative")
+    assert type(parse_html(renderer.html(data, stationery=False, particulars=True))) is HTML
+    pdf = renderer.render(data)
+    check_not_blank(pdf, data)
+    assert "offeredbyBigSky" in without_space(text_layer(pdf))
 
 
 def test_the_stationery_is_drawn_once_per_renderer_and_read_back(
