@@ -29,6 +29,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -68,7 +69,27 @@ def canonical_json(value: Any) -> bytes:
     6), other floats in the range where repr() and ECMAScript agree; outside it, an
     error rather than a silently different signature.
     """
+    if _plain(value):
+        # No floats, ASCII keys: json.dumps writes exactly what _jcs writes, in C (a
+        # credential is canonicalised twice a certificate; _jcs took ~1 ms of it).
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     return _jcs(value).encode("utf-8")
+
+
+def _plain(value: Any) -> bool:
+    """JSON made of what both encoders write alike: no floats, integers JSON holds
+    exactly, object keys in ASCII (where code point and UTF-16 order agree)."""
+    if value is None or isinstance(value, bool | str):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= _MAX_SAFE_INTEGER
+    if type(value) is dict:
+        return all(
+            isinstance(key, str) and key.isascii() and _plain(item) for key, item in value.items()
+        )
+    if type(value) is list or type(value) is tuple:
+        return all(_plain(item) for item in value)
+    return False
 
 
 def _jcs(value: Any) -> str:
@@ -128,7 +149,11 @@ def b58decode(text: str) -> bytes:
 
 def public_multikey(key: Ed25519PublicKey) -> str:
     """`z6Mk…`: the Multikey (multibase base58btc) form of an Ed25519 public key."""
-    raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return _multikey(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+@lru_cache(maxsize=16)
+def _multikey(raw: bytes) -> str:  # the issuer's, three times a certificate
     return "z" + b58encode(_ED25519_PUB + raw)
 
 

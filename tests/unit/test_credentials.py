@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from models import credentials
 from models.credentials import CredentialError, CredentialFacts, canonical_json
@@ -215,3 +217,23 @@ def test_a_credential_for_an_opi_pre_approval_names_opi_as_the_creator() -> None
 
 def test_large_integral_floats_are_written_in_full_as_ecmascript_does() -> None:
     assert canonical_json([1.5e17, 1e20]) == b"[150000000000000000,100000000000000000000]"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(-1e15, 1e15, allow_nan=False).filter(lambda x: x == 0 or abs(x) >= 1e-4)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_the_fast_canonical_form_is_the_rfc_8785_one(value: object) -> None:
+    # canonical_json takes json.dumps when nothing differs (no floats, ASCII keys): on any
+    # value, the bytes must be those of the RFC 8785 encoder.
+    assert canonical_json(value) == credentials._jcs(value).encode("utf-8")
