@@ -381,6 +381,9 @@ class InProcess:
 
 def _warm_worker() -> None:
     renderer()  # load fonts and parse the stylesheet once, before the first job
+    # WeasyPrint's modules, fonts and stylesheet live as long as the worker: out of the
+    # collector's sight, its full collections stop rescanning them (~3% of the CPU).
+    gc.freeze()
     # A pool's worker ends without running atexit handlers, but with these finalizers.
     multiprocessing.util.Finalize(None, release_renderer, exitpriority=10)
 

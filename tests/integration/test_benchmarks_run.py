@@ -1,0 +1,32 @@
+"""The certificate benchmarks still run (tiny sizes; their figures are not checked here:
+speed is measured by running them, see bench/README.md)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_certificate_benchmark_issues_every_certificate_of_its_roster_in_each_mode() -> None:
+    out = run("bench/certificates.py", "--count", "24", "--modes", "warm,workers")
+    assert re.search(r"^warm, 1 process\s+[\d.]+", out, re.M)
+    assert re.search(r"^2 workers, batches\s+[\d.]+", out, re.M)
+    assert "48 PDFs in" in out
+
+
+def test_the_certificate_steps_benchmark_accounts_for_every_step() -> None:
+    out = run("bench/certificate_steps.py", "--batches", "1")
+    for step in ("parsing the HTML", "cascade and layout", "reading the text back", "total"):
+        assert re.search(rf"^{step}\s+[\d.]+ ms", out, re.M), out
