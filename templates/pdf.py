@@ -2,7 +2,9 @@
 
 A certificate is refused before rendering when a required fact is empty, rendered on
 exactly one page, and read back afterwards (`check_not_blank`) so that a blank or
-garbled certificate is never issued.
+garbled certificate is never issued. Each page is the certificate's particulars drawn
+over the stationery every certificate shares, which is drawn once per renderer
+(templates/stationery.py).
 """
 
 from __future__ import annotations
@@ -209,10 +211,11 @@ def _instant(day: date) -> datetime:
 class CertificateRenderer:
     """Renders certificates with one warm WeasyPrint setup.
 
-    The font configuration (fonts loaded once), the parsed stylesheet and the image
-    cache (the seal) are reused across renders (bench/certificates.py measures the gain
-    against a fresh setup each time). WeasyPrint's font configuration is not thread-safe,
-    so renders on one renderer are serialised; keep one per process.
+    The font configuration (fonts loaded once), the parsed stylesheet, the image cache
+    (the seal) and the stationery (per issuer) are reused across renders
+    (bench/certificates.py measures the gain against a fresh setup each time).
+    WeasyPrint's font configuration is not thread-safe, so renders on one renderer are
+    serialised; keep one per process.
     """
 
     def __init__(self) -> None:
