@@ -14,6 +14,7 @@ from prefect.artifacts import create_table_artifact
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows import jobs
+from flows.privacy import private_run
 from flows.run_names import stamped
 from models import clock
 from models.services.context import ServiceContext
@@ -25,11 +26,12 @@ QUEUE_KEY = "review-queue"
 
 @flow(name="deadlines-sweep", flow_run_name=stamped("sweep"), persist_result=False)
 def sweep_deadlines() -> dict[str, int]:
-    report = jobs.sweep()
-    sent = jobs.send()
-    get_run_logger().info("fired %s; sent %s", report.fired or "nothing", sent.sent)
-    publish_queue()
-    return report.fired
+    with private_run():
+        report = jobs.sweep()
+        sent = jobs.send()
+        get_run_logger().info("fired %s; sent %s", report.fired or "nothing", sent.sent)
+        publish_queue()
+        return report.fired
 
 
 def publish_queue() -> OfficeStatus:

@@ -28,6 +28,7 @@ _ADDR_SPEC = re.compile(rf"{_DOT_ATOM}@{_LABEL}(?:\.{_LABEL})+")
 _ADDRESS_CHAR = r"[^\s<>\"'@()\[\],;:\\]"
 _LOOKS_LIKE_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+")
 _EXTRACT = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+")
+_EXTRACT_IN_TEXT = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.[^\W_][\w-]*")
 _STRICT_SUPPORTED = "strict" in inspect.signature(getaddresses).parameters
 _REGISTRY = HeaderRegistry()
 
@@ -68,6 +69,12 @@ def redact(address: str) -> str:
     if not at or not local or not domain:
         return "***"
     return f"{local[0]}***@{domain}"
+
+
+def redact_text(text: str) -> str:
+    """For logs and failure messages: every address-like word in free text redacted
+    (`Key (email)=(jane@school.example)` → `Key (email)=(j***@school.example)`)."""
+    return _EXTRACT_IN_TEXT.sub(lambda found: redact(found.group(0)), text)
 
 
 def parse_sender(header_value: str) -> Sender | None:
