@@ -234,6 +234,21 @@ def test_a_control_character_xml_forbids_goes_the_html5_way_and_is_still_drawn(
     assert "offeredbyBigSky" in without_space(text_layer(pdf))
 
 
+def test_qpdf_finds_no_structural_error_in_a_certificate_alone_or_from_a_batch(
+    renderer: CertificateRenderer, tmp_path: Path
+) -> None:
+    # The stationery's objects are copied in and renumbered, every object written as
+    # bytes: qpdf reads the cross-references, the object streams and every stream.
+    batch = renderer.render_many(batch_of_records()[:2])
+    for i, pdf in enumerate([renderer.render(DATA), *batch]):
+        assert isinstance(pdf, bytes)
+        path = tmp_path / f"{i}.pdf"
+        path.write_bytes(pdf)
+        checked = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "No syntax or stream encoding errors found" in checked.stdout
+
+
 def test_the_stationery_is_drawn_once_per_renderer_and_read_back(
     renderer: CertificateRenderer,
 ) -> None:
