@@ -8,10 +8,7 @@ package shadows in our processes. This module only starts, watches and stops it.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+from flows.child_process import ChildProcess
 
 SERVER = Path(__file__).resolve().parent / "server.py"
 HOST = "127.0.0.1"
@@ -107,11 +106,13 @@ class Endpoints:
         ]
 
 
-class DevMail:
+class DevMail(ChildProcess):
     """One development mail server process; a context manager.
 
     `root` keeps the accounts and Maildirs, so a restart on the same root keeps the mail.
     """
+
+    LABEL = "the mail server"
 
     def __init__(
         self,
@@ -128,7 +129,7 @@ class DevMail:
         imap = free_port(imap_port)
         self.endpoints = Endpoints(HOST, imap, free_port(smtp_port, avoid={imap}), password)
         self.log = self.root / "devmail.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process = None
 
     def start(self, timeout: float = 30.0) -> Endpoints:
         if self.process is not None:
@@ -157,15 +158,7 @@ class DevMail:
         ]
         for address in self.accounts:
             argv += ["--account", address]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv,
-                cwd=self.root,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C in the terminal is ours to pass on
-            )
+        self.spawn(argv, cwd=self.root)
         deadline = time.monotonic() + timeout
         try:
             wait_for_greeting(e.smtp_port, b"220", deadline, self.process)
@@ -177,24 +170,6 @@ class DevMail:
                 f"{self.log_tail()}"
             ) from None
         return e
-
-    def stop(self, timeout: float = 10.0) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout)
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self.log.exists():
-            return "(the mail server logged nothing)"
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def __enter__(self) -> Endpoints:
         return self.start()

@@ -8,12 +8,9 @@ Nothing here imports Prefect at import time (the `pdu` command imports this lazi
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -26,6 +23,7 @@ import yaml
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from devmail import free_port
+from flows.child_process import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT_YAML = ROOT / "prefect.yaml"
@@ -163,13 +161,17 @@ def ui_url(api_url: str) -> str:
     return os.environ.get("PREFECT_UI_URL") or api_url.rstrip("/").removesuffix("/api")
 
 
-class LocalPrefectServer:
+class LocalPrefectServer(ChildProcess):
     """`prefect server start` on loopback as a child process; a context manager.
 
     `home` is its PREFECT_HOME (its SQLite database); None keeps the user's (~/.prefect).
     `start_async()` returns at once so the caller can work while the server boots (10-30 s
     the first time: it migrates a new database); `wait()` blocks until it answers.
     """
+
+    LABEL = "the Prefect server"
+    STOP_TIMEOUT = 15.0
+    TAIL_LINES = 25
 
     def __init__(
         self, home: Path | None = None, port: int = PREFERRED_PORT, log: Path | None = None
@@ -179,7 +181,7 @@ class LocalPrefectServer:
         self.api_url = f"http://{HOST}:{self.port}/api"
         self.ui_url = f"http://{HOST}:{self.port}"
         self.log = log or (home or Path.home() / ".prefect") / "pdu-prefect-server.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process = None
         self.started_at = 0.0
 
     def start_async(self) -> None:
@@ -193,18 +195,9 @@ class LocalPrefectServer:
         if self.home is not None:
             self.home.mkdir(parents=True, exist_ok=True)
             env["PREFECT_HOME"] = str(self.home)
-        self.log.parent.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "prefect", "server", "start"]
         argv += ["--host", HOST, "--port", str(self.port)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: stopping it reaches its services
-            )
+        self.spawn(argv, env=env)
         self.started_at = time.monotonic()
 
     def wait(self, timeout: float = 120.0) -> str:
@@ -236,24 +229,6 @@ class LocalPrefectServer:
                 return answer.status == 200 and json.loads(answer.read() or b"false") is True
         except (OSError, urllib.error.URLError, ValueError):
             return False
-
-    def stop(self, timeout: float = 15.0) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout)
-
-    def log_tail(self, lines: int = 25) -> str:
-        if not self.log.exists():
-            return "(the Prefect server logged nothing)"
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def __enter__(self) -> LocalPrefectServer:
         self.start()
