@@ -42,16 +42,18 @@ def register(commands: Any) -> None:
     purge.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
     purge.set_defaults(handler=run_purge)
 
-    hold = commands.add_parser("hold", help="legal holds: a held case is never purged")
+    hold = commands.add_parser(
+        "hold", help="legal holds: a held case or provider event is never purged"
+    )
     sub = hold.add_subparsers(dest="hold_command", required=True)
-    add = sub.add_parser("add", help="place a legal hold on a case")
-    add.add_argument("reference")
+    add = sub.add_parser("add", help="place a legal hold on a case or a provider event")
+    add.add_argument("reference", help="a case's reference (PA-2026-00042) or event:ID")
     add.add_argument("--reason", required=True, help="what the hold is for (recorded)")
     add.set_defaults(handler=hold_add)
     release = sub.add_parser("release", help="release a legal hold")
-    release.add_argument("reference")
+    release.add_argument("reference", help="a case's reference or event:ID")
     release.set_defaults(handler=hold_release)
-    lst = sub.add_parser("list", help="cases on legal hold")
+    lst = sub.add_parser("list", help="cases and provider events on legal hold")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=hold_list)
 
@@ -175,9 +177,9 @@ def hold_add(args: argparse.Namespace) -> int:
     from models.services.holds import add_hold
 
     with uow() as work:
-        case = add_hold(work.session, args.reference, args.reason, _cli_actor(), clock.now())
+        hold = add_hold(work.session, args.reference, args.reason, _cli_actor(), clock.now())
         work.commit()
-        print(f"{case.reference} is on legal hold: it will not be purged until released")
+        print(f"{hold.reference} is on legal hold: it will not be purged until released")
     return 0
 
 
@@ -185,19 +187,19 @@ def hold_release(args: argparse.Namespace) -> int:
     from models.services.holds import release_hold
 
     with uow() as work:
-        case = release_hold(work.session, args.reference, _cli_actor(), clock.now())
+        hold = release_hold(work.session, args.reference, _cli_actor(), clock.now())
         work.commit()
-        print(f"{case.reference}: legal hold released")
+        print(f"{hold.reference}: legal hold released")
     return 0
 
 
 def hold_list(args: argparse.Namespace) -> int:
-    from models.services.holds import held_cases
+    from models.services.holds import held
 
     with uow() as work:
         rows = [
-            {"reference": c.reference, "status": str(c.status), "reason": c.legal_hold}
-            for c in held_cases(work.session)
+            {"reference": h.reference, "status": h.status, "reason": h.reason}
+            for h in held(work.session)
         ]
     if args.json:
         print_json(rows)

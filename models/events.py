@@ -54,6 +54,9 @@ class ProviderEvent(Base):
     certificates_issued: Mapped[int] = mapped_column(
         Integer, default=0, comment="the count the provider must report (ARM 10.57.216)"
     )
+    legal_hold: Mapped[str | None] = mapped_column(
+        Text, comment="reason; blocks purging its attendees and certificates"
+    )
 
     provider: Mapped[Provider] = relationship()
     attendees: Mapped[list[Attendee]] = relationship(

@@ -145,8 +145,9 @@ def due_events(cutoff: datetime, years: YearsFor) -> ColumnElement[bool]:
     )
 
 
-def hold_problem(status: CaseStatus, reason: str) -> str | None:
-    """Why a legal hold cannot be placed, or None. Open cases may be held (before closing)."""
+def hold_problem(status: CaseStatus | None, reason: str) -> str | None:
+    """Why a legal hold cannot be placed, or None. Open cases may be held (before closing);
+    `status` None: a provider event (held whatever it holds)."""
     if status is CaseStatus.PURGED:
         return "it was already purged under the retention schedule"
     if not reason.strip():

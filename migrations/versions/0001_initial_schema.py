@@ -183,6 +183,7 @@ def upgrade() -> None:
     sa.Column('reported_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reported_late', sa.Boolean(), nullable=False, comment='reported after the activity began'),
     sa.Column('certificates_issued', sa.Integer(), nullable=False, comment='the count the provider must report (ARM 10.57.216)'),
+    sa.Column('legal_hold', sa.Text(), nullable=True, comment='reason; blocks purging its attendees and certificates'),
     sa.CheckConstraint("channel IN ('cli', 'email', 'web', 'sweep', 'system', 'prefect')", name=op.f('ck_provider_events_channel_valid')),
     sa.CheckConstraint("format IN ('in_person', 'virtual', 'hybrid', 'self_paced', 'virtual_conference')", name=op.f('ck_provider_events_format_valid')),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_provider_events_provider_id_providers')),

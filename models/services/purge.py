@@ -57,6 +57,7 @@ from models.schema import Base
 from models.services.attachments import relative_path
 from models.services.certificates import certificate_path
 from models.services.errors import UserError
+from models.services.holds import event_reference
 from models.tombstones import PurgeRun, Tombstone
 from models.uow import UnitOfWork
 from models.workflow import Event, advance
@@ -154,9 +155,10 @@ def rehearse(
         ):
             for moment in s.scalars(select(column).where(where).execution_options(yield_per=1000)):
                 report.summary.add(MAIL, moment.astimezone(tz).date())
-        events = select(ProviderEvent.end_date).where(due_events(cutoff, years))
+        events = select(ProviderEvent.end_date).where(purgeable_events(cutoff, years))
         for day in s.scalars(events.execution_options(yield_per=1000)):
             report.summary.add(EVENT, day)
+        report.held += _held_events(s, cutoff, years)
         report.counts = report.summary.totals()
         run = PurgeRun(
             started_at=now,
@@ -196,6 +198,17 @@ def _candidates(session: Session, where: Any, years: YearsFor, tz: ZoneInfo) -> 
             retained_until(closed_at, retain_until, years(kind)).astimezone(tz),
             hold,
         )
+
+
+def purgeable_events(cutoff: datetime, years: YearsFor) -> Any:
+    return due_events(cutoff, years) & ProviderEvent.legal_hold.is_(None)
+
+
+def _held_events(session: Session, cutoff: datetime, years: YearsFor) -> list[str]:
+    """`event:ID` of each event past retention that a legal hold keeps."""
+    where = due_events(cutoff, years) & ProviderEvent.legal_hold.is_not(None)
+    ids = session.scalars(select(ProviderEvent.id).where(where).order_by(ProviderEvent.id))
+    return [event_reference(event_id) for event_id in ids]
 
 
 def _check_cutoff(cutoff: datetime | None, now: datetime) -> datetime:
@@ -252,6 +265,7 @@ def execute(
         for candidate in _candidates(work.session, held, years, tz):
             report.summary.add_case(candidate)
             report.held.append(candidate.reference)
+        report.held += _held_events(work.session, cutoff, years)
     folders = (settings.imap_processed_folder, settings.imap_quarantine_folder)
     with MailboxCopies(open_mailbox, folders) as copies:
         _purge_cases(
@@ -609,13 +623,15 @@ def _purge_unlinked_mail(
 def _purge_events(
     uow_factory: Callable[[], UnitOfWork], report: PurgeReport, years: YearsFor, batch_size: int
 ) -> None:
-    """Provider events past retention: attendees deleted, certificates disposed of."""
-    where = due_events(report.cutoff, years)
+    """Provider events past retention and not held: attendees deleted, certificates
+    disposed of (a hold placed meanwhile wins: each batch re-selects under its lock)."""
+    where = purgeable_events(report.cutoff, years)
     for ids, _none in _id_batches(uow_factory, ProviderEvent.id, where, batch_size):
         with uow_factory() as work:
             s = work.session
             _secure_delete(s)
-            ids = list(s.scalars(select(ProviderEvent.id).where(ProviderEvent.id.in_(ids), where)))
+            chosen = select(ProviderEvent.id).where(ProviderEvent.id.in_(ids), where)
+            ids = list(s.scalars(chosen.with_for_update()))  # a hold placed meanwhile wins
             live = Certificate.event_id.in_(ids) & (
                 Certificate.status != CertificateStatus.DISPOSED
             )

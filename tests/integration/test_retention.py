@@ -692,6 +692,45 @@ def test_a_provider_event_past_retention_loses_its_attendees_and_certificate_hol
     assert "events" not in run_purge(uow).counts
 
 
+def test_a_held_provider_event_keeps_its_attendees_and_certificates_until_released(
+    uow, isolated_environment, monkeypatch, capsys
+):
+    with uow() as work:
+        event = provider_event(work.session)
+        number = event_certificate(work.session, event)
+        reference = f"event:{event.id}"
+        work.commit()
+    pdf = certificate_path(isolated_environment, number)
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    pdf.write_bytes(f"%PDF certificate for {NAME}".encode())
+    assert cli.main(["hold", "add", reference, "--reason", "Provider audit 2026-03"]) == 0
+    assert f"{reference} is on legal hold" in capsys.readouterr().out
+    assert cli.main(["hold", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"reference": reference, "status": "event", "reason": "Provider audit 2026-03"}
+    ]
+    at(monkeypatch, "2030-01-01T16:00:00Z")
+    rehearsal = purge.rehearse(uow, now=clock.now())
+    assert rehearsal.held == [reference] and "events" not in rehearsal.counts
+    report = run_purge(uow)
+    assert report.held == [reference] and "events" not in report.counts
+    assert pdf.exists() and "quillfeather" in everything_in_the_database(uow)
+    with uow() as work:
+        assert purge.verification_answer(work.session, number) == purge.VALID_ANSWER
+    assert cli.main(["hold", "release", reference]) == 0
+    assert run_purge(uow).counts["events"] == 1
+    assert not pdf.exists() and "quillfeather" not in everything_in_the_database(uow)
+
+
+def test_a_hold_on_an_event_that_does_not_exist_or_without_a_reason_is_refused(uow):
+    assert cli.main(["hold", "add", "event:999", "--reason", "audit"]) == 2
+    with uow() as work:
+        event = provider_event(work.session)
+        work.commit()
+    assert cli.main(["hold", "add", f"event:{event.id}", "--reason", "  "]) == 2
+    assert cli.main(["hold", "release", f"event:{event.id}"]) == 2  # not on hold
+
+
 def test_every_table_that_refers_to_a_case_is_purged_or_disposed_of_with_it():
     referring = {
         table.name
