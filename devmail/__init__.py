@@ -15,7 +15,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from flows.child_process import ChildProcess
 
@@ -173,11 +172,3 @@ class DevMail(ChildProcess):
 
     def __enter__(self) -> Endpoints:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -8,11 +8,13 @@ import os
 import signal
 import subprocess
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 
 class ChildProcess:
-    """Start, stop and read the log of one child process; subclasses name it."""
+    """Start, stop and read the log of one child process; subclasses name it and enter
+    (start) as a context manager, leaving stops it."""
 
     LABEL = "the server"  # in messages: "(the mail server logged nothing)"
     STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL, and after SIGKILL
@@ -56,3 +58,11 @@ class ChildProcess:
             return f"({self.LABEL} logged nothing)"
         kept = self.log.read_text(errors="replace").splitlines()
         return "\n".join(kept[-(lines or self.TAIL_LINES) :])
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -40,7 +40,6 @@ class _Name:
 
 
 _WHITE = b" \t\r\n\f\x00"
-_DELIMITERS = b"()<>[]{}/%" + _WHITE
 _NUMBER_OR_REF = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:\s+(\d+)\s+R(?![^\s/\[\]<>()]))?")
 _NAME = re.compile(rb"/([^\s/\[\]<>(){}%]*)")
 _KEYWORD = re.compile(rb"true|false|null")
@@ -135,6 +134,7 @@ class MiniPDF:
             raise Unreadable("no startxref")
         self._where: dict[int, tuple[int, int]] = {}  # number: (0, offset) | (stream, index)
         self._streams: dict[int, tuple[bytes, list[int]]] = {}
+        self._objects: dict[int, tuple[Any, bytes | None]] = {}  # each parsed once
         start = int(found.group(1))
         if pdf.startswith(b"xref", start):
             self.trailer = self._read_table(start)
@@ -211,32 +211,37 @@ class MiniPDF:
         return parse_value(data, offsets[index])[0]
 
     def object(self, number: int) -> tuple[Any, bytes | None]:
-        where = self._where.get(number)
-        if where is None:
-            raise Unreadable(f"no object {number}")
-        if where[0] == 0:
-            return self._indirect_at(where[1])
-        return self._in_stream(*where), None
+        """Object `number` (and its stream's raw bytes, if it is one)."""
+        if number not in self._objects:
+            where = self._where.get(number)
+            if where is None:
+                raise Unreadable(f"no object {number}")
+            if where[0] == 0:
+                self._objects[number] = self._indirect_at(where[1])
+            else:
+                self._objects[number] = (self._in_stream(*where), None)
+        return self._objects[number]
 
     def resolve(self, value: Any) -> Any:
         while isinstance(value, _Ref):
             value = self.object(value.number)[0]
         return value
 
-    def header(self, value: Any) -> dict[str, Any]:
-        """A stream's dictionary, its data left undecoded."""
+    def _stream_object(self, value: Any) -> tuple[dict[str, Any], bytes]:
         if not isinstance(value, _Ref):
             raise Unreadable("a stream that is not an indirect object")
         header, raw = self.object(value.number)
         if raw is None or not isinstance(header, dict):
             raise Unreadable(f"object {value.number} is not a stream")
-        return header
+        return header, raw
+
+    def header(self, value: Any) -> dict[str, Any]:
+        """A stream's dictionary, its data left undecoded."""
+        return self._stream_object(value)[0]
 
     def stream(self, value: Any) -> tuple[dict[str, Any], bytes]:
         """A stream's dictionary and decoded data."""
-        header = self.header(value)
-        raw = self.object(value.number)[1]
-        assert raw is not None
+        header, raw = self._stream_object(value)
         return header, _decode(header, raw)
 
     def pages(self) -> list[dict[str, Any]]:

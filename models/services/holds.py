@@ -36,6 +36,14 @@ def event_reference(event_id: int) -> str:
     return f"event:{event_id}"
 
 
+def _case_hold(case: Case) -> Hold:
+    return Hold(case.reference, str(case.status), case.legal_hold)
+
+
+def _event_hold(event: ProviderEvent) -> Hold:
+    return Hold(event_reference(event.id), "event", event.legal_hold)
+
+
 def _case(session: Session, reference: str) -> Case:
     # Locked (PostgreSQL; SQLite locks the database): a purge batch re-checks holds under
     # the same lock, so a hold placed while a purge runs either wins or comes too late.
@@ -69,7 +77,7 @@ def add_hold(session: Session, reference: str, reason: str, actor: Actor, now: d
         if problem:
             raise UserError(f"cannot hold {event_reference(event.id)}: {problem}")
         event.legal_hold = reason.strip()
-        return Hold(event_reference(event.id), "event", event.legal_hold)
+        return _event_hold(event)
     case = _case(session, reference)
     problem = hold_problem(case.status, reason)
     if problem:
@@ -79,7 +87,7 @@ def add_hold(session: Session, reference: str, reason: str, actor: Actor, now: d
     case.legal_hold = reason.strip()
     case.updated_at = now
     record(case, action, actor, now, case.legal_hold)
-    return Hold(case.reference, str(case.status), case.legal_hold)
+    return _case_hold(case)
 
 
 def release_hold(session: Session, reference: str, actor: Actor, now: datetime) -> Hold:
@@ -88,14 +96,14 @@ def release_hold(session: Session, reference: str, actor: Actor, now: datetime) 
         if event.legal_hold is None:
             raise Conflict(f"{event_reference(event.id)} is not on legal hold")
         event.legal_hold = None
-        return Hold(event_reference(event.id), "event", None)
+        return _event_hold(event)
     case = _case(session, reference)
     if case.legal_hold is None:
         raise Conflict(f"{case.reference} is not on legal hold")
     case.legal_hold = None
     case.updated_at = now
     record(case, "legal_hold_released", actor, now)
-    return Hold(case.reference, str(case.status), None)
+    return _case_hold(case)
 
 
 def held(session: Session) -> list[Hold]:
@@ -108,6 +116,4 @@ def held(session: Session) -> list[Hold]:
         .where(ProviderEvent.legal_hold.is_not(None))
         .order_by(ProviderEvent.id)
     )
-    return [Hold(c.reference, str(c.status), c.legal_hold) for c in cases] + [
-        Hold(event_reference(e.id), "event", e.legal_hold) for e in events
-    ]
+    return [_case_hold(c) for c in cases] + [_event_hold(e) for e in events]
