@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models import clock
 from models.enums import CaseKind, Channel
@@ -19,6 +19,10 @@ from models.services.intake import IntakeResult, submit
 from models.services.timeline import Actor
 from models.settings import AuthMethod, Settings, get_settings
 from models.uow import UnitOfWork
+
+if TYPE_CHECKING:  # imported when used, like the services they come from
+    from models.services.inbound import InboundResult
+    from models.services.sweep import SweepReport
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +142,13 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     return done
 
 
-def ingest(raw: bytes) -> Any:
+def ingest(raw: bytes) -> InboundResult:
     from models.services.inbound import receive
 
     return receive(UnitOfWork, raw, now=clock.now())
 
 
-def sweep(now: datetime | None = None) -> Any:
+def sweep(now: datetime | None = None) -> SweepReport:
     from models.services.sweep import sweep as run_sweep
 
     return run_sweep(UnitOfWork, now or clock.now())

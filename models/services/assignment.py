@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
@@ -57,7 +58,9 @@ def pick_reviewer(session: Session, today: date, exclude: set[str]) -> Staff:
     )
 
 
-def supervisors(session: Session, today: date, exclude: set[str] = frozenset()) -> list[Staff]:
+def supervisors(
+    session: Session, today: date, exclude: Collection[str] = frozenset()
+) -> list[Staff]:
     return [
         s
         for s in session.scalars(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from models.cases import Case
 from models.enums import CaseKind, CaseStatus, Channel, TaskKind
-from models.forms import FormProblem, submission_key, validate_form
+from models.forms import FormProblem, ProviderForm, submission_key, validate_form
 from models.people import Person
 from models.services.context import ServiceContext
 from models.services.directory import directory_entries
@@ -67,6 +67,7 @@ def submit(ctx: ServiceContext, kind: CaseKind, data: dict[str, Any], actor: Act
     else:
         from models.services.registration import new_registration
 
+        assert isinstance(form, ProviderForm)  # validate_form made it for this kind
         case = new_registration(ctx, form, key, actor)
     return IntakeResult(case.reference, case.status.value, created=True)
 

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.accounts import ProviderAccount
+from models.activity_reports import ActivityReport
 from models.cases import Case
 from models.enums import CaseKind, CaseStatus, Channel, InboundOutcome
 from models.people import Person, Staff
@@ -42,7 +43,6 @@ from models.provider_requests import (
     SPECS,
     VERIFY_SENDER,
     AccessRequest,
-    ActivityReport,
     EmailChangeRequest,
     ManagerChangeRequest,
     OpportunityRequest,
@@ -389,6 +389,7 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
     elif isinstance(form, ManagerChangeRequest):
         _change_manager(ctx, case, form, provider, actor)
     else:
+        assert isinstance(form, OpportunityRequest)  # an activity report has no case
         _share(ctx, case, form, provider, actor)
 
 

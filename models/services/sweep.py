@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Select, select, update
 
 from models.cases import Case, ReviewTask
+from models.db import rows_changed
 from models.deadlines import LadderPolicy, Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.services.assignment import admins, supervisors
@@ -57,14 +58,15 @@ def _policy(ctx: ServiceContext) -> LadderPolicy:
 
 
 def _claim(ctx: ServiceContext, task: ReviewTask, column: Column[Any]) -> bool:
-    won = ctx.session.execute(
+    won = rows_changed(
+        ctx.session,
         update(ReviewTask)
         .where(ReviewTask.id == task.id, column.is_(None))
         .values({column.key: ctx.now})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     ctx.session.refresh(task)
-    return won.rowcount == 1
+    return won == 1
 
 
 def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:
@@ -214,14 +216,15 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
 
 
 def _claim_case(ctx: ServiceContext, case: Case, column: Any) -> bool:
-    won = ctx.session.execute(
+    won = rows_changed(
+        ctx.session,
         update(Case)
         .where(Case.id == case.id, column.is_(None))
         .values({column.key: ctx.now})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     ctx.session.refresh(case)
-    return won.rowcount == 1
+    return won == 1
 
 
 def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
