@@ -22,6 +22,8 @@ from models.uow import UnitOfWork
 
 if TYPE_CHECKING:  # imported when used, like the services they come from
     from models.services.inbound import InboundResult
+    from models.services.mail_poll import PollReport
+    from models.services.outbox import DeliveryReport
     from models.services.sweep import SweepReport
 
 log = logging.getLogger(__name__)
@@ -76,13 +78,13 @@ def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]
     )
 
 
-def poll(limit: int | None = None) -> Any:
+def poll(limit: int | None = None) -> PollReport:
     from models.services.mail_poll import poll_once
 
     return poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
 
 
-def send() -> Any:
+def send() -> DeliveryReport:
     from mailbox.smtp import TemporarySendError
 
     from models.services.outbox import deliver_pending
