@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.db import rows_changed
 from models.messages import InboundMessage, MailboxState
-from models.services.inbound import (
+from models.services.email.receive import (
     InboundResult,
     log_outcome,
     receive,
