@@ -22,12 +22,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from models import clock, credentials
 from models.certificates import Certificate
 from models.enums import CertificateStatus
-from models.services.certificates import credential_filename, stored_credential
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound
+from models.services.issuing import credential_filename, stored_credential
 from models.services.verification import verify
 from models.uow import UnitOfWork
-from templates.render import date_range, date_short, hours
+from templates.hours import hours_text as hours
+from templates.render import date_range, date_short
 from web.pages import client_address, render, too_many
 
 router = APIRouter()

@@ -20,13 +20,14 @@ from models.services.casework import (
     open_task,
     require_task,
 )
-from models.services.certificates import issue_for_case
 from models.services.context import ServiceContext
 from models.services.errors import UserError
+from models.services.issuing import issue_for_case
 from models.services.kinds import KINDS
 from models.services.staff import find_staff
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 from models.workflow import Event
+from templates.hours import hours_text
 
 DECISION_VERBS = {"APPROVE", "DENY", "INFO", "ACCEPT", "REJECT", "REASSIGN"}
 
@@ -37,11 +38,6 @@ class Done:
 
     action: str
     detail: str = ""
-
-
-def hours_text(hours: Decimal) -> str:
-    """18.00 → "18", 6.50 → "6.5" (Decimal's own formats keep the zeros)."""
-    return format(hours.normalize(), "f")
 
 
 # --- staff decisions --------------------------------------------------------------------
@@ -100,7 +96,7 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
     previous = task.assignee.email
     task.assignee = staff
     staff.last_assigned_at = ctx.now
-    record(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
+    record_action(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
     email_task(ctx, task)
     return Done("reassign", staff.email)
 
@@ -110,7 +106,7 @@ def accept_proof(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
     move(ctx, case, Event.ACCEPT_PROOF, actor)
     close_task(ctx, task, "accepted")
     certificate, attachment = issue_for_case(ctx, case)
-    record(case, "certificate_issued", actor, ctx.now, certificate.number)
+    record_action(case, "certificate_issued", actor, ctx.now, certificate.number)
     email_applicant(
         ctx,
         case,

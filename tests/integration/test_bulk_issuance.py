@@ -30,9 +30,12 @@ from models.data_dir import certificate_path
 from models.enums import StaffRole
 from models.events import Attendee, ProviderEvent
 from models.messages import OutboxMessage
-from models.services import events as event_service
+from models.services import provider_events as event_service
 from models.services.case_view import case_view
-from models.services.certificates import (
+from models.services.context import ServiceContext
+from models.services.directory import add_provider
+from models.services.errors import Conflict, UserError
+from models.services.issuing import (
     CertificateNotIssued,
     Corrections,
     InProcess,
@@ -46,9 +49,6 @@ from models.services.certificates import (
     revoke,
     transcript,
 )
-from models.services.context import ServiceContext
-from models.services.directory import add_provider
-from models.services.errors import Conflict, UserError
 from models.services.staff import add_staff
 from models.services.verification import verify
 from models.uow import UnitOfWork

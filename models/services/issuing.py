@@ -1,5 +1,6 @@
-"""Certificates: one way to issue them (pre-approval cases, provider rosters, corrections),
-and what happens to them after: listing, verification, revocation, reissue, transcripts.
+"""Issuing certificates: one way to issue them (pre-approval cases, provider rosters,
+corrections), and what happens to them after: listing, revocation, reissue, transcripts
+(verification: `models.services.verification`; the entity: `models.certificates`).
 
 Issuing is three steps, so that a batch can spread the middle one over processes:
 1. `prepare` (in a transaction): the number, the verification code, the validated facts
@@ -8,9 +9,9 @@ Issuing is three steps, so that a batch can spread the middle one over processes
 2. `render_job` (anywhere, no database): the PDF/A-3b with the credential embedded, read
    back by `check_not_blank` (the name, hours and number must be in its text), written
    atomically to data_dir/certificates/<number>.pdf;
-3. `record` (in a transaction): the Certificate row.
-`issue_certificate` runs the three in a row; `models.services.events.issue_pending` runs
-them over a roster, rendering in worker processes a batch at a time (`render_jobs`: one
+3. `record_certificate` (in a transaction): the Certificate row.
+`issue_certificate` runs the three in a row; `models.services.provider_events.issue_pending`
+runs them over a roster, rendering in worker processes a batch at a time (`render_jobs`: one
 WeasyPrint document laid out for the batch, one PDF written per certificate).
 """
 
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import credentials
 from models.cases import Case
 from models.certificates import MAX_REASON, Certificate
-from models.data_dir import certificate_path
+from models.data_dir import certificate_file, certificate_path
 from models.enums import CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.people import Person
@@ -50,6 +51,7 @@ from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_number
 from models.services.verification import get_certificate
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
+from templates.hours import hours_number
 
 if TYPE_CHECKING:
     from templates.certificate_data import CertificateData
@@ -59,7 +61,7 @@ ISSUER_TITLE = "Educator Licensure, Professional Development Units"
 CREDENTIAL_ISSUER = "Montana Office of Public Instruction"
 CREDENTIAL_DESCRIPTION = "Open Badges 3.0 credential of this certificate (signed, eddsa-jcs-2022)"
 # Certificates a worker draws as one document: the saving (~20% of the CPU) is reached
-# at 6; 12 is half of an issuing chunk (models.services.events.CHUNK), so both workers
+# at 6; 12 is half of an issuing chunk (models.services.provider_events.CHUNK), so both workers
 # share each chunk.
 BATCH = 12
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed in
@@ -271,7 +273,7 @@ def _store(job: RenderJob, pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
-def record(
+def record_certificate(
     ctx: ServiceContext, prepared: Prepared, pdf_sha256: str, *, flush: bool = True
 ) -> Certificate:
     facts, data = prepared.facts, prepared.job.data
@@ -299,9 +301,8 @@ def record(
 
 
 def attachment_for(ctx: ServiceContext, number: str) -> FileAttachment:
-    target = certificate_path(ctx.settings.data_dir, number)
     return FileAttachment(
-        path=str(target.relative_to(ctx.settings.data_dir)),
+        path=certificate_file(number),
         filename=f"PDU certificate {number}.pdf",
         content_type="application/pdf",
     )
@@ -321,7 +322,7 @@ def issue_certificate(
     number, code = reserve_number(ctx)
     try:
         prepared = prepare(ctx, facts, number, code, ctx.now)
-        certificate = record(ctx, prepared, render_job(prepared.job))
+        certificate = record_certificate(ctx, prepared, render_job(prepared.job))
     except (BlankCertificateError, CertificateLayoutError) as exc:
         raise CertificateNotIssued(f"the certificate was not issued: {exc}") from exc
     return certificate, attachment_for(ctx, number)
@@ -472,11 +473,6 @@ def default_workers() -> int:
 # --- Reading: list (find and verify: models.services.verification) -------------------------
 
 
-def _number(value: Decimal) -> int | float:
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() else as_float
-
-
 def certificate_view(certificate: Certificate, tz: ZoneInfo) -> dict[str, Any]:
     """One certificate as `pdu certificate list` shows it: the keys `pdu case show` uses
     for its certificates, and more."""
@@ -485,7 +481,7 @@ def certificate_view(certificate: Certificate, tz: ZoneInfo) -> dict[str, Any]:
         "verification_code": certificate.verification_code,
         "holder": certificate.holder_name,
         "email": certificate.person.email if certificate.person else None,
-        "hours": _number(certificate.hours),
+        "hours": hours_number(certificate.hours),
         "status": str(certificate.status),
         "activity": certificate.activity_title,
         "provider": certificate.provider_name,
@@ -573,11 +569,11 @@ def _timeline(
     """A case's certificate changes on its timeline too (staff read the case there)."""
     if certificate.case_id is None:
         return
-    from models.services.timeline import Actor, record
+    from models.services.timeline import Actor, record_action
 
     case = ctx.session.get(Case, certificate.case_id)
     if case is not None:
-        record(case, action, Actor.system(channel), ctx.now, detail)
+        record_action(case, action, Actor.system(channel), ctx.now, detail)
 
 
 def revoke(
@@ -640,7 +636,7 @@ def _corrected_facts(
         cap, description, key = None, None, old.number
     hours = corrections.hours if corrections.hours is not None else old.hours
     if hours <= 0 or (cap is not None and hours > cap):
-        limit = f"at most {_number(cap)}, " if cap is not None else ""
+        limit = f"at most {hours_number(cap)}, " if cap is not None else ""
         raise UserError(f"hours must be {limit}and more than 0, not {hours}")
     return CertificateFacts(
         holder_name=" ".join((corrections.holder_name or old.holder_name).split()),
