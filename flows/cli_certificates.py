@@ -161,7 +161,8 @@ def _ctx(work: Any) -> Any:
 
 
 def certificate_list(args: argparse.Namespace) -> int:
-    from models.services.issuing import certificate_view, list_certificates
+    from models.services.certificate_view import certificate_view
+    from models.services.issuing import list_certificates
 
     event_id = None
     if args.event is not None:
@@ -210,6 +211,7 @@ def _read_credential(path: Path) -> dict[str, Any]:
 def certificate_verify(args: argparse.Namespace) -> int:
     from models import credentials
     from models.enums import CertificateStatus
+    from models.services.certificate_view import view_of
     from models.services.issuing import code_of, issuer_did
     from models.services.verification import verify
     from templates.hours import hours_number
@@ -233,25 +235,23 @@ def certificate_verify(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{code.strip()}: {result.answer} (no certificate has this number or code)"
             )
-        tz = ZoneInfo(work.settings.timezone)
-        status = CertificateStatus(cert.status)
+        shown = view_of(cert, ZoneInfo(work.settings.timezone))
+        status = shown.status
         view: dict[str, Any] = {
             "answer": result.answer,
             "status": str(status),
-            "number": cert.number,
+            "number": shown.number,
         }
-        if status is not CertificateStatus.DISPOSED:
+        if not shown.disposed:
             view |= {
-                "holder": cert.holder_name,
-                "hours": hours_number(cert.hours),
-                "activity": cert.activity_title,
-                "provider": cert.provider_name,
-                "issued_on": cert.issued_at.astimezone(tz).date().isoformat(),
-                "revoked_on": (
-                    cert.revoked_at.astimezone(tz).date().isoformat() if cert.revoked_at else None
-                ),
-                "revoked_reason": cert.revoked_reason,
-                "replaced_by": cert.replaced_by.number if cert.replaced_by else None,
+                "holder": shown.holder,
+                "hours": hours_number(shown.hours),
+                "activity": shown.activity,
+                "provider": shown.provider,
+                "issued_on": shown.issued_on.isoformat(),
+                "revoked_on": shown.revoked_at.date().isoformat() if shown.revoked_at else None,
+                "revoked_reason": shown.revoked_reason,
+                "replaced_by": shown.replaced_by,
             }
     if signature is not None:
         view["signature"] = signature

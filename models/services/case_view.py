@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 from models.cases import Case, ReviewTask
 from models.certificates import Certificate
 from models.enums import CaseStatus
+from models.services.certificate_view import certificate_view
 from models.services.errors import NotFound, UserError
-from models.services.issuing import certificate_view
 from templates.hours import hours_number
 
 

@@ -33,7 +33,6 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -45,6 +44,7 @@ from models.data_dir import certificate_file, certificate_path
 from models.enums import CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.people import Person
+from models.services.certificate_view import view_of
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.outbox import FileAttachment, enqueue
@@ -470,29 +470,7 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-# --- Reading: list (find and verify: models.services.verification) -------------------------
-
-
-def certificate_view(certificate: Certificate, tz: ZoneInfo) -> dict[str, Any]:
-    """One certificate as `pdu certificate list` shows it: the keys `pdu case show` uses
-    for its certificates, and more."""
-    return {
-        "number": certificate.number,
-        "verification_code": certificate.verification_code,
-        "holder": certificate.holder_name,
-        "email": certificate.person.email if certificate.person else None,
-        "hours": hours_number(certificate.hours),
-        "status": str(certificate.status),
-        "activity": certificate.activity_title,
-        "provider": certificate.provider_name,
-        "event_id": certificate.event_id,
-        "issued_on": certificate.issued_at.astimezone(tz).date().isoformat(),
-        "revoked_at": (
-            certificate.revoked_at.astimezone(tz).isoformat() if certificate.revoked_at else None
-        ),
-        "revoked_reason": certificate.revoked_reason,
-        "replaced_by": certificate.replaced_by.number if certificate.replaced_by else None,
-    }
+# --- Reading: list (find and verify: verification.py; the view: certificate_view.py) ------
 
 
 def list_certificates(
@@ -668,7 +646,7 @@ def reissue(
     old = get_certificate(ctx.session, number)
     _require_current(old)
     facts = _corrected_facts(ctx, old, corrections)
-    new, attachment = issue_certificate(ctx, facts)
+    new, _ = issue_certificate(ctx, facts)
     why = _reason(reason) if reason else "corrected"
     note = f"replaced by {new.number} ({why})"
     if old.status is CertificateStatus.VALID:
@@ -679,30 +657,47 @@ def reissue(
         attendee.certificate_id = new.id
     _timeline(ctx, old, "certificate_reissued", f"{old.number} {note}", channel)
     if old.person is not None:
-        enqueue(
-            ctx.session,
-            ctx.settings,
-            template="certificate_awarded",
-            to=[old.person.email],
-            context={
-                "first_name": old.person.first_name,
-                "activity_title": new.activity_title,
-                "provider_name": new.provider_name,
-                "hours": new.hours,
-                "certificate_number": new.number,
-                "verification_code": new.verification_code,
-                "verification_url": verification_url(
-                    ctx.settings.public_url, new.verification_code
-                ),
-                "replaces": old.number,
-                "reason": why,
-                "expects_reply": False,
-            },
-            now=ctx.now,
-            case=ctx.session.get(Case, old.case_id) if old.case_id else None,
-            attachments=[attachment],
+        case = ctx.session.get(Case, old.case_id) if old.case_id else None
+        person = old.person
+        email_award(
+            ctx, new, person.email, person.first_name, replaces=old.number, reason=why, case=case
         )
     return old, new
+
+
+def email_award(
+    ctx: ServiceContext,
+    certificate: Certificate,
+    to: str,
+    first_name: str,
+    *,
+    replaces: str | None = None,
+    reason: str | None = None,
+    case: Case | None = None,
+) -> None:
+    """The holder's email with their certificate attached (a roster's, or a correction's)."""
+    shown = view_of(certificate, ctx.tz)
+    enqueue(
+        ctx.session,
+        ctx.settings,
+        template="certificate_awarded",
+        to=[to],
+        context={
+            "first_name": first_name,
+            "activity_title": shown.activity,
+            "provider_name": shown.provider,
+            "hours": shown.hours,
+            "certificate_number": shown.number,
+            "verification_code": shown.verification_code,
+            "verification_url": verification_url(ctx.settings.public_url, shown.verification_code),
+            "replaces": replaces,
+            "reason": reason,
+            "expects_reply": False,
+        },
+        now=ctx.now,
+        case=case,
+        attachments=[attachment_for(ctx, certificate.number)],
+    )
 
 
 # --- Transcript -----------------------------------------------------------------------------

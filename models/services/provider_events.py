@@ -45,14 +45,12 @@ from models.services.issuing import (
     Prepared,
     RenderPool,
     WorkerPool,
-    attachment_for,
     default_workers,
+    email_award,
     prepare,
     record_certificate,
     reserve_numbers,
-    verification_url,
 )
-from models.services.outbox import enqueue
 from models.uow import UnitOfWork
 from templates.hours import hours_text
 
@@ -363,28 +361,7 @@ def _record(
         s.flush()
         for attendee, certificate in issued:
             attendee.certificate_id = certificate.id
-            enqueue(
-                s,
-                ctx.settings,
-                template="certificate_awarded",
-                to=[attendee.email],
-                context={
-                    "first_name": attendee.first_name,
-                    "activity_title": event.title,
-                    "provider_name": event.provider.name,
-                    "hours": certificate.hours,
-                    "certificate_number": certificate.number,
-                    "verification_code": certificate.verification_code,
-                    "verification_url": verification_url(
-                        ctx.settings.public_url, certificate.verification_code
-                    ),
-                    "replaces": None,
-                    "reason": None,
-                    "expects_reply": False,
-                },
-                now=now,
-                attachments=[attachment_for(ctx, certificate.number)],
-            )
+            email_award(ctx, certificate, attendee.email, attendee.first_name)
             report.numbers.append(certificate.number)
         s.execute(
             update(ProviderEvent)

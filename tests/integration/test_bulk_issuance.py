@@ -32,6 +32,7 @@ from models.events import Attendee, ProviderEvent
 from models.messages import OutboxMessage
 from models.services import provider_events as event_service
 from models.services.case_view import case_view
+from models.services.certificate_view import certificate_view
 from models.services.context import ServiceContext
 from models.services.directory import add_provider
 from models.services.errors import Conflict, UserError
@@ -41,7 +42,6 @@ from models.services.issuing import (
     InProcess,
     RenderJob,
     WorkerPool,
-    certificate_view,
     credential_of,
     issue_for_case,
     issuer_did,
