@@ -328,29 +328,6 @@ def issue_certificate(
     return certificate, attachment_for(ctx, number)
 
 
-def issue_for_case(ctx: ServiceContext, case: Case) -> tuple[Certificate, FileAttachment]:
-    """The certificate of an accepted pre-approval (OPI is the provider)."""
-    assert case.applicant is not None and case.hours_granted is not None
-    activity = case.form["activity"]
-    hours = Decimal(case.hours_granted)
-    facts = CertificateFacts(
-        holder_name=case.applicant.full_name,
-        license_number=normalize_license(case.applicant.license_number or ""),
-        email=case.applicant.email,
-        activity_title=activity["title"],
-        activity_description=activity.get("description"),
-        provider_name=None,
-        start_date=date.fromisoformat(activity["start_date"]),
-        end_date=date.fromisoformat(activity["end_date"]),
-        hours=hours,
-        hours_available=hours,
-        activity_key=f"case:{case.reference}",
-        case_id=case.id,
-        person_id=case.applicant.id,
-    )
-    return issue_certificate(ctx, facts)
-
-
 # --- Rendering strategies: in this process, the naive way, or in worker processes -------
 
 

@@ -21,6 +21,7 @@ from models.cases import Case, ReviewTask
 from models.deadlines import LadderPolicy, Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.services.assignment import supervisors, tell_admins
+from models.services.case_certificates import issue_reserved
 from models.services.casework import email_applicant, email_task
 from models.services.context import ServiceContext
 from models.services.summaries import case_summary
@@ -208,6 +209,7 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
 
 
 def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+    issue_reserved(uow_factory, now)  # an accepted proof's certificate a crash left undrawn
     report = sweep_tasks(uow_factory, now)
     proofs = sweep_proofs(uow_factory, now)
     for step, count in proofs.fired.items():
