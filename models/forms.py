@@ -42,6 +42,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from templates.hours import hours_number
+
 LicenseStatus = Literal["current", "reinstatement", "none"]
 RequestType = Literal["pdu_certificate", "pir", "salary_lane", "step_up", "micro_credential"]
 ActivityFormat = Literal["in_person", "virtual", "self_paced"]
@@ -184,12 +186,7 @@ def _in_range(value: date) -> date:
 Day = Annotated[date, AfterValidator(_in_range)]
 
 
-def _json_number(value: Decimal) -> int | float:
-    # 18 stays 18 in JSON (not "18"), and 18 / 18.0 / "18" serialise alike for the key.
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-_AS_NUMBER = PlainSerializer(_json_number, return_type=int | float, when_used="json")
+_AS_NUMBER = PlainSerializer(hours_number, return_type=int | float, when_used="json")
 
 
 def _amount_schema(maximum: Decimal) -> WithJsonSchema:
@@ -243,7 +240,7 @@ def _activity_rules(
             problems.append(
                 (
                     "hours",
-                    f"{_json_number(hours)} hours cannot fit in {days} "
+                    f"{hours_number(hours)} hours cannot fit in {days} "
                     f"day{'s' if days > 1 else ''} ({start} to {end})",
                 )
             )
