@@ -53,7 +53,7 @@ def _failures(ctx: ServiceContext, column: InstrumentedAttribute[str], key: str)
     return list(
         ctx.session.scalars(
             select(SignInFailure.at)
-            .where(column == key, SignInFailure.at > ctx.now - WINDOW)
+            .where(column == key, SignInFailure.at > ctx.now - WINDOW - LOCK)
             .order_by(SignInFailure.at)
         )
     )
@@ -81,7 +81,8 @@ def _record_failure(
         else [(_key(ctx, "name", identifier.strip().casefold()), None)]
     )
     for key, account in pairs:
-        before = len(_failures(ctx, SignInFailure.account_key, key))
+        earlier = _failures(ctx, SignInFailure.account_key, key)
+        before = sum(1 for at in earlier if at > ctx.now - WINDOW)
         ctx.session.add(
             SignInFailure(
                 at=ctx.now,
