@@ -48,6 +48,9 @@ class Case(Base):
     expiry_warned_at: Mapped[datetime | None] = mapped_column(
         comment="last reminder before the approved request expires"
     )
+    next_step_at: Mapped[datetime | None] = mapped_column(
+        index=True, comment="when the sweep next has work (proof reminders, expiry); else null"
+    )
 
     applicant: Mapped[Person | None] = relationship()
     tasks: Mapped[list[ReviewTask]] = relationship(
@@ -60,6 +63,13 @@ class Case(Base):
     @property
     def open_task(self) -> ReviewTask | None:
         return next((t for t in self.tasks if t.status is TaskStatus.OPEN), None)
+
+
+def _looked_at_by_the_next_sweep(context: Any) -> datetime | None:
+    """A task written without its instant (not through the review service) is due for a
+    look at once: the sweep then stores the real one. Never silently never swept."""
+    created: datetime | None = context.get_current_parameters().get("created_at")
+    return created
 
 
 class ReviewTask(Base):
@@ -82,6 +92,11 @@ class ReviewTask(Base):
     reassigned_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(24))
+    next_step_at: Mapped[datetime | None] = mapped_column(
+        index=True,
+        default=_looked_at_by_the_next_sweep,
+        comment="the earliest ladder step not fired; null when paused, closed or all fired",
+    )
 
     case: Mapped[Case] = relationship(back_populates="tasks")
     assignee: Mapped[Staff] = relationship()
@@ -113,6 +128,18 @@ class TimelineEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="timeline")
+
+
+class ScheduleBasis(Base):
+    """What the stored next-step instants were computed from (ladder settings, timezone,
+    office closures), as one fingerprint. A sweep that finds a different basis recomputes
+    every stored instant first, so a changed setting or closure is never missed."""
+
+    __tablename__ = "schedule_basis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), comment="sha256 of the basis")
+    computed_at: Mapped[datetime]
 
 
 class ReferenceCounter(Base):

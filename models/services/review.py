@@ -19,6 +19,7 @@ from models.services.assignment import pick_reviewer
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.outbox import FileAttachment, enqueue
+from models.services.schedule import plan_case, plan_task
 from models.services.summaries import case_summary, form_rows
 from models.services.timeline import Actor, record, transition
 from models.services.tokens import issue_token
@@ -46,6 +47,7 @@ def hours_text(hours: Decimal) -> str:
 def _move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
     years = ctx.settings.retention_years_for(case.kind)
     transition(case, event, actor, ctx.now, detail, retain_years=years)
+    plan_case(ctx, case)  # entering or leaving the wait for proof moves its next step
 
 
 def _staff_token(ctx: ServiceContext, case: Case, task: ReviewTask) -> tuple[str, ReplyToken]:
@@ -159,6 +161,7 @@ def open_task(
         due_at=ctx.calendar.add_business_days(ctx.now, ctx.settings.review_business_days),
         paused_seconds=0,
     )
+    plan_task(ctx, task)
     case.tasks.append(task)
     staff.last_assigned_at = ctx.now
     ctx.session.flush()
@@ -169,6 +172,7 @@ def open_task(
 
 def _close_task(ctx: ServiceContext, task: ReviewTask, decision: str) -> None:
     task.status, task.completed_at, task.decision = TaskStatus.DONE, ctx.now, decision
+    plan_task(ctx, task)
 
 
 def _require_task(case: Case, kind: TaskKind) -> ReviewTask:
@@ -234,6 +238,7 @@ def request_info(ctx: ServiceContext, case: Case, actor: Actor, question: str) -
     task = _require_task(case, TaskKind.REVIEW)
     _move(ctx, case, Event.REQUEST_INFO, actor, question)
     task.paused_since = ctx.now  # the clock stops until the applicant answers
+    plan_task(ctx, task)
     email_applicant(ctx, case, "info_request", question=question)
     return Done("info", question)
 
@@ -252,6 +257,7 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
     previous = task.assignee.email
     task.assignee = staff
     staff.last_assigned_at = ctx.now
+    plan_task(ctx, task)
     record(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
     email_task(ctx, task)
     return Done("reassign", staff.email)
@@ -328,6 +334,7 @@ def withdraw(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
                 ctx.now,
                 "withdrawn",
             )
+            plan_task(ctx, task)
     email_applicant(ctx, case, "withdrawn", reply=False)
     return Done("withdraw")
 
@@ -339,6 +346,7 @@ def _resume(ctx: ServiceContext, task: ReviewTask) -> None:
     task.due_at = ctx.calendar.add_business_time(task.due_at, paused)
     task.paused_seconds += int(paused.total_seconds())
     task.paused_since = None
+    plan_task(ctx, task)
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
