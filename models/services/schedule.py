@@ -116,9 +116,11 @@ def recompute_next_steps(
 
     Call it in the transaction that moves their due dates or the calendar (an office
     closure added or removed). Flushes first, so changes made in this session count.
+    Recomputing every one also records the basis, so the next sweep does not redo it;
+    recomputing a set leaves that to the next sweep (it notices the changed basis).
     """
     ctx.session.flush()
-    calendar, policy = ctx.calendar, ladder_policy(ctx.settings)
+    calendar, policy = ctx.reread_calendar(), ladder_policy(ctx.settings)
     task_cols = (ReviewTask.id, ReviewTask.status, ReviewTask.paused_since, ReviewTask.due_at)
     task_cols += tuple(getattr(ReviewTask, c) for c in STEP_COLUMNS.values())
     case_cols = (Case.id, Case.kind, Case.status, Case.form)
@@ -150,6 +152,8 @@ def recompute_next_steps(
             ctx.session, Case, select(*case_cols), sorted(set(case_ids)),
             lambda row: case_instant(row, calendar, ctx.settings, ctx.now),
         )  # fmt: skip
+    if task_ids is None and case_ids is None:
+        _record_basis(ctx)
     return looked
 
 
@@ -205,16 +209,25 @@ def basis_fingerprint(calendar: BusinessCalendar, settings: Settings) -> str:
 def ensure_basis_current(ctx: ServiceContext) -> bool:
     """Recompute every stored instant when the basis changed since they were computed
     (or was never recorded: the first sweep after the upgrade). True when it did."""
-    fingerprint = basis_fingerprint(ctx.calendar, ctx.settings)
-    row = ctx.session.scalar(
-        select(ScheduleBasis).where(ScheduleBasis.id == _BASIS_ID).with_for_update()
-    )
-    if row is not None and row.fingerprint == fingerprint:
+    row = _basis(ctx)
+    if row is not None and row.fingerprint == basis_fingerprint(ctx.calendar, ctx.settings):
         return False
     looked = recompute_next_steps(ctx)
+    log.info("schedule: the basis changed; %d next-step instants recomputed", looked)
+    return True
+
+
+def _basis(ctx: ServiceContext) -> ScheduleBasis | None:
+    return ctx.session.scalar(
+        select(ScheduleBasis).where(ScheduleBasis.id == _BASIS_ID).with_for_update()
+    )
+
+
+def _record_basis(ctx: ServiceContext) -> None:
+    """Every instant now agrees with the current basis: the next sweep need not redo it."""
+    fingerprint = basis_fingerprint(ctx.calendar, ctx.settings)
+    row = _basis(ctx)
     if row is None:
         ctx.session.add(ScheduleBasis(id=_BASIS_ID, fingerprint=fingerprint, computed_at=ctx.now))
     else:
         row.fingerprint, row.computed_at = fingerprint, ctx.now
-    log.info("schedule: the basis changed; %d next-step instants recomputed", looked)
-    return True
