@@ -3,7 +3,7 @@ reminder, on SQLite and PostgreSQL, next to `SELECT count(*)` of the open tasks 
 process (the baseline: the least a sweep that looks at every open task could cost).
 
     .venv/bin/python bench/sweep.py                          # 10k and 100k, both databases
-    .venv/bin/python bench/sweep.py --tasks 1000000 --databases sqlite
+    .venv/bin/python bench/sweep.py --tasks 1000000 --databases sqlite --due 0
     .venv/bin/python bench/sweep.py --tasks 10000 --postgres-url URL
 
 Tasks are pre-approvals in review, due at the end of one of the next 30 business days
@@ -40,6 +40,7 @@ def generate(url: str, tasks: int, due_share: float) -> float:
     """Open pre-approvals in review, bulk-inserted, with their next-step instants."""
     from sqlalchemy import insert
 
+    from bench.bulk import insert_rows, stamp
     from models.calendar import BusinessCalendar
     from models.cases import ScheduleBasis
     from models.db import make_engine
@@ -99,12 +100,7 @@ def generate(url: str, tasks: int, due_share: float) -> float:
             ],
         )
     form = json.dumps(preapproval(email="EMAIL"))
-    sqlite = url.startswith("sqlite")
-
-    def stamp(at: datetime) -> Any:  # what UTCDateTime stores on each database
-        return at.replace(tzinfo=None).isoformat(" ") if sqlite else at
-
-    submitted = stamp(NOW - timedelta(days=1))
+    submitted = stamp(url, NOW - timedelta(days=1))
     case_cols = (
         "id, reference, kind, status, applicant_id, form, submission_key, channel, "
         "retroactive, hours_requested, submitted_at, updated_at"
@@ -123,26 +119,21 @@ def generate(url: str, tasks: int, due_share: float) -> float:
                  "email", False, 18, submitted, submitted)
             )  # fmt: skip
             rows.append(
-                (i, i, "review", "open", 1, submitted, stamp(due), 0, stamp(instants[due]))  # type: ignore[arg-type]
+                (
+                    i,
+                    i,
+                    "review",
+                    "open",
+                    1,
+                    submitted,
+                    stamp(url, due),
+                    0,
+                    stamp(url, instants[due]),
+                )  # type: ignore[arg-type]
             )
         with engine.begin() as connection:
-            raw = connection.connection.driver_connection
-            if sqlite:
-                raw.executemany(
-                    f"INSERT INTO cases ({case_cols}) VALUES ({', '.join('?' * 12)})", cases
-                )
-                raw.executemany(
-                    f"INSERT INTO review_tasks ({task_cols}) VALUES ({', '.join('?' * 9)})", rows
-                )
-            else:
-                with raw.cursor() as cursor:
-                    for table, cols, values in (
-                        ("cases", case_cols, cases),
-                        ("review_tasks", task_cols, rows),
-                    ):
-                        with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                            for row in values:
-                                copy.write_row(row)
+            insert_rows(connection, "cases", case_cols, cases)
+            insert_rows(connection, "review_tasks", task_cols, rows)
     if url.startswith("postgresql"):
         with engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
@@ -210,10 +201,10 @@ def run_child(url: str, work: Path) -> dict[str, Any]:
     return result
 
 
-def run(name: str, make_url: Any, tasks: int, work: Path) -> None:
+def run(name: str, make_url: Any, tasks: int, work: Path, shares: list[float]) -> None:
     from models.migrate import upgrade
 
-    for due_share in (0.0, 0.01):
+    for due_share in shares:
         url = make_url(f"{name}_{tasks}_{int(due_share * 100)}")
         upgrade(url)
         built = generate(url, tasks, due_share)
@@ -235,8 +226,10 @@ def main() -> None:
     parser.add_argument("--tasks", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", help="a server URL whose user may create databases")
+    parser.add_argument("--due", default="0,1", help="percentages due, comma-separated")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    shares = [float(p) / 100 for p in args.due.split(",")]
     if args.child:
         sweep_child()
         return
@@ -246,7 +239,7 @@ def main() -> None:
         for name in args.databases.split(","):
             for tasks in (int(t) for t in args.tasks.split(",")):
                 if name == "sqlite":
-                    run(name, lambda db: f"sqlite:///{work / db}.sqlite3", tasks, work)
+                    run(name, lambda db: f"sqlite:///{work / db}.sqlite3", tasks, work, shares)
                 elif name == "postgresql":
                     if server is None:
                         from tests.services.postgres import Postgres
@@ -258,7 +251,7 @@ def main() -> None:
                         server.create_database(db)
                         return str(server.url(db))
 
-                    run(name, make, tasks, work)
+                    run(name, make, tasks, work, shares)
                 else:
                     parser.error(f"unknown database {name!r}: sqlite or postgresql")
     finally:

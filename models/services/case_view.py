@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.cases import Case, ReviewTask
 from models.certificates import Certificate
-from models.enums import CaseStatus
 from models.services.certificates import certificate_view
-from models.services.errors import NotFound, UserError
+from models.services.errors import NotFound
 
 
 def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
@@ -73,18 +72,3 @@ def _number(value: Any) -> float | int | None:
         return None
     as_float = float(value)
     return int(as_float) if as_float.is_integer() else as_float
-
-
-def list_cases(session: Session, status: str | None = None) -> list[Case]:
-    query = (
-        select(Case)
-        .order_by(Case.id)
-        .options(selectinload(Case.tasks).selectinload(ReviewTask.assignee))
-    )
-    if status:
-        try:
-            query = query.where(Case.status == CaseStatus(status))
-        except ValueError:
-            choices = ", ".join(s.value for s in CaseStatus)
-            raise UserError(f"unknown status {status!r}: choose one of {choices}") from None
-    return list(session.scalars(query))

@@ -25,6 +25,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import credentials
 from models.cases import Case
@@ -46,6 +47,7 @@ from models.people import Person
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.outbox import FileAttachment, enqueue
+from models.services.paging import Page, in_order
 from models.services.references import next_number
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
 
@@ -501,40 +503,75 @@ def _number(value: Decimal) -> int | float:
 def certificate_view(certificate: Certificate, tz: ZoneInfo) -> dict[str, Any]:
     """One certificate as `pdu certificate list` shows it: the keys `pdu case show` uses
     for its certificates, and more."""
+    return certificate_fields(
+        certificate,
+        certificate.person.email if certificate.person else None,
+        certificate.replaced_by.number if certificate.replaced_by else None,
+        tz,
+    )
+
+
+def certificate_fields(
+    c: Any, email: str | None, replaced_by: str | None, tz: ZoneInfo
+) -> dict[str, Any]:
+    """The view from a certificate or a row of its columns (a listing reads no entity)."""
     return {
-        "number": certificate.number,
-        "verification_code": certificate.verification_code,
-        "holder": certificate.holder_name,
-        "email": certificate.person.email if certificate.person else None,
-        "hours": _number(certificate.hours),
-        "status": str(certificate.status),
-        "activity": certificate.activity_title,
-        "provider": certificate.provider_name,
-        "event_id": certificate.event_id,
-        "issued_on": certificate.issued_at.astimezone(tz).date().isoformat(),
-        "revoked_at": (
-            certificate.revoked_at.astimezone(tz).isoformat() if certificate.revoked_at else None
-        ),
-        "revoked_reason": certificate.revoked_reason,
-        "replaced_by": certificate.replaced_by.number if certificate.replaced_by else None,
+        "number": c.number,
+        "verification_code": c.verification_code,
+        "holder": c.holder_name,
+        "email": email,
+        "hours": _number(c.hours),
+        "status": str(c.status),
+        "activity": c.activity_title,
+        "provider": c.provider_name,
+        "event_id": c.event_id,
+        "issued_on": c.issued_at.astimezone(tz).date().isoformat(),
+        "revoked_at": c.revoked_at.astimezone(tz).isoformat() if c.revoked_at else None,
+        "revoked_reason": c.revoked_reason,
+        "replaced_by": replaced_by,
     }
 
 
-def list_certificates(
-    session: Session, event_id: int | None = None, email: str | None = None
-) -> list[Certificate]:
+def certificate_rows(
+    session: Session,
+    page: Page,
+    tz: ZoneInfo,
+    event_id: int | None = None,
+    email: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Certificates in number order (the register's), a page at a time, columns only."""
+    replacement = aliased(Certificate)
     query = (
-        select(Certificate)
-        .order_by(Certificate.id)
-        .options(selectinload(Certificate.person), selectinload(Certificate.replaced_by))
+        select(
+            *(getattr(Certificate, c) for c in _LISTED),
+            Person.email.label("email"),
+            replacement.number.label("replaced_by"),
+        )
+        .outerjoin(Person, Certificate.person_id == Person.id)
+        .outerjoin(replacement, Certificate.replaced_by_id == replacement.id)
     )
     if event_id is not None:
         query = query.where(Certificate.event_id == event_id)
     if email is not None:
-        query = query.join(Person, Certificate.person_id == Person.id).where(
-            Person.email == credentials.normalize_email(email)
-        )
-    return list(session.scalars(query))
+        query = query.where(Person.email == credentials.normalize_email(email))
+    for row in in_order(session, query, Certificate.id, page, newest_first=False):
+        yield certificate_fields(row, row.email, row.replaced_by, tz)
+
+
+def certificate_id(session: Session, number: str) -> int:
+    """The id of a certificate by its number (for --after)."""
+    found = session.scalar(
+        select(Certificate.id).where(Certificate.number == number.strip().upper())
+    )
+    if found is None:
+        raise NotFound(f"no certificate numbered {number}")
+    return found
+
+
+_LISTED = (
+    "id", "number", "verification_code", "holder_name", "hours", "status", "activity_title",
+    "provider_name", "event_id", "issued_at", "revoked_at", "revoked_reason",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
