@@ -165,7 +165,7 @@ def _ctx(work: Any) -> Any:
 
 
 def certificate_list(args: argparse.Namespace) -> int:
-    from models.services.certificates import certificate_id, certificate_rows
+    from models.services.issuing import certificate_id, certificate_rows
 
     event_id = None
     if args.event is not None:
@@ -188,7 +188,7 @@ def certificate_list(args: argparse.Namespace) -> int:
 
 
 def _read_credential(path: Path) -> dict[str, Any]:
-    from models.services.certificates import credential_of
+    from models.services.issuing import credential_of
 
     try:
         content = path.read_bytes()
@@ -208,7 +208,10 @@ def _read_credential(path: Path) -> dict[str, Any]:
 def certificate_verify(args: argparse.Namespace) -> int:
     from models import credentials
     from models.enums import CertificateStatus
-    from models.services.certificates import code_of, issuer_did, verify
+    from models.services.certificate_view import view_of
+    from models.services.issuing import code_of, issuer_did
+    from models.services.verification import verify
+    from templates.hours import hours_number
 
     signature: dict[str, Any] | None = None
     code = args.code
@@ -229,25 +232,23 @@ def certificate_verify(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{code.strip()}: {result.answer} (no certificate has this number or code)"
             )
-        tz = ZoneInfo(work.settings.timezone)
-        status = CertificateStatus(cert.status)
+        shown = view_of(cert, ZoneInfo(work.settings.timezone))
+        status = shown.status
         view: dict[str, Any] = {
             "answer": result.answer,
             "status": str(status),
-            "number": cert.number,
+            "number": shown.number,
         }
-        if status is not CertificateStatus.DISPOSED:
+        if not shown.disposed:
             view |= {
-                "holder": cert.holder_name,
-                "hours": float(cert.hours) if cert.hours % 1 else int(cert.hours),
-                "activity": cert.activity_title,
-                "provider": cert.provider_name,
-                "issued_on": cert.issued_at.astimezone(tz).date().isoformat(),
-                "revoked_on": (
-                    cert.revoked_at.astimezone(tz).date().isoformat() if cert.revoked_at else None
-                ),
-                "revoked_reason": cert.revoked_reason,
-                "replaced_by": cert.replaced_by.number if cert.replaced_by else None,
+                "holder": shown.holder,
+                "hours": hours_number(shown.hours),
+                "activity": shown.activity,
+                "provider": shown.provider,
+                "issued_on": shown.issued_on.isoformat(),
+                "revoked_on": shown.revoked_at.date().isoformat() if shown.revoked_at else None,
+                "revoked_reason": shown.revoked_reason,
+                "replaced_by": shown.replaced_by,
             }
     if signature is not None:
         view["signature"] = signature
@@ -275,7 +276,7 @@ def certificate_verify(args: argparse.Namespace) -> int:
 
 
 def certificate_revoke(args: argparse.Namespace) -> int:
-    from models.services.certificates import revoke
+    from models.services.issuing import revoke
 
     with uow() as work:
         certificate = revoke(_ctx(work), args.number, args.reason)
@@ -286,8 +287,8 @@ def certificate_revoke(args: argparse.Namespace) -> int:
 
 
 def certificate_reissue(args: argparse.Namespace) -> int:
-    from models.services.certificates import Corrections, reissue
-    from models.services.events import parse_hours
+    from models.services.issuing import Corrections, reissue
+    from models.services.provider_events import parse_hours
 
     corrections = Corrections(
         holder_name=args.name,
@@ -303,8 +304,9 @@ def certificate_reissue(args: argparse.Namespace) -> int:
 
 
 def certificate_transcript(args: argparse.Namespace) -> int:
-    from models.services.certificates import transcript
-    from templates.render import date_short, hours
+    from models.services.issuing import transcript
+    from templates.hours import hours_text as hours
+    from templates.render import date_short
 
     expires = _date(args.expires, "--expires") if args.expires else None
     with uow() as work:
@@ -366,7 +368,8 @@ def _num(value: Decimal) -> int | float:
 
 def certificate_credential(args: argparse.Namespace) -> int:
     from models import credentials
-    from models.services.certificates import get_certificate, stored_credential
+    from models.services.issuing import stored_credential
+    from models.services.verification import get_certificate
 
     with uow() as work:
         credential = stored_credential(_ctx(work), get_certificate(work.session, args.number))
@@ -386,7 +389,7 @@ def certificate_credential(args: argparse.Namespace) -> int:
 
 
 def event_add(args: argparse.Namespace) -> int:
-    from models.services.events import add_event
+    from models.services.provider_events import add_event
 
     with uow() as work:
         event = add_event(
@@ -413,7 +416,7 @@ def event_add(args: argparse.Namespace) -> int:
 
 
 def event_list(args: argparse.Namespace) -> int:
-    from models.services.events import list_events
+    from models.services.provider_events import list_events
 
     with uow() as work:
         rows = [
@@ -463,7 +466,7 @@ def _progress() -> Callable[[int, int], None] | None:
 
 
 def provider_issue(args: argparse.Namespace) -> int:
-    from models.services.events import accept_roster, issue_pending
+    from models.services.provider_events import accept_roster, issue_pending
     from models.uow import UnitOfWork
 
     if args.workers is not None and args.workers < 1:
@@ -513,7 +516,7 @@ def provider_issue(args: argparse.Namespace) -> int:
 
 
 def provider_report(args: argparse.Namespace) -> int:
-    from models.services.events import annual_report, report_csv, report_paths, report_pdf
+    from models.services.provider_events import annual_report, report_csv, report_paths, report_pdf
 
     with uow() as work:
         report = annual_report(work.session, args.provider, args.year, clock.now())

@@ -51,6 +51,18 @@ class Case(Base):
     next_step_at: Mapped[datetime | None] = mapped_column(
         index=True, comment="when the sweep next has work (proof reminders, expiry); else null"
     )
+    # ACCEPT reserves the certificate in the decision's transaction; it is drawn after that
+    # commits and recorded in a transaction of its own (models.services.case_certificates).
+    certificate_number: Mapped[str | None] = mapped_column(
+        String(24), comment="reserved at ACCEPT, before rendering"
+    )
+    certificate_code: Mapped[str | None] = mapped_column(String(40))
+    certificate_reserved_at: Mapped[datetime | None] = mapped_column(
+        comment="the certificate's issue instant"
+    )
+    certificate_failure: Mapped[str | None] = mapped_column(
+        Text, comment="why the reserved certificate was not issued; staff told"
+    )
 
     applicant: Mapped[Person | None] = relationship()
     tasks: Mapped[list[ReviewTask]] = relationship(

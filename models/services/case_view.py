@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.cases import Case, ReviewTask
 from models.certificates import Certificate
-from models.services.certificates import certificate_view
+from models.services.certificate_view import certificate_view
 from models.services.errors import NotFound
+from templates.hours import hours_number
 
 
 def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
@@ -53,8 +55,8 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
         "due_at": _iso(task.due_at, tz) if task and case.open_task else None,
         "escalation_level": task.escalation_level if task else 0,
         "retroactive": case.retroactive,
-        "hours_requested": _number(case.hours_requested),
-        "hours_granted": _number(case.hours_granted),
+        "hours_requested": _hours(case.hours_requested),
+        "hours_granted": _hours(case.hours_granted),
         "closed_at": _iso(case.closed_at, tz),
         "retain_until": _iso(case.retain_until, tz),
         "legal_hold": case.legal_hold,
@@ -67,8 +69,5 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
     }
 
 
-def _number(value: Any) -> float | int | None:
-    if value is None:
-        return None
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() else as_float
+def _hours(value: Decimal | None) -> int | float | None:
+    return None if value is None else hours_number(value)
