@@ -1,7 +1,7 @@
 """next-step instants: the sweep selects only what is due
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0008
 Create Date: 2026-12-03
 
 No backfill here: with no schedule_basis row, the first sweep after the upgrade computes
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0001'
+down_revision = '0008'  # main's latest when merged; the lead re-chains
 branch_labels = None
 depends_on = None
 
