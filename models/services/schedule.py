@@ -99,10 +99,16 @@ def case_instant(
 
 
 def plan_task(ctx: ServiceContext, task: ReviewTask) -> None:
+    if task.status is not TaskStatus.OPEN or task.paused_since is not None:
+        task.next_step_at = None  # (without reading the calendar: most changes are these)
+        return
     task.next_step_at = task_instant(task, ctx.calendar, ladder_policy(ctx.settings))
 
 
 def plan_case(ctx: ServiceContext, case: Case) -> None:
+    if case.status is not CaseStatus.AWAITING_PROOF:
+        case.next_step_at = None  # (without reading the calendar: most moves are these)
+        return
     case.next_step_at = case_instant(case, ctx.calendar, ctx.settings, ctx.now)
 
 
