@@ -54,7 +54,8 @@ class Case(Base):
     # ACCEPT reserves the certificate in the decision's transaction; it is drawn after that
     # commits and recorded in a transaction of its own (models.services.case_certificates).
     certificate_number: Mapped[str | None] = mapped_column(
-        String(24), comment="reserved at ACCEPT, before rendering"
+        # indexed: every sweep looks for reservations a crash left undrawn
+        String(24), index=True, comment="reserved at ACCEPT, before rendering"
     )
     certificate_code: Mapped[str | None] = mapped_column(String(40))
     certificate_reserved_at: Mapped[datetime | None] = mapped_column(

@@ -29,6 +29,8 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_step_at', sa.DateTime(timezone=True), nullable=True, comment='when the sweep next has work (proof reminders, expiry); else null'))
         batch_op.create_index(batch_op.f('ix_cases_next_step_at'), ['next_step_at'], unique=False)
+        # every sweep first looks for certificates reserved but not drawn (0008's column)
+        batch_op.create_index(batch_op.f('ix_cases_certificate_number'), ['certificate_number'], unique=False)
     with op.batch_alter_table('review_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_step_at', sa.DateTime(timezone=True), nullable=True, comment='the earliest ladder step not fired; null when paused, closed or all fired'))
         batch_op.create_index(batch_op.f('ix_review_tasks_next_step_at'), ['next_step_at'], unique=False)
@@ -39,6 +41,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_tasks_next_step_at'))
         batch_op.drop_column('next_step_at')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_certificate_number'))
         batch_op.drop_index(batch_op.f('ix_cases_next_step_at'))
         batch_op.drop_column('next_step_at')
     op.drop_table('schedule_basis')
