@@ -197,7 +197,16 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
             message_from_bytes(raw)
 
     parse_seconds = min(timed(bare) for _ in range(3))
-    gateway_seconds = timed(gateway)
+    if os.environ.get("BENCH_PROFILE"):  # where the gateway's time goes, to stderr
+        import cProfile
+        import pstats
+
+        with cProfile.Profile() as profile:
+            gateway_seconds = timed(gateway)
+        stats = pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative")
+        stats.print_stats(int(os.environ["BENCH_PROFILE"]))
+    else:
+        gateway_seconds = timed(gateway)
     dispose_engines()
     count = len(batch.messages)
     assert not any(key.startswith("error") for key in outcomes), outcomes

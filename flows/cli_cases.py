@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from typing import Any
 
-from flows.cli_support import print_json, print_table, uow
-from models.enums import CaseStatus
+from flows.cli_support import add_page_arguments, emit_rows, page_of, print_json, uow
+from models.enums import CaseKind, CaseStatus
+from models.services.errors import UserError
 
 
 def register(commands: Any) -> None:
     case = commands.add_parser("case", help="cases: pre-approvals and provider registrations")
     sub = case.add_subparsers(dest="case_command", required=True)
-    lst = sub.add_parser("list", help="list cases")
+    lst = sub.add_parser(
+        "list",
+        help="list cases, newest first, 50 a page",
+        description="Cases newest first, 50 a page (--limit, --page or --after, --all).",
+    )
     lst.add_argument("--status", choices=[s.value for s in CaseStatus])
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--kind", choices=[k.value for k in CaseKind])
+    lst.add_argument(
+        "--search", metavar="TEXT", help="in the reference, applicant, activity or organisation"
+    )
+    lst.add_argument("--assignee", metavar="EMAIL", help="whose open task it is")
+    lst.add_argument("--overdue", action="store_true", help="past due, not waiting")
+    lst.add_argument("--due-before", metavar="DATE", help="due before this date (YYYY-MM-DD)")
+    lst.add_argument("--waiting", action="store_true", help="waiting on the applicant")
+    add_page_arguments(lst, after="REF")
     lst.set_defaults(handler=case_list)
     show = sub.add_parser("show", help="one case: status, assignee, due date, timeline")
     show.add_argument("reference")
@@ -23,35 +37,37 @@ def register(commands: Any) -> None:
 
 
 def case_list(args: argparse.Namespace) -> int:
-    from models.services.case_view import list_cases
+    from models import clock
+    from models.services.case_list import CaseFilter, case_id, case_rows
 
+    due_before = None
+    if args.due_before:
+        try:
+            due_before = date.fromisoformat(args.due_before.strip())
+        except ValueError:
+            raise UserError(
+                f"--due-before must be a date like 2027-06-15, not {args.due_before!r}"
+            ) from None
+    wanted = CaseFilter(
+        status=args.status,
+        kind=args.kind,
+        search=args.search,
+        assignee=args.assignee,
+        overdue=args.overdue,
+        due_before=due_before,
+        waiting=args.waiting,
+    )
     with uow() as work:
-        tz = work.settings.timezone
-        rows = []
-        for case in list_cases(work.session, args.status):
-            task = case.open_task
-            rows.append(
-                {
-                    "reference": case.reference,
-                    "kind": str(case.kind),
-                    "status": str(case.status),
-                    "assignee": task.assignee.email if task else None,
-                    "due_at": task.due_at.astimezone(_tz(tz)).isoformat() if task else None,
-                }
-            )
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(
-            ["REFERENCE", "KIND", "STATUS", "ASSIGNEE", "DUE"], [list(r.values()) for r in rows]
-        )
+        page = page_of(args, lambda ref: case_id(work.session, ref))
+        rows = case_rows(work.session, wanted, page, clock.now(), work.settings.timezone)
+        emit_rows(
+            rows,
+            [("REFERENCE", "reference"), ("KIND", "kind"), ("STATUS", "status"),
+             ("ASSIGNEE", "assignee"), ("DUE", "due_at")],
+            args,
+            next_hint=lambda last: f"(more: --after {last['reference']})",
+        )  # fmt: skip
     return 0
-
-
-def _tz(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 def case_show(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import add_page_arguments, emit_rows, page_of, print_json, print_table, uow
 from models import clock
 from models.services.errors import UserError
 
@@ -31,10 +31,14 @@ def _register_certificate(commands: Any) -> None:
     cert = commands.add_parser("certificate", help="issued certificates: list, verify, revoke")
     sub = cert.add_subparsers(dest="certificate_command", required=True)
 
-    lst = sub.add_parser("list", help="list certificates")
+    lst = sub.add_parser(
+        "list",
+        help="list certificates in number order, 50 a page",
+        description="Certificates in number order, 50 a page (--limit, --page or --after, --all).",
+    )
     lst.add_argument("--event", metavar="ID", help="only those of a provider's event")
     lst.add_argument("--email", metavar="ADDRESS", help="only those of one educator")
-    lst.add_argument("--json", action="store_true")
+    add_page_arguments(lst, after="NUMBER")
     lst.set_defaults(handler=certificate_list)
 
     verify = sub.add_parser(
@@ -161,8 +165,7 @@ def _ctx(work: Any) -> Any:
 
 
 def certificate_list(args: argparse.Namespace) -> int:
-    from models.services.certificate_view import certificate_view
-    from models.services.issuing import list_certificates
+    from models.services.issuing import certificate_id, certificate_rows
 
     event_id = None
     if args.event is not None:
@@ -171,22 +174,16 @@ def certificate_list(args: argparse.Namespace) -> int:
         except ValueError:
             raise UserError(f"an event id is a number, not {args.event!r}") from None
     with uow() as work:
+        page = page_of(args, lambda number: certificate_id(work.session, number))
         tz = ZoneInfo(work.settings.timezone)
-        rows = [
-            certificate_view(c, tz)
-            for c in list_certificates(work.session, event_id=event_id, email=args.email)
-        ]
-    if args.json:
-        print_json(rows)
-        return 0
-    print_table(
-        ["NUMBER", "STATUS", "HOURS", "HOLDER", "EMAIL", "ISSUED", "ACTIVITY"],
-        [
-            [r["number"], r["status"], r["hours"], r["holder"], r["email"], r["issued_on"],
-             r["activity"]]
-            for r in rows
-        ],
-    )  # fmt: skip
+        emit_rows(
+            certificate_rows(work.session, page, tz, event_id=event_id, email=args.email),
+            [("NUMBER", "number"), ("STATUS", "status"), ("HOURS", "hours"),
+             ("HOLDER", "holder"), ("EMAIL", "email"), ("ISSUED", "issued_on"),
+             ("ACTIVITY", "activity")],
+            args,
+            next_hint=lambda last: f"(more: --after {last['number']})",
+        )  # fmt: skip
     return 0
 
 

@@ -98,12 +98,16 @@ def send() -> DeliveryReport:
         )
 
 
+WATCH_BATCH = 25  # messages read per cycle: their replies go out before the next batch is read
 IDLE_RENEW_SECONDS = 540.0  # RFC 2177: servers may drop an IDLE after 30 min; renew well before
 
 
 def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -> int:
-    """Poll, send, then wait in IMAP IDLE until mail arrives (or the renewal time), again.
+    """Poll a small batch, send, again while mail is waiting; then wait in IMAP IDLE until
+    mail arrives (or the renewal time).
 
+    In a burst the replies to the first messages leave while the rest are still being read
+    (each batch is committed, then the outbox is sent), instead of after the whole backlog.
     Low latency without hammering the server; `cycles` bounds the loop (tests, one-shots).
     A server going away (IMAP, SMTP, the database) ends a cycle, not the watch: what was
     not done stays in the inbox and the outbox, and the next cycle, after a backoff, does it.
@@ -118,7 +122,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     done = failures = 0
     while cycles is None or done < cycles:
         try:
-            poll()
+            read = poll(limit=WATCH_BATCH)
             sent = send()
         except LoginError:
             raise  # a refused login will not fix itself
@@ -132,7 +136,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
         done += 1
         if cycles is not None and done >= cycles:
             break
-        if sent.more:  # a backlog in the outbox: send on rather than wait for new mail
+        if sent.more or read.seen >= WATCH_BATCH:  # a backlog: work on, don't wait for mail
             continue
         mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
         try:

@@ -48,10 +48,14 @@ class Case(Base):
     expiry_warned_at: Mapped[datetime | None] = mapped_column(
         comment="last reminder before the approved request expires"
     )
+    next_step_at: Mapped[datetime | None] = mapped_column(
+        index=True, comment="when the sweep next has work (proof reminders, expiry); else null"
+    )
     # ACCEPT reserves the certificate in the decision's transaction; it is drawn after that
     # commits and recorded in a transaction of its own (models.services.case_certificates).
     certificate_number: Mapped[str | None] = mapped_column(
-        String(24), comment="reserved at ACCEPT, before rendering"
+        # indexed: every sweep looks for reservations a crash left undrawn
+        String(24), index=True, comment="reserved at ACCEPT, before rendering"
     )
     certificate_code: Mapped[str | None] = mapped_column(String(40))
     certificate_reserved_at: Mapped[datetime | None] = mapped_column(
@@ -74,6 +78,13 @@ class Case(Base):
         return next((t for t in self.tasks if t.status is TaskStatus.OPEN), None)
 
 
+def _looked_at_by_the_next_sweep(context: Any) -> datetime | None:
+    """A task written without its instant (not through the review service) is due for a
+    look at once: the sweep then stores the real one. Never silently never swept."""
+    created: datetime | None = context.get_current_parameters().get("created_at")
+    return created
+
+
 class ReviewTask(Base):
     """A decision owed by a staff member, with its deadline and escalation ladder."""
 
@@ -94,6 +105,11 @@ class ReviewTask(Base):
     reassigned_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(24))
+    next_step_at: Mapped[datetime | None] = mapped_column(
+        index=True,
+        default=_looked_at_by_the_next_sweep,
+        comment="the earliest ladder step not fired; null when paused, closed or all fired",
+    )
 
     case: Mapped[Case] = relationship(back_populates="tasks")
     assignee: Mapped[Staff] = relationship()
@@ -125,6 +141,18 @@ class TimelineEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="timeline")
+
+
+class ScheduleBasis(Base):
+    """What the stored next-step instants were computed from (ladder settings, timezone,
+    office closures), as one fingerprint. A sweep that finds a different basis recomputes
+    every stored instant first, so a changed setting or closure is never missed."""
+
+    __tablename__ = "schedule_basis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), comment="sha256 of the basis")
+    computed_at: Mapped[datetime]
 
 
 class ReferenceCounter(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from models.calendar import BusinessCalendar, as_utc
@@ -84,6 +84,54 @@ def steps_due(
         for step, at in schedule(due_at, calendar, policy).items()
         if step not in fired and at <= now
     ]
+
+
+def next_step_at(
+    due_at: datetime,
+    fired: Set[Step],
+    calendar: BusinessCalendar,
+    policy: LadderPolicy | None = None,
+) -> datetime | None:
+    """The instant the sweep next has work on this task: its earliest step not yet fired.
+
+    `steps_due(now, ...)` is non-empty exactly when this is at or before `now`, so a sweep
+    that selects `next_step_at <= now` fires what a sweep over every open task would.
+    None: every step has fired.
+    """
+    pending = [at for step, at in schedule(due_at, calendar, policy).items() if step not in fired]
+    return min(pending, default=None)
+
+
+@dataclass(frozen=True)
+class ProofSchedule:
+    """An approved request waiting for proof: first reminder, last warning, expiry."""
+
+    remind_at: datetime
+    warn_at: datetime
+    expires_at: datetime
+
+    def next_at(self, reminded: bool, warned: bool) -> datetime:
+        """The earliest step still owed (expiry is always owed while the case waits)."""
+        pending = [self.expires_at]
+        if not warned:
+            pending.append(self.warn_at)
+        if not reminded:
+            pending.append(self.remind_at)
+        return min(pending)
+
+
+def proof_schedule(
+    activity_end: date, calendar: BusinessCalendar, reminder_business_days: int, expiry_days: int
+) -> ProofSchedule:
+    """Reminders count from the end of the activity's last day; the last warning is a
+    week before expiry, which is `expiry_days` calendar days after that end."""
+    ended = calendar.end_of_business_day(activity_end)
+    expires_at = ended + timedelta(days=expiry_days)
+    return ProofSchedule(
+        remind_at=calendar.add_business_days(ended, reminder_business_days),
+        warn_at=expires_at - timedelta(days=7),
+        expires_at=expires_at,
+    )
 
 
 def paused_due(due_at: datetime, paused: timedelta, calendar: BusinessCalendar) -> datetime:

@@ -2,7 +2,7 @@
 
 from models.accounts import ProviderAccount
 from models.base import Base
-from models.cases import Case, ReferenceCounter, ReviewTask, TimelineEntry
+from models.cases import Case, ReferenceCounter, ReviewTask, ScheduleBasis, TimelineEntry
 from models.certificates import Certificate
 from models.events import Attendee, ProviderEvent
 from models.messages import (
@@ -39,6 +39,7 @@ __all__ = [
     "ReferenceCounter",
     "ReplyToken",
     "ReviewTask",
+    "ScheduleBasis",
     "SignInFailure",
     "Staff",
     "TimelineEntry",

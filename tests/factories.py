@@ -47,3 +47,12 @@ def case(
     session.add(created)
     session.flush()
     return created
+
+
+def office_staff(session: Session, start: datetime) -> None:
+    """The usual office: Rita reviews, Sam supervises, Ada administers."""
+    from models.services.staff import add_staff
+
+    add_staff(session, "rita@opi.example", "Rita Reviewer", "reviewer", start)
+    add_staff(session, "sam@opi.example", "Sam Supervisor", "supervisor", start)
+    add_staff(session, "ada@opi.example", "Ada Admin", "admin", start)

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.cases import Case, ReviewTask
 from models.certificates import Certificate
-from models.enums import CaseStatus
 from models.services.certificate_view import certificate_view
-from models.services.errors import NotFound, UserError
+from models.services.errors import NotFound
 from templates.hours import hours_number
 
 
@@ -68,21 +67,6 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
         # The same objects as `pdu certificate list --json`.
         "certificates": [certificate_view(c, tz) for c in certificates],
     }
-
-
-def list_cases(session: Session, status: str | None = None) -> list[Case]:
-    query = (
-        select(Case)
-        .order_by(Case.id)
-        .options(selectinload(Case.tasks).selectinload(ReviewTask.assignee))
-    )
-    if status:
-        try:
-            query = query.where(Case.status == CaseStatus(status))
-        except ValueError:
-            choices = ", ".join(s.value for s in CaseStatus)
-            raise UserError(f"unknown status {status!r}: choose one of {choices}") from None
-    return list(session.scalars(query))
 
 
 def _hours(value: Decimal | None) -> int | float | None:

@@ -21,6 +21,7 @@ from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_reference
+from models.services.schedule import plan_case, plan_task
 from models.services.summaries import case_summary, form_rows
 from models.services.timeline import Actor, record_action, transition
 from models.services.tokens import issue_token
@@ -76,6 +77,7 @@ def start_review(ctx: ServiceContext, case: Case, actor: Actor, notes: str) -> N
 def move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
     years = ctx.settings.retention_years_for(case.kind)
     transition(case, event, actor, ctx.now, detail, retain_years=years)
+    plan_case(ctx, case)  # entering or leaving the wait for proof moves its next step
 
 
 def _staff_token(ctx: ServiceContext, case: Case, task: ReviewTask) -> tuple[str, ReplyToken]:
@@ -185,6 +187,7 @@ def open_task(
         due_at=ctx.calendar.add_business_days(ctx.now, ctx.settings.review_business_days),
         paused_seconds=0,
     )
+    plan_task(ctx, task)
     case.tasks.append(task)
     staff.last_assigned_at = ctx.now
     ctx.session.flush()
@@ -195,6 +198,7 @@ def open_task(
 
 def close_task(ctx: ServiceContext, task: ReviewTask, decision: str) -> None:
     task.status, task.completed_at, task.decision = TaskStatus.DONE, ctx.now, decision
+    plan_task(ctx, task)
 
 
 def require_task(case: Case, kind: TaskKind) -> ReviewTask:

@@ -61,24 +61,38 @@ class CertificateView:
 
 def view_of(certificate: Certificate, tz: ZoneInfo) -> CertificateView:
     replacement = certificate.replaced_by
+    return view_from(
+        certificate,
+        certificate.person.email if certificate.person else None,
+        replacement.number if replacement else None,
+        replacement.verification_code if replacement else None,
+        tz,
+    )
+
+
+def view_from(
+    c: Any, email: str | None, replaced_by: str | None, replaced_by_code: str | None, tz: ZoneInfo
+) -> CertificateView:
+    """From a certificate or a row of its columns (a listing reads no entity): `c` has the
+    Certificate's column names; the holder's address and the replacement come apart."""
     return CertificateView(
-        number=certificate.number,
-        verification_code=certificate.verification_code,
-        status=CertificateStatus(certificate.status),
-        holder=certificate.holder_name,
-        email=certificate.person.email if certificate.person else None,
-        license_number=certificate.license_number,
-        hours=Decimal(certificate.hours),
-        activity=certificate.activity_title,
-        provider=certificate.provider_name,
-        event_id=certificate.event_id,
-        start_date=certificate.start_date,
-        end_date=certificate.end_date,
-        issued_on=certificate.issued_at.astimezone(tz).date(),
-        revoked_at=certificate.revoked_at.astimezone(tz) if certificate.revoked_at else None,
-        revoked_reason=certificate.revoked_reason,
-        replaced_by=replacement.number if replacement else None,
-        replaced_by_code=replacement.verification_code if replacement else None,
+        number=c.number,
+        verification_code=c.verification_code,
+        status=CertificateStatus(c.status),
+        holder=c.holder_name,
+        email=email,
+        license_number=c.license_number,
+        hours=Decimal(c.hours),
+        activity=c.activity_title,
+        provider=c.provider_name,
+        event_id=c.event_id,
+        start_date=c.start_date,
+        end_date=c.end_date,
+        issued_on=c.issued_at.astimezone(tz).date(),
+        revoked_at=c.revoked_at.astimezone(tz) if c.revoked_at else None,
+        revoked_reason=c.revoked_reason,
+        replaced_by=replaced_by,
+        replaced_by_code=replaced_by_code,
     )
 
 

@@ -41,3 +41,8 @@ class ServiceContext:
             closures = self.session.scalars(select(OfficeClosure.day)).all()
             self._calendar = BusinessCalendar(closures=closures, timezone=self.settings.timezone)
         return self._calendar
+
+    def reread_calendar(self) -> BusinessCalendar:
+        """The calendar again from the database (closures changed in this session)."""
+        self._calendar = None
+        return self.calendar

@@ -26,6 +26,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -33,9 +34,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from models import credentials
 from models.cases import Case
@@ -44,10 +46,11 @@ from models.data_dir import certificate_file, certificate_path
 from models.enums import CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.people import Person
-from models.services.certificate_view import view_of
+from models.services.certificate_view import view_from, view_of
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.outbox import FileAttachment, enqueue
+from models.services.paging import Page, in_order
 from models.services.references import next_number
 from models.services.verification import get_certificate
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
@@ -452,21 +455,48 @@ def default_workers() -> int:
 # --- Reading: list (find and verify: verification.py; the view: certificate_view.py) ------
 
 
-def list_certificates(
-    session: Session, event_id: int | None = None, email: str | None = None
-) -> list[Certificate]:
+def certificate_rows(
+    session: Session,
+    page: Page,
+    tz: ZoneInfo,
+    event_id: int | None = None,
+    email: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Certificates in number order (the register's), a page at a time, columns only."""
+    replacement = aliased(Certificate)
     query = (
-        select(Certificate)
-        .order_by(Certificate.id)
-        .options(selectinload(Certificate.person), selectinload(Certificate.replaced_by))
+        select(
+            *(getattr(Certificate, c) for c in _LISTED),
+            Person.email.label("email"),
+            replacement.number.label("replaced_by"),
+            replacement.verification_code.label("replaced_by_code"),
+        )
+        .outerjoin(Person, Certificate.person_id == Person.id)
+        .outerjoin(replacement, Certificate.replaced_by_id == replacement.id)
     )
     if event_id is not None:
         query = query.where(Certificate.event_id == event_id)
     if email is not None:
-        query = query.join(Person, Certificate.person_id == Person.id).where(
-            Person.email == credentials.normalize_email(email)
-        )
-    return list(session.scalars(query))
+        query = query.where(Person.email == credentials.normalize_email(email))
+    for row in in_order(session, query, Certificate.id, page, newest_first=False):
+        yield view_from(row, row.email, row.replaced_by, row.replaced_by_code, tz).as_json()
+
+
+def certificate_id(session: Session, number: str) -> int:
+    """The id of a certificate by its number (for --after)."""
+    found = session.scalar(
+        select(Certificate.id).where(Certificate.number == number.strip().upper())
+    )
+    if found is None:
+        raise NotFound(f"no certificate numbered {number}")
+    return found
+
+
+_LISTED = (
+    "id", "number", "verification_code", "holder_name", "license_number", "hours", "status",
+    "activity_title", "provider_name", "event_id", "start_date", "end_date", "issued_at",
+    "revoked_at", "revoked_reason",
+)  # fmt: skip
 
 
 def credential_of(pdf: bytes) -> dict[str, Any]:

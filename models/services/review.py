@@ -24,6 +24,7 @@ from models.services.casework import (
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.kinds import KINDS
+from models.services.schedule import plan_task
 from models.services.staff import find_staff
 from models.services.timeline import Actor, record_action
 from models.workflow import Event
@@ -81,6 +82,7 @@ def request_info(ctx: ServiceContext, case: Case, actor: Actor, question: str) -
     task = require_task(case, TaskKind.REVIEW)
     move(ctx, case, Event.REQUEST_INFO, actor, question)
     task.paused_since = ctx.now  # the clock stops until the applicant answers
+    plan_task(ctx, task)
     email_applicant(ctx, case, "info_request", question=question)
     return Done("info", question)
 
@@ -97,6 +99,7 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
     previous = task.assignee.email
     task.assignee = staff
     staff.last_assigned_at = ctx.now
+    plan_task(ctx, task)  # the ladder runs on; stored again so a reassignment never loses it
     record_action(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
     email_task(ctx, task)
     return Done("reassign", staff.email)
@@ -159,6 +162,7 @@ def withdraw(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
                 ctx.now,
                 "withdrawn",
             )
+            plan_task(ctx, task)
     email_applicant(ctx, case, "withdrawn", reply=False)
     return Done("withdraw")
 
@@ -170,6 +174,7 @@ def _resume(ctx: ServiceContext, task: ReviewTask) -> None:
     task.due_at = ctx.calendar.add_business_time(task.due_at, paused)
     task.paused_seconds += int(paused.total_seconds())
     task.paused_since = None
+    plan_task(ctx, task)
 
 
 def _excerpt(text: str, limit: int = 200) -> str:

@@ -17,16 +17,24 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, select
 
 from models.cases import ReviewTask
 from models.deadlines import LadderPolicy, Step, schedule
 from models.enums import StaffRole, TaskKind, TaskStatus
 from models.people import Staff
 from models.services.context import ServiceContext
+from models.services.schedule import ladder_policy
 
 DEFAULT_WINDOW_DAYS = 30
+# What the SLA needs of a decided task: columns, not entities.
+_SLA_COLUMNS = (
+    ReviewTask.kind,
+    ReviewTask.created_at,
+    ReviewTask.completed_at,
+    ReviewTask.due_at,
+    ReviewTask.paused_seconds,
+)
 
 
 @dataclass(frozen=True)
@@ -83,57 +91,72 @@ class OfficeStatus:
         }
 
 
-def _policy(ctx: ServiceContext) -> LadderPolicy:
-    s = ctx.settings
-    return LadderPolicy(
-        review_days=s.review_business_days,
-        reminder_days_before=s.reminder_business_days_before,
-        reassign_days_after=s.reassign_business_days_after,
-    )
-
-
 def _queue(ctx: ServiceContext, policy: LadderPolicy) -> list[QueueRow]:
-    tasks = ctx.session.scalars(
-        select(ReviewTask)
+    """Counted in SQL, grouped by assignee: memory flat in the number of open tasks."""
+    now = ctx.now
+    running = ReviewTask.paused_since.is_(None)
+    counts: dict[int, dict[str, int]] = {}
+    for assignee_id, open_, waiting, overdue in ctx.session.execute(
+        select(
+            ReviewTask.assignee_id,
+            func.count(),
+            func.sum(case((ReviewTask.paused_since.is_not(None), 1), else_=0)),
+            func.sum(case((running & (ReviewTask.due_at <= now), 1), else_=0)),
+        )
         .where(ReviewTask.status == TaskStatus.OPEN)
-        .options(selectinload(ReviewTask.assignee))
-    ).all()
+        .group_by(ReviewTask.assignee_id)
+    ):
+        counts[assignee_id] = {"open": open_, "waiting": waiting or 0, "overdue": overdue or 0}
+    for assignee_id in _due_soon(ctx, policy):
+        tally = counts[assignee_id]
+        tally["due_soon"] = tally.get("due_soon", 0) + 1
     # Everyone who can be assigned shows, idle or not: an empty row is spare capacity.
     people: dict[int, Staff] = {
         s.id: s
         for s in ctx.session.scalars(
             select(Staff).where(
-                Staff.active.is_(True), Staff.role.in_([StaffRole.REVIEWER, StaffRole.SUPERVISOR])
+                (
+                    Staff.active.is_(True)
+                    & Staff.role.in_([StaffRole.REVIEWER, StaffRole.SUPERVISOR])
+                )
+                | Staff.id.in_(list(counts))  # inactive but still holding work
             )
         )
     }
-    counts: dict[int, dict[str, int]] = {sid: {} for sid in people}
-    for task in tasks:
-        people.setdefault(task.assignee_id, task.assignee)  # inactive but still holding work
-        tally = counts.setdefault(task.assignee_id, {})
-        tally["open"] = tally.get("open", 0) + 1
-        for flag in _flags(ctx, task, policy):
-            tally[flag] = tally.get(flag, 0) + 1
     rows = [
-        QueueRow(people[sid].email, people[sid].name, str(people[sid].role), **tally)
-        for sid, tally in counts.items()
+        QueueRow(person.email, person.name, str(person.role), **counts.get(sid, {}))
+        for sid, person in people.items()
     ]
     return sorted(rows, key=lambda r: (-r.overdue, -r.due_soon, -r.open, r.assignee))
 
 
-def _flags(ctx: ServiceContext, task: ReviewTask, policy: LadderPolicy) -> list[str]:
-    if task.paused_since is not None:
-        return ["waiting"]
-    if task.due_at <= ctx.now:
-        return ["overdue"]
-    if schedule(task.due_at, ctx.calendar, policy)[Step.REMINDER] <= ctx.now:
-        return ["due_soon"]
-    return []
+def _due_soon(ctx: ServiceContext, policy: LadderPolicy) -> list[int]:
+    """Assignees of running tasks not yet due whose reminder time has come.
+
+    Only tasks due within the reminder window (plus a day) can qualify: a reminder n
+    business days before due is at or before now only if due is at most n business days
+    after today. Those few are checked exactly against the ladder.
+    """
+    calendar = ctx.calendar
+    bound = calendar.add_business_days(ctx.now, policy.reminder_days_before) + timedelta(days=1)
+    near = ctx.session.execute(
+        select(ReviewTask.assignee_id, ReviewTask.due_at).where(
+            ReviewTask.status == TaskStatus.OPEN,
+            ReviewTask.paused_since.is_(None),
+            ReviewTask.due_at > ctx.now,
+            ReviewTask.due_at < bound,
+        )
+    )
+    return [
+        assignee_id
+        for assignee_id, due_at in near
+        if schedule(due_at, calendar, policy)[Step.REMINDER] <= ctx.now
+    ]
 
 
 def _sla(ctx: ServiceContext, since: datetime) -> list[SlaRow]:
-    decided = ctx.session.scalars(
-        select(ReviewTask).where(
+    decided = ctx.session.execute(
+        select(*_SLA_COLUMNS).where(
             ReviewTask.status == TaskStatus.DONE,
             ReviewTask.completed_at >= since,
             ReviewTask.completed_at <= ctx.now,
@@ -143,13 +166,14 @@ def _sla(ctx: ServiceContext, since: datetime) -> list[SlaRow]:
     # One business day of business time (8:00-17:00 by default).
     day = datetime.combine(date.min, calendar.closes) - datetime.combine(date.min, calendar.opens)
 
-    def row(kind: str, tasks: list[ReviewTask]) -> SlaRow:
+    def row(kind: str, tasks: list[Any]) -> SlaRow:
         if not tasks:
             return SlaRow(kind, 0, 0, None, None)
         on_time = sum(1 for t in tasks if t.completed_at and t.completed_at <= t.due_at)
         days = [
             max(
-                calendar.business_time_between(t.created_at, t.completed_at) - t.paused,
+                calendar.business_time_between(t.created_at, t.completed_at)
+                - timedelta(seconds=t.paused_seconds),
                 timedelta(0),
             )
             / day
@@ -166,7 +190,7 @@ def _sla(ctx: ServiceContext, since: datetime) -> list[SlaRow]:
 
 def office_status(ctx: ServiceContext, window_days: int = DEFAULT_WINDOW_DAYS) -> OfficeStatus:
     """The queue now, and the SLA over decisions of the last `window_days` days."""
-    policy = _policy(ctx)
+    policy = ladder_policy(ctx.settings)
     queue = _queue(ctx, policy)
     total = QueueRow(
         "total",

@@ -1,5 +1,9 @@
 """The deadline sweep: reminders, escalations, reassignments, proof reminders, expiry.
 
+It reads only what is due: each task and waiting case stores the instant of its next step
+(models/services/schedule.py), indexed, so a sweep with nothing due is one index probe
+whatever the number of open tasks, and one with work costs in proportion to the work.
+
 Each step is claimed with a compare-and-set UPDATE (`... WHERE reminded_at IS NULL`) in
 the same transaction as its email, so it fires exactly once however late, often or
 concurrently the sweep runs (SQLite and PostgreSQL alike). On PostgreSQL each task or case
@@ -12,19 +16,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
 
+from models.calendar import BusinessCalendar
 from models.cases import Case, ReviewTask
 from models.db import rows_changed
-from models.deadlines import LadderPolicy, Step, steps_due
-from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
+from models.deadlines import Step, proof_schedule, steps_due
+from models.enums import CaseStatus, Channel, TaskStatus
 from models.services.assignment import supervisors, tell_admins
 from models.services.case_certificates import issue_reserved
 from models.services.casework import email_applicant, email_task
 from models.services.context import ServiceContext
+from models.services.schedule import (
+    STEP_COLUMNS,
+    ensure_basis_current,
+    fired_steps,
+    ladder_policy,
+    plan_case,
+    plan_task,
+)
 from models.services.summaries import case_summary
 from models.services.timeline import Actor, record_action, transition
 from models.uow import UnitOfWork
@@ -32,11 +46,6 @@ from models.workflow import Event
 
 log = logging.getLogger(__name__)
 SWEEP = Actor.system(Channel.SWEEP)
-_STEP_COLUMN: dict[Step, Any] = {
-    Step.REMINDER: ReviewTask.reminded_at,
-    Step.ESCALATION: ReviewTask.escalated_at,
-    Step.REASSIGNMENT: ReviewTask.reassigned_at,
-}
 
 
 @dataclass
@@ -46,15 +55,6 @@ class SweepReport:
 
     def add(self, step: str) -> None:
         self.fired[step] = self.fired.get(step, 0) + 1
-
-
-def _policy(ctx: ServiceContext) -> LadderPolicy:
-    s = ctx.settings
-    return LadderPolicy(
-        review_days=s.review_business_days,
-        reminder_days_before=s.reminder_business_days_before,
-        reassign_days_after=s.reassign_business_days_after,
-    )
 
 
 def _claim(ctx: ServiceContext, row: ReviewTask | Case, column: Any) -> bool:
@@ -73,7 +73,7 @@ def _claim(ctx: ServiceContext, row: ReviewTask | Case, column: Any) -> bool:
 
 
 def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:
-    if not _claim(ctx, task, _STEP_COLUMN[step]):
+    if not _claim(ctx, task, getattr(ReviewTask, STEP_COLUMNS[step])):
         return False
     case = task.case
     if step is Step.REMINDER:
@@ -120,29 +120,51 @@ def _locked(query: Select[Any], id_column: Any, row_id: int) -> Select[Any]:
     return query.where(id_column == row_id).with_for_update(skip_locked=True)
 
 
-def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
-    """One transaction per task, so one bad case never blocks the others."""
-    report = SweepReport()
+def _calendar(uow_factory: type[UnitOfWork] | Any, now: datetime) -> BusinessCalendar:
+    """The calendar for this sweep, read once; first, the stored instants brought up to
+    date if what they were computed from (settings, closures) changed."""
+    try:
+        with uow_factory() as work:
+            ctx = ServiceContext.of(work, now)
+            ensure_basis_current(ctx)
+            work.commit()
+            return ctx.calendar
+    except IntegrityError:  # a concurrent sweep recorded the same basis first
+        with uow_factory() as work:
+            return ServiceContext.of(work, now).calendar
+
+
+def _due(uow_factory: type[UnitOfWork] | Any, entity: Any, now: datetime) -> list[int]:
+    """Ids whose next step is due: an index range, however many are open."""
     with uow_factory() as work:
-        ids = list(
+        return list(
             work.session.scalars(
-                select(ReviewTask.id)
-                .where(ReviewTask.status == TaskStatus.OPEN, ReviewTask.paused_since.is_(None))
-                .order_by(ReviewTask.due_at)
+                select(entity.id).where(entity.next_step_at <= now).order_by(entity.next_step_at)
             )
         )
-    for task_id in ids:
+
+
+def sweep_tasks(
+    uow_factory: type[UnitOfWork] | Any, now: datetime, calendar: BusinessCalendar | None = None
+) -> SweepReport:
+    """Only the tasks with a step due, one transaction each, so one bad case never
+    blocks the others (it stays due and is tried again next time)."""
+    report = SweepReport()
+    calendar = calendar or _calendar(uow_factory, now)
+    for task_id in _due(uow_factory, ReviewTask, now):
         try:
             with uow_factory() as work:
-                ctx = ServiceContext.of(work, now)
+                ctx = ServiceContext(work.session, work.settings, now, calendar)
                 task = work.session.scalar(_locked(select(ReviewTask), ReviewTask.id, task_id))
                 # None: gone, or another sweep (or a decision) holds it right now.
-                if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
+                if task is None:
                     continue
-                fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
-                for step in steps_due(now, task.due_at, fired, ctx.calendar, _policy(ctx)):
-                    if _fire(ctx, task, step):
-                        report.add(step.value)
+                if task.status is TaskStatus.OPEN and task.paused_since is None:
+                    policy = ladder_policy(ctx.settings)
+                    for step in steps_due(now, task.due_at, fired_steps(task), calendar, policy):
+                        if _fire(ctx, task, step):
+                            report.add(step.value)
+                plan_task(ctx, task)
                 work.commit()
         except Exception:  # one broken case must not stop the others' deadlines
             log.exception("sweep: task %s failed; the others go on", task_id)
@@ -150,28 +172,25 @@ def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRepo
     return report
 
 
-def sweep_proofs(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+def sweep_proofs(
+    uow_factory: type[UnitOfWork] | Any, now: datetime, calendar: BusinessCalendar | None = None
+) -> SweepReport:
     """Approved requests waiting for proof: a reminder, a last warning, then expiry."""
     report = SweepReport()
-    with uow_factory() as work:
-        ids = list(
-            work.session.scalars(
-                select(Case.id).where(
-                    Case.kind == CaseKind.PREAPPROVAL, Case.status == CaseStatus.AWAITING_PROOF
-                )
-            )
-        )
-    for case_id in ids:
+    calendar = calendar or _calendar(uow_factory, now)
+    for case_id in _due(uow_factory, Case, now):
         try:
             with uow_factory() as work:
-                ctx = ServiceContext.of(work, now)
+                ctx = ServiceContext(work.session, work.settings, now, calendar)
                 # (no eager load: SKIP LOCKED would reach the applicant's row too)
                 case = work.session.scalar(_locked(select(Case), Case.id, case_id))
-                if case is None or case.status is not CaseStatus.AWAITING_PROOF:
+                if case is None:
                     continue
-                step = _proof_step(ctx, case)
-                if step:
-                    report.add(step)
+                if case.status is CaseStatus.AWAITING_PROOF:
+                    step = _proof_step(ctx, case)
+                    if step:
+                        report.add(step)
+                plan_case(ctx, case)
                 work.commit()
         except Exception:  # one broken case must not stop the others' reminders
             log.exception("sweep: case %s failed; the others go on", case_id)
@@ -180,13 +199,10 @@ def sweep_proofs(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRep
 
 
 def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
-    from datetime import date
-
-    end = date.fromisoformat(case.form["activity"]["end_date"])
     s = ctx.settings
-    ended = ctx.calendar.end_of_business_day(end)
-    expires_at = ended + timedelta(days=s.proof_expiry_days)
-    if ctx.now >= expires_at:
+    end = date.fromisoformat(case.form["activity"]["end_date"])
+    plan = proof_schedule(end, ctx.calendar, s.proof_reminder_business_days, s.proof_expiry_days)
+    if ctx.now >= plan.expires_at:
         transition(
             case,
             Event.EXPIRE,
@@ -197,14 +213,12 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
         )
         email_applicant(ctx, case, "expired", reply=False)
         return "expired"
-    warn_at = expires_at - timedelta(days=7)
-    if ctx.now >= warn_at and _claim(ctx, case, Case.expiry_warned_at):
-        email_applicant(ctx, case, "proof_reminder", final=True, expires_at=expires_at)
+    if ctx.now >= plan.warn_at and _claim(ctx, case, Case.expiry_warned_at):
+        email_applicant(ctx, case, "proof_reminder", final=True, expires_at=plan.expires_at)
         record_action(case, "proof_reminder", SWEEP, ctx.now, "last reminder before expiry")
         return "proof_last_reminder"
-    remind_at = ctx.calendar.add_business_days(ended, s.proof_reminder_business_days)
-    if ctx.now >= remind_at and _claim(ctx, case, Case.proof_reminded_at):
-        email_applicant(ctx, case, "proof_reminder", final=False, expires_at=expires_at)
+    if ctx.now >= plan.remind_at and _claim(ctx, case, Case.proof_reminded_at):
+        email_applicant(ctx, case, "proof_reminder", final=False, expires_at=plan.expires_at)
         record_action(case, "proof_reminder", SWEEP, ctx.now, "activity ended; no proof yet")
         return "proof_reminder"
     return None
@@ -212,8 +226,9 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
 
 def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
     issue_reserved(uow_factory, now)  # an accepted proof's certificate a crash left undrawn
-    report = sweep_tasks(uow_factory, now)
-    proofs = sweep_proofs(uow_factory, now)
+    calendar = _calendar(uow_factory, now)
+    report = sweep_tasks(uow_factory, now, calendar)
+    proofs = sweep_proofs(uow_factory, now, calendar)
     for step, count in proofs.fired.items():
         report.fired[step] = report.fired.get(step, 0) + count
     report.failed += proofs.failed

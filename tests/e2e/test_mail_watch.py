@@ -59,3 +59,36 @@ def test_the_watcher_sends_an_outbox_backlog_on_instead_of_waiting_for_new_mail(
     with UnitOfWork() as work:
         statuses = work.session.scalars(select(OutboxMessage.status)).all()
     assert statuses == [OutboxStatus.SENT] * 10
+
+
+def test_a_burst_is_answered_batch_by_batch_while_the_rest_still_waits_in_the_inbox(
+    office, monkeypatch
+):
+    """The replies to the first messages reach SMTP before the rest of a burst is read."""
+    from models.enums import OutboxStatus
+    from models.messages import OutboxMessage
+
+    for n in range(3):
+        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
+    office.cycle()
+    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
+    assert len(tasks) == 3
+    for task in tasks:
+        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+    monkeypatch.setattr(jobs, "WATCH_BATCH", 2)
+    seen_at_each_send: list[tuple[int, int]] = []
+    real_send = jobs.send
+
+    def send_and_count():  # type: ignore[no-untyped-def]
+        sent = real_send()
+        with UnitOfWork() as work:
+            read = len(work.session.scalars(select(InboundMessage.id)).all())
+            denials = work.session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.template == "decision_denied")
+            ).all()
+        seen_at_each_send.append((read, denials.count(OutboxStatus.SENT)))
+        return sent
+
+    monkeypatch.setattr(jobs, "send", send_and_count)
+    jobs.watch(cycles=2, idle_seconds=1)
+    assert seen_at_each_send == [(2, 2), (3, 3)]

@@ -15,9 +15,9 @@ from models.enums import Channel
 from models.messages import OutboxMessage
 from models.services.context import ServiceContext
 from models.services.review import applicant_replied, request_info
-from models.services.staff import add_staff
 from models.services.timeline import Actor
 from models.uow import UnitOfWork
+from tests import factories
 from tests.e2e.forms import preapproval
 
 
@@ -30,9 +30,7 @@ def mst(text: str) -> str:
 def office(uow, monkeypatch):
     start = datetime(2026, 10, 1, tzinfo=UTC)
     with uow() as work:
-        add_staff(work.session, "rita@opi.example", "Rita Reviewer", "reviewer", start)
-        add_staff(work.session, "sam@opi.example", "Sam Supervisor", "supervisor", start)
-        add_staff(work.session, "ada@opi.example", "Ada Admin", "admin", start)
+        factories.office_staff(work.session, start)
         work.commit()
 
     def at(instant: str) -> None:

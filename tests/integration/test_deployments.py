@@ -143,6 +143,12 @@ def test_the_sweep_runs_every_quarter_hour_of_montana_business_hours(deployments
     assert (schedule.cron, schedule.timezone) == ("*/15 7-18 * * 1-5", "America/Denver")
 
 
+def test_one_sweep_runs_at_a_time_and_a_collision_is_dropped(deployments):
+    sweep = deployments["deadlines-sweep"]
+    assert sweep.concurrency_limit == 1
+    assert sweep.concurrency_options.collision_strategy == "CANCEL_NEW"
+
+
 def test_intake_has_no_schedule_and_takes_the_form_as_parameters(deployments):
     intake = deployments["intake"]
     assert intake.schedules == []
