@@ -13,8 +13,10 @@ from models.messages import (
     OutboxMessage,
     ReplyToken,
 )
+from models.opportunities import Opportunity
 from models.people import OfficeClosure, Person, Staff
 from models.providers import Provider
+from models.sign_in_links import SignInLink
 from models.tombstones import PurgeRun, Tombstone
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "InboundMessage",
     "MailboxState",
     "OfficeClosure",
+    "Opportunity",
     "OutboxMessage",
     "Person",
     "Provider",
@@ -36,6 +39,7 @@ __all__ = [
     "ReferenceCounter",
     "ReplyToken",
     "ReviewTask",
+    "SignInLink",
     "Staff",
     "TimelineEntry",
     "Tombstone",

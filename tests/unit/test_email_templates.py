@@ -255,6 +255,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "expects_reply": False,
         "reference": None,
     },
+    "sign_in_link": {
+        "link": "https://pdu.example/me/sign-in/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "minutes": 15,
+        "expects_reply": False,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -289,6 +294,7 @@ EXPECTED_TEXT = {
     "confirm_command": "CONFIRM",
     **PROVIDER_REQUEST_SAYS,
     "activity_recorded": "pdu provider issue 12 roster.csv",
+    "sign_in_link": "https://pdu.example/me/sign-in/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
 }
 
 
@@ -371,6 +377,7 @@ REQUIRED = {
     "account_email_changed": "new_email",
     "opportunity_shared": "title",
     "activity_recorded": "event_id",
+    "sign_in_link": "link",
 }
 
 
