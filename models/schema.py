@@ -15,9 +15,11 @@ from models.messages import (
 )
 from models.opportunities import Opportunity
 from models.people import OfficeClosure, Person, Staff
-from models.providers import Provider
+from models.providers import Provider, ProviderHistory
 from models.sign_in_links import SignInLink
+from models.sign_ins import SignInFailure
 from models.tombstones import PurgeRun, Tombstone
+from models.web_sessions import WebSession
 
 __all__ = [
     "Attachment",
@@ -35,12 +37,15 @@ __all__ = [
     "Provider",
     "ProviderAccount",
     "ProviderEvent",
+    "ProviderHistory",
     "PurgeRun",
     "ReferenceCounter",
     "ReplyToken",
     "ReviewTask",
+    "SignInFailure",
     "SignInLink",
     "Staff",
     "TimelineEntry",
     "Tombstone",
+    "WebSession",
 ]

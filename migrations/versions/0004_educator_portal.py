@@ -1,7 +1,7 @@
 """educator portal: the Learning Opportunities Portal's listings, educators' sign-in links
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03
 
 Opportunities approved before this revision are listed from their cases (the newest
