@@ -45,9 +45,7 @@ class Opportunity(Base):
     """One activity on the Learning Opportunities Portal (public data only)."""
 
     __tablename__ = "opportunities"
-    __table_args__ = (
-        Index("ix_opportunities_listed", "withdrawn_at", "last_day", "start_date"),
-    )
+    __table_args__ = (Index("ix_opportunities_listed", "withdrawn_at", "last_day", "start_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(

@@ -19,7 +19,7 @@ from models.opportunities import last_day, listing_key, search_text
 
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0002"  # "0001" in the brief; portal-auth's 0002 is merged here
 branch_labels = None
 depends_on = None
 

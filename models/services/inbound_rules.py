@@ -26,7 +26,7 @@ from models.enums import CLOSED_STATUSES, CaseKind, Channel, InboundOutcome
 from models.messages import InboundMessage, OutboxMessage, ReplyToken
 from models.people import Person, Staff
 from models.services import review
-from models.services.attachments import save_attachment
+from models.services.attachments import save_vetted
 from models.services.context import ServiceContext
 from models.services.error_replies import reply_once_a_day
 from models.services.errors import UserError
@@ -411,20 +411,14 @@ def _dispatch(
         return review.reject_proof(ctx, case, actor, argument or "")
     if verb == "WITHDRAW":
         return review.withdraw(ctx, case, actor)
-    names = []
-    for attachment in parsed.attachments:
-        save_attachment(
-            ctx.session,
-            ctx.settings.data_dir,
-            filename=attachment.filename,
-            content_type=attachment.sniffed_type,
-            data=attachment.data,
-            sha256=attachment.sha256,
-            now=ctx.now,
-            case_id=case.id,
-            inbound_id=row.id,
-        )
-        names.append(attachment.filename)
+    names = save_vetted(
+        ctx.session,
+        ctx.settings.data_dir,
+        parsed.attachments,
+        now=ctx.now,
+        case_id=case.id,
+        inbound_id=row.id,
+    )
     return review.applicant_replied(ctx, case, actor, new_text, names)
 
 

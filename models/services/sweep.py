@@ -182,13 +182,19 @@ def sweep_proofs(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRep
     return report
 
 
-def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
+def proof_deadline(ctx: ServiceContext, case: Case) -> tuple[datetime, datetime]:
+    """When an approved request's activity ended (end of that business day) and when it
+    expires without proof."""
     from datetime import date
 
     end = date.fromisoformat(case.form["activity"]["end_date"])
-    s = ctx.settings
     ended = ctx.calendar.end_of_business_day(end)
-    expires_at = ended + timedelta(days=s.proof_expiry_days)
+    return ended, ended + timedelta(days=ctx.settings.proof_expiry_days)
+
+
+def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
+    s = ctx.settings
+    ended, expires_at = proof_deadline(ctx, case)
     if ctx.now >= expires_at:
         transition(
             case,
