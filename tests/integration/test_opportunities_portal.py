@@ -111,9 +111,7 @@ def test_search_by_words_and_filters_by_format_month_and_provider_kind(client):
     )  # fmt: skip
     both = ["Science Labs That Work", "Rural Literacy Coaching Institute"]
     assert titles(client.get("/opportunities").text) == both
-    assert titles(client.get("/opportunities", params={"q": "LITERACY coaching"}).text) == [
-        both[1]
-    ]
+    assert titles(client.get("/opportunities", params={"q": "LITERACY coaching"}).text) == [both[1]]
     assert titles(client.get("/opportunities", params={"q": "rural"}).text) == both
     assert titles(client.get("/opportunities", params={"q": "100%_"}).text) == []
     assert titles(client.get("/opportunities", params={"format": "virtual"}).text) == [both[0]]
