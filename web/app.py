@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import flows  # noqa: F401  (the project root first: our `mailbox`, which intake may import)
-from web import apply, directory, opportunities, verify
+from web import apply, directory, educator_pages, educator_sign_in, opportunities, verify
 from web.pages import render
 from web.portal import accounts
 from web.portal.install import install as install_portals
@@ -42,6 +42,8 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(verify.router)
     app.include_router(directory.router)
     app.include_router(opportunities.router)
+    app.include_router(educator_sign_in.router)
+    app.include_router(educator_pages.router)
     app.include_router(accounts.router)
     install_portals(app)
 

@@ -12,6 +12,7 @@ as for a record that does not exist.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -85,3 +86,17 @@ def my_progress(session: Session, email: str, license_number: str, today: date) 
         return transcript(session, wanted, today)
     except NotFound:  # approved, but no certificate yet: nothing counts so far
         return build_transcript(wanted, [], current_cycle(today))
+
+
+def prefilled_preapproval(session: Session, email: str) -> dict[str, Any]:
+    """A new pre-approval request's educator section as far as we know it: the address,
+    the name of their latest request, and their license number when they hold only one."""
+    address = email.lower()
+    person = session.scalar(select(Person).where(Person.email == address))
+    educator: dict[str, Any] = {"email": address}
+    if person is not None:
+        educator |= {"first_name": person.first_name, "last_name": person.last_name}
+    licenses = my_licenses(session, address)
+    if len(licenses) == 1:
+        educator |= {"license_number": licenses[0], "license_status": "current"}
+    return {"educator": {k: v for k, v in educator.items() if v}}

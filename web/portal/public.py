@@ -12,4 +12,6 @@ PUBLIC_PATHS: set[str] = {
     "/provider/forgot-username",
     "/provider/reset",
     "/me",
+    "/me/sign-in",
+    "/me/sign-in/{token}",
 }
