@@ -144,7 +144,7 @@ def opportunities(
 def opportunities_ics(request: Request) -> Response:
     with UnitOfWork() as work:
         ctx = ServiceContext.of(work, clock.now())
-        body = feed(calendar_feed(work.session, ctx.today), ctx.now, str(request.base_url))
+        body = feed(calendar_feed(work.session, ctx.today), str(request.base_url))
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.cases import Case
@@ -122,11 +122,9 @@ def _escaped(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _listed(today: date, search: Search) -> Select[tuple[Opportunity]]:
-    query = select(Opportunity).where(
-        Opportunity.withdrawn_at.is_(None),
-        or_(Opportunity.last_day.is_(None), Opportunity.last_day >= today),
-    )
+def _listed(search: Search) -> Select[tuple[Opportunity]]:
+    """Not withdrawn, matching the search; the caller adds dated (not ended) or undated."""
+    query = select(Opportunity).where(Opportunity.withdrawn_at.is_(None))
     for word in search.words:
         query = query.where(Opportunity.search.like(f"%{_escaped(word)}%", escape="\\"))
     if search.format:
@@ -138,12 +136,27 @@ def _listed(today: date, search: Search) -> Select[tuple[Opportunity]]:
     return query
 
 
+def _dated(today: date, search: Search) -> Select[tuple[Opportunity]]:
+    """The calendar's listings: dated, and their last day not past."""
+    return _listed(search).where(Opportunity.last_day >= today)
+
+
+def _undated(search: Search) -> Select[tuple[Opportunity]]:
+    """The catalog's: self-paced or by contract (no dates, so they never end). Asked by
+    `last_day` (None exactly when there are no dates): by `start_date`, SQLite would read
+    the calendar's index and sort, rather than walk the titles' index and stop at 50."""
+    return _listed(search).where(Opportunity.last_day.is_(None))
+
+
 def _month_end(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
 def _page(session: Session, query: Select[tuple[Opportunity]], number: int) -> Page:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    """One page of `query`, and the count of all it finds (selecting no column of the rows,
+    so that an index can answer it)."""
+    counted = query.with_only_columns(func.count(Opportunity.id)).order_by(None)
+    total = session.scalar(counted) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
     rows = session.scalars(
@@ -156,7 +169,7 @@ def _page(session: Session, query: Select[tuple[Opportunity]], number: int) -> P
 
 def calendar_page(session: Session, today: date, search: Search, number: int = 1) -> Page:
     """Dated listings, upcoming first (those under way first of all), 50 a page."""
-    query = _listed(today, search).where(Opportunity.start_date.is_not(None))
+    query = _dated(today, search)
     if search.month is not None:
         query = query.where(
             and_(
@@ -164,19 +177,20 @@ def calendar_page(session: Session, today: date, search: Search, number: int = 1
                 Opportunity.last_day >= search.month,
             )
         )
-    query = query.order_by(Opportunity.start_date, Opportunity.title, Opportunity.id)
+    # The index's own order (start, last day), so a page is read without sorting.
+    query = query.order_by(Opportunity.start_date, Opportunity.last_day, Opportunity.id)
     return _page(session, query, number)
 
 
 def catalog_page(session: Session, today: date, search: Search, number: int = 1) -> Page:
     """Self-paced listings and those by contract with the provider, by title."""
-    query = _listed(today, search).where(Opportunity.start_date.is_(None))
-    return _page(session, query.order_by(Opportunity.title, Opportunity.id), number)
+    query = _undated(search).order_by(Opportunity.title, Opportunity.id)
+    return _page(session, query, number)
 
 
 def calendar_feed(session: Session, today: date) -> list[Opportunity]:
     """Every dated listing not ended, for the iCalendar feed."""
-    query = _listed(today, Search()).where(Opportunity.start_date.is_not(None))
+    query = _dated(today, Search())
     return list(
         session.scalars(
             query.options(joinedload(Opportunity.provider)).order_by(
@@ -225,8 +239,10 @@ def shared_opportunities(session: Session, today: date) -> list[dict[str, Any]]:
             select(Opportunity.id, Case.reference).join(Case, Case.id == Opportunity.case_id)
         )
     }
-    query = _listed(today, Search()).options(joinedload(Opportunity.provider))
-    rows = session.scalars(
-        query.order_by(Opportunity.start_date.is_(None), Opportunity.start_date, Opportunity.title)
-    ).all()
+    dated = _dated(today, Search()).order_by(Opportunity.start_date, Opportunity.last_day)
+    undated = _undated(Search()).order_by(Opportunity.title)
+    rows = [
+        *session.scalars(dated.options(joinedload(Opportunity.provider))),
+        *session.scalars(undated.options(joinedload(Opportunity.provider))),
+    ]
     return [listing_row(listed, references.get(listed.id)) for listed in rows]

@@ -33,7 +33,7 @@ def listing(title: str) -> Opportunity:
 
 
 def test_a_title_with_a_comma_a_semicolon_a_newline_and_non_latin_letters_round_trips():
-    data = feed([listing(AWKWARD)], NOW, "https://pdu.example/")
+    data = feed([listing(AWKWARD)], "https://pdu.example/")
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))  # folded by octets
     [event] = icalendar.Calendar.from_ical(data).walk("VEVENT")
     assert str(event["SUMMARY"]) == AWKWARD
@@ -51,3 +51,12 @@ def test_a_title_with_a_comma_a_semicolon_a_newline_and_non_latin_letters_round_
 def test_the_uid_depends_on_the_provider_and_the_folded_title_only():
     assert listing("Coaching  Day").uid == listing("coaching day").uid
     assert listing("Coaching Day").uid != listing("Coaching Days").uid
+
+
+def test_an_event_is_serialised_once_until_its_listing_changes():
+    first = listing("Cached Coaching Day")
+    assert feed([first], "https://pdu.example/") == feed([first], "https://pdu.example/")
+    revised = listing("Cached Coaching Day")
+    revised.sequence, revised.location = 3, "Miles City, MT"
+    [event] = icalendar.Calendar.from_ical(feed([revised], "https://pdu.example/")).walk("VEVENT")
+    assert str(event["LOCATION"]) == "Miles City, MT" and int(event["SEQUENCE"]) == 3
