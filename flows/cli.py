@@ -19,6 +19,7 @@ from flows import (
     cli_ops,
     cli_providers,
     cli_retention,
+    cli_status,
     cli_web,
     cli_work,
 )
@@ -28,8 +29,8 @@ from models.settings import SettingsError
 log = logging.getLogger("pdu")
 
 GROUPS = (
-    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers,
-    cli_web,
+    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_status,
+    cli_providers, cli_web,
 )  # fmt: skip
 
 

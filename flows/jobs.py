@@ -10,13 +10,10 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from models import clock
-from models.enums import CaseKind, Channel
-from models.services.context import ServiceContext
-from models.services.intake import IntakeResult, submit
-from models.services.timeline import Actor
+from models.services.intake import IntakeResult, submit_form
 from models.settings import AuthMethod, Settings, get_settings
 from models.uow import UnitOfWork
 
@@ -26,54 +23,57 @@ log = logging.getLogger(__name__)
 def intake(
     kind: str, data: dict[str, Any], channel: str = "cli", actor: str = "system"
 ) -> IntakeResult:
-    with UnitOfWork() as work:
-        ctx = ServiceContext.of(work, clock.now())
-        result = submit(ctx, CaseKind(kind), data, Actor(actor, Channel(channel)))
-        if result.ok:
-            work.commit()
-        return result
+    return submit_form(UnitOfWork(), kind, data, channel, actor, clock.now())
 
 
-def _token_provider(settings: Settings, method: AuthMethod) -> Callable[[], str] | None:
+def _token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None:
+    """None for a password login; else the OAuth2 grant the settings name (XOAUTH2)."""
     if method is AuthMethod.PASSWORD:
         return None
-    from mailbox.oauth import token_provider
+    from mailbox.oauth import GoogleRefreshToken, microsoft_provider
 
-    return token_provider(settings, method)
+    if method is AuthMethod.XOAUTH2_MICROSOFT:
+        return microsoft_provider(s.oauth_tenant_id, s.oauth_client_id, s.oauth_client_secret)
+    return GoogleRefreshToken(
+        s.oauth_client_id,
+        s.oauth_client_secret,
+        s.oauth_refresh_token,
+        now=clock.now,
+        token_url=s.oauth_token_url,
+    )
+
+
+def _server(s: Settings, protocol: Literal["imap", "smtp"]) -> dict[str, Any]:
+    """One mail server's settings (PDU_IMAP_* or PDU_SMTP_*), as both adapters take them."""
+
+    def setting(name: str) -> Any:
+        return getattr(s, f"{protocol}_{name}")
+
+    return {
+        "host": setting("host"),
+        "port": setting("port"),
+        "user": setting("user"),
+        "password": setting("password"),
+        "security": setting("security").value,
+        "timeout": setting("timeout"),
+        "oauth2_token_provider": _token_provider(s, setting("auth")),
+    }
 
 
 def open_mailbox(settings: Settings | None = None) -> AbstractContextManager[Any]:
     from mailbox.imap import ImapMailbox
 
-    s = settings or get_settings()
-    return ImapMailbox(
-        host=s.imap_host,
-        port=s.imap_port,
-        user=s.imap_user,
-        password=s.imap_password,
-        security=s.imap_security.value,
-        timeout=s.imap_timeout,
-        oauth2_token_provider=_token_provider(s, s.imap_auth),
-    )
+    return ImapMailbox(**_server(settings or get_settings(), "imap"))
 
 
 def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]:
     from mailbox.smtp import SmtpSender
 
-    s = settings or get_settings()
-    return SmtpSender(
-        host=s.smtp_host,
-        port=s.smtp_port,
-        user=s.smtp_user,
-        password=s.smtp_password,
-        security=s.smtp_security.value,
-        timeout=s.smtp_timeout,
-        oauth2_token_provider=_token_provider(s, s.smtp_auth),
-    )
+    return SmtpSender(**_server(settings or get_settings(), "smtp"))
 
 
 def poll(limit: int | None = None) -> Any:
-    from models.services.mail_poll import poll_once
+    from models.services.email.poll import poll_once
 
     return poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
 
@@ -139,7 +139,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
 
 
 def ingest(raw: bytes) -> Any:
-    from models.services.inbound import receive
+    from models.services.email.receive import receive
 
     return receive(UnitOfWork, raw, now=clock.now())
 

@@ -19,8 +19,8 @@ from models.provider_requests import (
 )
 from models.providers import Provider
 from models.services import review
+from models.services.casework import new_case, start_review, upsert_person
 from models.services.context import ServiceContext
-from models.services.intake import new_case, start_review, upsert_person
 from models.services.timeline import Actor
 from models.uow import UnitOfWork
 

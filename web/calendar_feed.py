@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from icalendar import Calendar, Event, vText
 
 from models.opportunities import Opportunity
-from templates.render import hours
+from templates.hours import hours_text as hours
 
 CALENDAR_NAME = "OPI Learning Opportunities"
 

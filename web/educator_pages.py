@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -16,13 +17,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from models import credentials
 from models.certificates import Certificate
+from models.data_dir import certificate_path
 from models.enums import CertificateStatus
-from models.services.certificates import (
-    certificate_path,
-    credential_filename,
-    stored_credential,
-    verification_url,
-)
+from models.services.certificate_view import CertificateView, view_of
 from models.services.context import ServiceContext
 from models.services.educator_cases import (
     MyCase,
@@ -41,10 +38,12 @@ from models.services.educator_records import (
     prefilled_preapproval,
 )
 from models.services.errors import NotFound, UserError
+from models.services.issuing import credential_filename, stored_credential, verification_url
 from models.settings import get_settings
 from models.transcript import RENEWAL_UNITS
 from models.uow import UnitOfWork
-from templates.render import date_range, date_short, hours
+from templates.hours import hours_text as hours
+from templates.render import date_range, date_short
 from web.apply import prefilled_form
 from web.portal import CurrentEducator, EducatorActor, Now, render_portal
 
@@ -186,30 +185,32 @@ def new_request(request: Request, actor: CurrentEducator) -> Response:
 # --- Certificates ---------------------------------------------------------------------------
 
 
-def _certificate_row(cert: Certificate, public_url: str) -> dict[str, Any]:
-    status = CertificateStatus(cert.status)
-    replacement = cert.replaced_by
+def _certificate_row(cert: CertificateView, public_url: str) -> dict[str, Any]:
     return {
         "number": cert.number,
-        "status": str(status),
-        "disposed": status is CertificateStatus.DISPOSED,
-        "activity": cert.activity_title,
-        "provider": cert.provider_name or "OPI pre-approval",
+        "status": str(cert.status),
+        "disposed": cert.disposed,
+        "activity": cert.activity,
+        "provider": cert.provider or "OPI pre-approval",
         "dates": date_range(cert.start_date, cert.end_date),
         "hours": hours(cert.hours),
         "license_number": cert.license_number,
         "revoked_on": date_short(cert.revoked_at) if cert.revoked_at else None,
         "revoked_reason": cert.revoked_reason,
-        "replaced_by": replacement.number if replacement is not None else None,
+        "replaced_by": cert.replaced_by,
         "verify_url": verification_url(public_url, cert.verification_code),
     }
 
 
 @router.get("/me/certificates", response_class=HTMLResponse)
 def certificates_page(request: Request, actor: CurrentEducator) -> Response:
-    public_url = get_settings().public_url
+    settings = get_settings()
+    tz = ZoneInfo(settings.timezone)
     with UnitOfWork() as work:
-        rows = [_certificate_row(c, public_url) for c in my_certificates(work.session, actor.email)]
+        rows = [
+            _certificate_row(view_of(c, tz), settings.public_url)
+            for c in my_certificates(work.session, actor.email)
+        ]
     return render_portal(
         request, "me_certificates", actor, title="Your certificates", certificates=rows
     )  # fmt: skip

@@ -28,7 +28,8 @@ from models.services.opportunities import (
     when_of,
 )
 from models.uow import UnitOfWork
-from templates.render import date_range, date_short, hours
+from templates.hours import hours_text as hours
+from templates.render import date_range, date_short
 from web.calendar_feed import feed
 from web.form_view import choice_label
 from web.pages import render

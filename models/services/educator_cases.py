@@ -31,7 +31,7 @@ from models.cases import Case
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.people import Person
 from models.services import review
-from models.services.attachments import save_vetted
+from models.services.attachments import forget_unkept, save_vetted
 from models.services.context import ServiceContext
 from models.services.errors import NotFound, UserError
 from models.services.sweep import proof_deadline
@@ -234,7 +234,11 @@ def reply_on_web(
     names = save_vetted(
         ctx.session, ctx.settings.data_dir, files, now=ctx.now, case_id=case.id, inbound_id=None
     )
-    return review.applicant_replied(ctx, case, Actor(email.lower(), Channel.WEB), text, names)
+    try:
+        return review.applicant_replied(ctx, case, Actor(email.lower(), Channel.WEB), text, names)
+    except UserError:  # nothing waits for a reply: the files written are not kept either
+        forget_unkept(ctx.session, ctx.settings.data_dir, [f.sha256 for f in files])
+        raise
 
 
 def withdraw_on_web(ctx: ServiceContext, email: str, reference: str) -> review.Done:

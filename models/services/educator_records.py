@@ -21,8 +21,8 @@ from models.cases import Case
 from models.certificates import Certificate
 from models.enums import CaseKind, CaseStatus
 from models.people import Person
-from models.services.certificates import transcript
 from models.services.errors import NotFound
+from models.services.issuing import transcript
 from models.transcript import Transcript, build_transcript, current_cycle, normalize_license
 
 # A reviewer approved the request (and with it, its license number).
@@ -62,7 +62,7 @@ def my_certificates(session: Session, email: str) -> list[Certificate]:
     query = (
         select(Certificate)
         .where(or_(mine, Certificate.license_number.in_(licenses)) if licenses else mine)
-        .options(selectinload(Certificate.replaced_by))
+        .options(selectinload(Certificate.replaced_by), selectinload(Certificate.person))
         .order_by(Certificate.end_date.desc(), Certificate.number.desc())
     )
     return list(session.scalars(query))

@@ -22,7 +22,7 @@ from models.provider_requests import OpportunityRequest, when_text
 from models.providers import Provider
 from models.services.context import ServiceContext
 from models.services.errors import NotFound, UserError
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 
 PAGE_SIZE = 50
 MAX_WORDS = 8
@@ -72,7 +72,7 @@ def withdraw_opportunity(ctx: ServiceContext, reference: str, actor: Actor, reas
         raise UserError(f"{case.reference} is not listed on the portal now")
     listed.withdrawn_at, listed.withdrawn_reason = ctx.now, reason.strip()
     listed.updated_at = ctx.now
-    record(case, "opportunity_withdrawn", actor, ctx.now, reason.strip())
+    record_action(case, "opportunity_withdrawn", actor, ctx.now, reason.strip())
     return listed.title
 
 

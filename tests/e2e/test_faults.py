@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from devmail import client as mail_client
 from flows import jobs
 from models.enums import OutboxStatus
 from models.messages import OutboxMessage
-from models.services import inbound_rules
+from models.services.email import receive
 from models.uow import UnitOfWork
-from tests import mail_client
 from tests.e2e import ledger
 from tests.e2e.forms import preapproval
 from tests.inbound_support import form_json, new_message
@@ -138,7 +138,7 @@ def test_postgresql_restarted_in_the_middle_of_a_poll_applies_every_reply_once(
     tasks = open_cases(office, 4)
     rita_answers(office, tasks[:3])
     before = untouched_deadline()
-    real_decide = inbound_rules.decide
+    real_decide = receive.decide
     decided: list[int] = []
 
     def decide_with_a_restart(work, row, now):  # type: ignore[no-untyped-def]
@@ -148,11 +148,11 @@ def test_postgresql_restarted_in_the_middle_of_a_poll_applies_every_reply_once(
             postgres_server.restart()  # before this transaction commits
         return verdict
 
-    monkeypatch.setattr(inbound_rules, "decide", decide_with_a_restart)
+    monkeypatch.setattr(receive, "decide", decide_with_a_restart)
     with pytest.raises(Exception) as cut:
         jobs.poll()
     assert "OperationalError" in type(cut.value).__name__, cut.value
-    monkeypatch.setattr(inbound_rules, "decide", real_decide)
+    monkeypatch.setattr(receive, "decide", real_decide)
     assert len(office.server.messages(office.system, "INBOX")) == 1
 
     office.cycle()
@@ -202,7 +202,7 @@ def test_the_mail_watcher_killed_at_random_points_loses_nothing_and_applies_noth
     tasks = open_cases(office, REPLIES + 1)
     before = untouched_deadline()
     mail = [
-        mail_client.reply(task, office.staff("rita"), "APPROVE" if n % 2 else "DENY vendor")
+        mail_client.compose_reply(task, office.staff("rita"), "APPROVE" if n % 2 else "DENY vendor")
         for n, task in enumerate(tasks[:REPLIES])
     ]
     for n in range(SUBMISSIONS):

@@ -26,31 +26,31 @@ from sqlalchemy import select
 
 from models import credentials
 from models.certificates import Certificate
+from models.data_dir import certificate_path
 from models.enums import StaffRole
 from models.events import Attendee, ProviderEvent
 from models.messages import OutboxMessage
-from models.services import events as event_service
+from models.services import provider_events as event_service
 from models.services.case_view import case_view
-from models.services.certificates import (
+from models.services.certificate_view import certificate_view
+from models.services.context import ServiceContext
+from models.services.directory import add_provider
+from models.services.errors import Conflict, UserError
+from models.services.issuing import (
     CertificateNotIssued,
     Corrections,
     InProcess,
     RenderJob,
     WorkerPool,
-    certificate_path,
-    certificate_view,
     credential_of,
     issue_for_case,
     issuer_did,
     reissue,
     revoke,
     transcript,
-    verify,
 )
-from models.services.context import ServiceContext
-from models.services.directory import add_provider
-from models.services.errors import Conflict, UserError
 from models.services.staff import add_staff
+from models.services.verification import verify
 from models.uow import UnitOfWork
 from templates.pdf import BlankCertificateError, extract_text
 from tests import factories
