@@ -11,9 +11,7 @@ the photographs, as for tests/e2e/test_web_browser.py).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from flows import jobs
 from models.settings import reset_settings
 from tests.e2e.forms import preapproval
-from tests.e2e.test_web_browser import DESKTOP, PHONE, SQLITE, check_accessibility
+from tests.e2e.test_web_browser import DESKTOP, SQLITE, axe_every_page
 from tests.educator_support import PDF_BYTES, submit
 from tests.educator_support import decide as decide_now
 from tests.educator_web_support import outbox_link
@@ -192,20 +190,4 @@ def educator_pages(page: Page, tmp_path: Path) -> Iterator[str]:
 def test_every_educator_page_passes_axe_and_is_photographed(
     browser: Browser, site: WebServer, tmp_path: Path, width: str
 ) -> None:
-    context = browser.new_context(  # the CSP would refuse axe's injected script
-        viewport=DESKTOP if width == "desktop" else PHONE, base_url=site.url, bypass_csp=True
-    )
-    page = context.new_page()
-    problems: list[str] = []
-    shots = tmp_path / "shots"
-    for name in educator_pages(page, tmp_path):
-        problems += check_accessibility(page)
-        if width == "phone":
-            overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-            assert overflow <= 0, f"{name} is {overflow}px wider than a phone"
-        page.screenshot(path=shots / f"web-{name}-{width}.png", full_page=True)
-    context.close()
-    assert problems == []
-    if os.environ.get("WEB_SCREENSHOTS"):
-        for shot in shots.iterdir():
-            shutil.copy(shot, Path(os.environ["WEB_SCREENSHOTS"]) / shot.name)
+    axe_every_page(browser, site.url, width, educator_pages, tmp_path)
