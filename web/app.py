@@ -14,7 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import apply, directory, educator_pages, educator_sign_in, opportunities, verify
 from web.pages import render
-from web.portal import accounts
 from web.portal.install import install as install_portals
 from web.security import Limit, RateLimiter
 
@@ -43,7 +42,6 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(opportunities.router)
     app.include_router(educator_sign_in.router)
     app.include_router(educator_pages.router)
-    app.include_router(accounts.router)
     install_portals(app)
 
     @app.get("/", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from flows import jobs
 from models.settings import reset_settings
@@ -27,8 +27,6 @@ from tests.educator_support import decide as decide_now
 from tests.educator_web_support import outbox_link
 from tests.opportunity_support import approved_opportunity, decide, submit_opportunity
 from tests.web_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     issue_certificates,
     pdu,
@@ -38,16 +36,6 @@ from tests.web_support import (
 from web.server import WebServer
 
 LINK = re.compile(r"(https?://\S+/me/sign-in/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebServer]:

@@ -10,7 +10,6 @@ PUBLIC_PATHS: set[str] = {
     "/provider/sign-in",
     "/provider/forgot-password",
     "/provider/forgot-username",
-    "/provider/reset",
     "/me",
     "/me/sign-in",
     "/me/sign-in/{token}",
