@@ -10,9 +10,9 @@ database (`models.sign_in_links`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.services.context import ServiceContext
@@ -28,6 +28,8 @@ from models.sign_in_links import (
     link_hash,
     new_link_token,
 )
+
+KEEP = timedelta(days=1)  # a link's row, used or not, is deleted a day after it was asked
 
 
 class LinkRefused(UserError):
@@ -57,6 +59,8 @@ def request_sign_in_link(
     """Email a single-use sign-in link to `email` (older links of the address are void)."""
     address = clean_email(email)
     client_key = client_hash(ctx.settings.secret_key, client)
+    # Housekeeping: rows hold addresses, and past the throttle's window they serve nothing.
+    ctx.session.execute(delete(SignInLink).where(SignInLink.created_at < ctx.now - KEEP))
     since = ctx.now - throttle.window
     if (
         _asked_since(ctx, SignInLink.email, address, since) >= throttle.per_address

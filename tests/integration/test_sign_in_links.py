@@ -131,3 +131,11 @@ def test_a_malformed_address_is_refused_in_plain_words_and_nothing_is_stored(off
         ask("jane@")
     with UnitOfWork() as work:
         assert work.session.scalar(select(func.count()).select_from(SignInLink)) == 0
+
+
+def test_links_are_deleted_a_day_after_they_were_asked(office, monkeypatch):
+    ask()
+    later(monkeypatch, hours=25)
+    ask("tom@school.example")
+    with UnitOfWork() as work:
+        assert work.session.scalars(select(SignInLink.email)).all() == ["tom@school.example"]
