@@ -155,7 +155,7 @@ def _question(case: Case) -> str | None:
 def _next_step(ctx: ServiceContext, case: Case) -> tuple[str, datetime | None]:
     task = next((t for t in case.tasks if t.status is TaskStatus.OPEN), None)
     if case.status is CaseStatus.AWAITING_APPLICANT:
-        return "Answer OPI's question: the seven business days are paused until you do.", None
+        return "Answer OPI's question: the seven business days are paused until you do", None
     if case.status is CaseStatus.AWAITING_PROOF and case.kind is CaseKind.PREAPPROVAL:
         _, expires = proof_deadline(ctx, case)
         return "After the activity, send proof of completion by", expires
