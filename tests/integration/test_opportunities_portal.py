@@ -3,6 +3,7 @@ and its iCalendar feed, fed by the real review path (a request, a task, APPROVE)
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -10,7 +11,12 @@ from datetime import date
 import httpx
 import icalendar
 import pytest
+from sqlalchemy import func, select
 
+from models import clock
+from models.opportunities import Opportunity
+from models.services import purge
+from models.uow import UnitOfWork
 from tests import ics_reader
 from tests.opportunity_support import approved_opportunity, decide, submit_opportunity
 from tests.web_support import pdu, running_web, seed_office
@@ -153,3 +159,16 @@ def test_the_feed_parses_back_with_icalendar_and_with_a_second_reader(client):
     assert read["DTSTART"] == "20270615" and read["DTSTART:params"] == {"VALUE": "DATE"}
     assert read["UID"] == str(event["UID"]) and read["LOCATION"] == "Billings, MT"
     assert "To register: Pat Lee, pd@billings.example, 406-555-0101" in read["DESCRIPTION"]
+
+
+def test_purging_the_approving_case_takes_its_listing_with_it(office, monkeypatch):
+    approved_opportunity(title="Catalog Course Kept Five Years", format="self_paced",
+                         start_date=None, end_date=None, location=None)  # fmt: skip
+    assert len(json.loads(pdu("directory", "opportunities", "--json"))) == 1
+    monkeypatch.setenv("PDU_NOW", "2031-11-25T16:00:00Z")  # five years after it closed
+    with UnitOfWork() as work:
+        assert work.session.scalar(select(func.count()).select_from(Opportunity)) == 1
+    purge.execute(UnitOfWork, now=clock.now(), approval="RDA-2031-01", open_mailbox=None)
+    assert json.loads(pdu("directory", "opportunities", "--json")) == []
+    with UnitOfWork() as work:
+        assert work.session.scalar(select(func.count()).select_from(Opportunity)) == 0
