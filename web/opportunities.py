@@ -25,6 +25,7 @@ from models.services.opportunities import (
     calendar_feed,
     calendar_page,
     catalog_page,
+    counts,
     when_of,
 )
 from models.uow import UnitOfWork
@@ -96,6 +97,9 @@ def _pager(page: Page, params: dict[str, str], name: str, anchor: str) -> dict[s
     }
 
 
+VIEWS = ("calendar", "catalog")
+
+
 @router.get("/opportunities", response_class=HTMLResponse)
 def opportunities(
     request: Request,
@@ -103,16 +107,19 @@ def opportunities(
     format: str = "",
     month: str = "",
     kind: str = "",
+    view: str = "calendar",
     page: int = 1,
-    catalog_page_number: int = 1,
 ) -> Response:
+    """The calendar (by default) or the catalog, one at a time; each tab says its count."""
     search = Search.of(q[:200], format, month, kind)
+    view = view if view in VIEWS else "calendar"
     with UnitOfWork() as work:
         today = ServiceContext.of(work, clock.now()).today
-        calendar = calendar_page(work.session, today, search, page)
-        catalog = catalog_page(work.session, today, search, catalog_page_number)
-        dated = [_entry(o) for o in calendar.rows]
-        undated = [_entry(o) for o in catalog.rows]
+        dated, undated = counts(work.session, today, search)
+        shown = (calendar_page if view == "calendar" else catalog_page)(
+            work.session, today, search, page
+        )
+        entries = [_entry(o) for o in shown.rows]
     params = {
         k: v
         for k, v in {
@@ -124,20 +131,21 @@ def opportunities(
         if v
     }
     by_month: list[tuple[str, list[dict[str, Any]]]] = []
-    for entry in dated:
+    for entry in entries if view == "calendar" else []:
         if not by_month or by_month[-1][0] != entry["month"]:
             by_month.append((entry["month"], []))
         by_month[-1][1].append(entry)
+    tabs = [
+        (name, "/opportunities?" + urlencode(params | {"view": name}), count)
+        for name, count in (("calendar", dated), ("catalog", undated))
+    ]
     return render(
         request, "opportunities", title="Learning Opportunities Portal",
         q=search.text, format=search.format, kind=search.kind,
         month=params.get("month", ""), formats=list(FORMAT_LABELS.items()), kinds=KINDS,
-        months=_months(today), filtered=bool(params),
-        calendar=by_month, catalog=undated,
-        calendar_pager=_pager(calendar, params | {"catalog_page_number": str(catalog.number)},
-                              "page", "calendar"),
-        catalog_pager=_pager(catalog, params | {"page": str(calendar.number)},
-                             "catalog_page_number", "catalog"),
+        months=_months(today), filtered=bool(params), view=view, tabs=tabs,
+        calendar=by_month, catalog=entries if view == "catalog" else [],
+        pager=_pager(shown, params | {"view": view}, "page", view),
     )  # fmt: skip
 
 

@@ -155,8 +155,7 @@ def _month_end(first: date) -> date:
 def _page(session: Session, query: Select[tuple[Opportunity]], number: int) -> Page:
     """One page of `query`, and the count of all it finds (selecting no column of the rows,
     so that an index can answer it)."""
-    counted = query.with_only_columns(func.count(Opportunity.id)).order_by(None)
-    total = session.scalar(counted) or 0
+    total = _count(session, query.order_by(None))
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
     rows = session.scalars(
@@ -167,8 +166,7 @@ def _page(session: Session, query: Select[tuple[Opportunity]], number: int) -> P
     return Page(list(rows), total, number, pages)
 
 
-def calendar_page(session: Session, today: date, search: Search, number: int = 1) -> Page:
-    """Dated listings, upcoming first (those under way first of all), 50 a page."""
+def _calendar(today: date, search: Search) -> Select[tuple[Opportunity]]:
     query = _dated(today, search)
     if search.month is not None:
         query = query.where(
@@ -177,8 +175,15 @@ def calendar_page(session: Session, today: date, search: Search, number: int = 1
                 Opportunity.last_day >= search.month,
             )
         )
+    return query
+
+
+def calendar_page(session: Session, today: date, search: Search, number: int = 1) -> Page:
+    """Dated listings, upcoming first (those under way first of all), 50 a page."""
     # The index's own order (start, last day), so a page is read without sorting.
-    query = query.order_by(Opportunity.start_date, Opportunity.last_day, Opportunity.id)
+    query = _calendar(today, search).order_by(
+        Opportunity.start_date, Opportunity.last_day, Opportunity.id
+    )
     return _page(session, query, number)
 
 
@@ -186,6 +191,15 @@ def catalog_page(session: Session, today: date, search: Search, number: int = 1)
     """Self-paced listings and those by contract with the provider, by title."""
     query = _undated(search).order_by(Opportunity.title, Opportunity.id)
     return _page(session, query, number)
+
+
+def _count(session: Session, query: Select[tuple[Opportunity]]) -> int:
+    return session.scalar(query.with_only_columns(func.count(Opportunity.id))) or 0
+
+
+def counts(session: Session, today: date, search: Search) -> tuple[int, int]:
+    """How many the calendar and the catalog find (for the view not shown)."""
+    return _count(session, _calendar(today, search)), _count(session, _undated(search))
 
 
 def calendar_feed(session: Session, today: date) -> list[Opportunity]:

@@ -147,6 +147,8 @@ def educator_pages(page: Page, tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     page.goto("/opportunities")
     yield "opportunities"
+    page.get_by_role("link", name="Catalog (1)").click()
+    yield "opportunities-catalog"
     issue_certificates(tmp_path)  # Maria's, by a roster
     maria = {"educator__first_name": "Maria", "educator__last_name": "Running Crane"}
     reference = submit("maria@school.example", educator__license_number="123456", **maria)

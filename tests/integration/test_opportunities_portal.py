@@ -52,7 +52,9 @@ def test_an_approved_opportunity_is_in_the_calendar_with_everything_an_educator_
     )  # fmt: skip
     page = client.get("/opportunities")
     assert page.status_code == 200
-    calendar, catalog = section(page.text, "calendar"), section(page.text, "catalog")
+    calendar = section(page.text, "calendar")
+    assert ">Calendar (1)</a>" in page.text and ">Catalog (1)</a>" in page.text
+    catalog = section(client.get("/opportunities", params={"view": "catalog"}).text, "catalog")
     assert titles(calendar) == ["Rural Literacy Coaching Institute"]
     assert titles(catalog) == ["Teaching Montana History Online"]
     assert '<h3 class="month">June 2027</h3>' in calendar
@@ -123,7 +125,7 @@ def test_search_by_words_and_filters_by_format_month_and_provider_kind(client):
     assert titles(client.get("/opportunities", params={"format": "virtual"}).text) == [both[0]]
     assert titles(client.get("/opportunities", params={"month": "2027-06"}).text) == [both[1]]
     kind = client.get("/opportunities", params={"kind": "college_university"}).text
-    assert titles(kind) == [both[0]] and "match your search" in kind
+    assert titles(kind) == [both[0]] and "1 scheduled opportunity matches your search" in kind
     odd = client.get("/opportunities", params={"month": "June", "format": "<x>", "page": "-3"})
     assert odd.status_code == 200 and titles(odd.text) == both
 
