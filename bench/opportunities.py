@@ -173,6 +173,7 @@ def main() -> int:
                 "/opportunities?q=literacy&format=in_person"
             ),
             "/opportunities?page=20": "/opportunities?page=20",
+            "/opportunities?view=catalog": "/opportunities?view=catalog",
             "/opportunities.ics (whole calendar)": "/opportunities.ics",
             "/me/home": "/me/home",
             "/me/certificates": "/me/certificates",
