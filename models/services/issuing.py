@@ -55,6 +55,7 @@ from templates.hours import hours_number
 
 if TYPE_CHECKING:
     from templates.certificate_data import CertificateData
+    from templates.pdf import CertificateRenderer
 
 ISSUER_NAME = "Office of Public Instruction"
 ISSUER_TITLE = "Educator Licensure, Professional Development Units"
@@ -74,8 +75,9 @@ def new_verification_code() -> str:
 
 
 @lru_cache(maxsize=1)
-def renderer():  # type: ignore[no-untyped-def]
-    """One renderer per process: it keeps WeasyPrint's font configuration warm."""
+def renderer() -> CertificateRenderer:
+    """One renderer per process: it keeps WeasyPrint's font configuration warm (imported
+    here: WeasyPrint is slow to import, and most processes never draw a certificate)."""
     from templates.pdf import CertificateRenderer
 
     atexit.register(release_renderer)
@@ -326,29 +328,6 @@ def issue_certificate(
     except (BlankCertificateError, CertificateLayoutError) as exc:
         raise CertificateNotIssued(f"the certificate was not issued: {exc}") from exc
     return certificate, attachment_for(ctx, number)
-
-
-def issue_for_case(ctx: ServiceContext, case: Case) -> tuple[Certificate, FileAttachment]:
-    """The certificate of an accepted pre-approval (OPI is the provider)."""
-    assert case.applicant is not None and case.hours_granted is not None
-    activity = case.form["activity"]
-    hours = Decimal(case.hours_granted)
-    facts = CertificateFacts(
-        holder_name=case.applicant.full_name,
-        license_number=normalize_license(case.applicant.license_number or ""),
-        email=case.applicant.email,
-        activity_title=activity["title"],
-        activity_description=activity.get("description"),
-        provider_name=None,
-        start_date=date.fromisoformat(activity["start_date"]),
-        end_date=date.fromisoformat(activity["end_date"]),
-        hours=hours,
-        hours_available=hours,
-        activity_key=f"case:{case.reference}",
-        case_id=case.id,
-        person_id=case.applicant.id,
-    )
-    return issue_certificate(ctx, facts)
 
 
 # --- Rendering strategies: in this process, the naive way, or in worker processes -------
@@ -605,6 +584,7 @@ def _corrected_facts(
     offered or its case granted (a correction never adds hours beyond those)."""
     event = ctx.session.get(ProviderEvent, old.event_id) if old.event_id else None
     case = ctx.session.get(Case, old.case_id) if old.case_id else None
+    cap: Decimal | None  # what the event offered or the case granted, if either
     if event is not None:
         cap, description, key = event.hours, event.description, f"event:{event.id}"
     elif case is not None:

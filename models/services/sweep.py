@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import Select, select, update
 
 from models.cases import Case, ReviewTask
+from models.db import rows_changed
 from models.deadlines import LadderPolicy, Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.services.assignment import supervisors, tell_admins
+from models.services.case_certificates import issue_reserved
 from models.services.casework import email_applicant, email_task
 from models.services.context import ServiceContext
 from models.services.summaries import case_summary
@@ -59,14 +61,15 @@ def _claim(ctx: ServiceContext, row: ReviewTask | Case, column: Any) -> bool:
     """Stamp `column` with now unless already stamped (compare-and-set): whoever stamps it
     sends the step, so two sweeps never both do."""
     model = type(row)
-    won = ctx.session.execute(
+    won = rows_changed(
+        ctx.session,
         update(model)
         .where(model.id == row.id, column.is_(None))
         .values({column.key: ctx.now})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     ctx.session.refresh(row)
-    return won.rowcount == 1
+    return won == 1
 
 
 def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:
@@ -214,6 +217,7 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
 
 
 def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+    issue_reserved(uow_factory, now)  # an accepted proof's certificate a crash left undrawn
     report = sweep_tasks(uow_factory, now)
     proofs = sweep_proofs(uow_factory, now)
     for step, count in proofs.fired.items():
