@@ -1,7 +1,7 @@
 """educator portal: the Learning Opportunities Portal's listings, educators' sign-in links
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0002, 0008
 Create Date: 2026-12-03
 
 Opportunities approved before this revision are listed from their cases (the newest
@@ -19,7 +19,7 @@ from models.opportunities import last_day, listing_key, search_text
 
 
 revision = "0004"
-down_revision = "0002"  # "0001" in the brief; portal-auth's 0002 is merged here
+down_revision = ("0002", "0008")  # "0001" in the brief; here after the 0002 and 0008 merged in
 branch_labels = None
 depends_on = None
 
