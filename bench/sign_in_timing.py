@@ -61,9 +61,10 @@ def main() -> None:
         ),
     }  # fmt: skip
     step = 0
-    with WebServer(port=free_port(), app=app) as server, httpx.Client(
-        base_url=server.url, timeout=30
-    ) as http:
+    with (
+        WebServer(port=free_port(), app=app) as server,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
         page = http.get("/provider/sign-in").text
         token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)[1]  # type: ignore[index]
         for name, (path, field, known, unknown) in cases.items():

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from flows.cli_support import print_json, print_table, uow
+from models import clock
 
 
 def register(commands: Any) -> None:
@@ -21,12 +22,23 @@ def register(commands: Any) -> None:
     opportunities.add_argument("--json", action="store_true")
     opportunities.set_defaults(handler=directory_opportunities)
 
+    withdraw = sub.add_parser(
+        "withdraw-opportunity",
+        help="take an approved opportunity off the Learning Opportunities Portal",
+        description="REFERENCE is the OP- case that approved it; the portal and its "
+        "calendar feed stop showing it at once.",
+    )
+    withdraw.add_argument("reference", metavar="REFERENCE")
+    withdraw.add_argument("--reason", required=True, help="kept on the case's timeline")
+    withdraw.set_defaults(handler=directory_withdraw_opportunity)
+
 
 def directory_opportunities(args: argparse.Namespace) -> int:
-    from models.services.request_cases import shared_opportunities
+    from models.services.context import ServiceContext
+    from models.services.opportunities import shared_opportunities
 
     with uow() as work:
-        rows = shared_opportunities(work.session)
+        rows = shared_opportunities(work.session, ServiceContext.of(work, clock.now()).today)
     if args.json:
         print_json(rows)
     else:
@@ -44,4 +56,18 @@ def directory_opportunities(args: argparse.Namespace) -> int:
                 for r in rows
             ],
         )
+    return 0
+
+
+def directory_withdraw_opportunity(args: argparse.Namespace) -> int:
+    from models.enums import Channel
+    from models.services.context import ServiceContext
+    from models.services.opportunities import withdraw_opportunity
+    from models.services.timeline import Actor
+
+    with uow() as work:
+        ctx = ServiceContext.of(work, clock.now())
+        title = withdraw_opportunity(ctx, args.reference, Actor.system(Channel.CLI), args.reason)
+        work.commit()
+    print(f"{args.reference.upper()} withdrawn from the portal: {title}")
     return 0

@@ -39,6 +39,7 @@ from models.forms import (
     Email,
     FormField,
     FormProblem,
+    Hours,
     Name,
     OrgName,
     Phone,
@@ -178,6 +179,9 @@ class OpportunityRequest(_Section):
     end_date: Day | None = Field(None, title="End date", description="the last day")
     location: ShortLine | None = Field(
         None, title="Location", description="town or venue; blank when online"
+    )
+    hours: Hours | None = Field(
+        None, title="Hours", description="PDU hours of full attendance, like 6 or 6.5"
     )
     cost: ShortLine | None = Field(None, title="Cost", description="free, or the fee")
     website: Website | None = Field(
@@ -327,6 +331,7 @@ SPECS: dict[RequestType, RequestSpec] = {
             "start_date": "like 2026-12-07; blank if self-paced or on request",
             "end_date": "like 2026-12-09; optional",
             "location": "optional",
+            "hours": "optional; 1 hour is 1 PDU",
             "cost": "optional",
             "website": "optional",
             "contact_phone": "optional",
@@ -338,6 +343,7 @@ SPECS: dict[RequestType, RequestSpec] = {
             "event": "title",
             "event title": "title",
             "dates": "start_date",
+            "pdu hours": "hours",
             "contact": "contact_name",
             "email": "contact_email",
             "phone": "contact_phone",
@@ -719,12 +725,16 @@ def listing(form: OpportunityRequest) -> str:
 
 
 def when(form: OpportunityRequest) -> str:
+    return when_text(form.format, form.start_date, form.end_date)
+
+
+def when_text(format: str, start: date | None, end: date | None) -> str:
     """The dates in words for a listing: '2026-12-07 to 2026-12-09', 'self-paced'..."""
-    if form.start_date is None:
-        return "self-paced" if form.format == "self_paced" else "on request"
-    if form.end_date is None or form.end_date == form.start_date:
-        return form.start_date.isoformat()
-    return f"{form.start_date.isoformat()} to {form.end_date.isoformat()}"
+    if start is None:
+        return "self-paced" if format == "self_paced" else "on request"
+    if end is None or end == start:
+        return start.isoformat()
+    return f"{start.isoformat()} to {end.isoformat()}"
 
 
 # --- For the reviewer --------------------------------------------------------------------

@@ -13,8 +13,10 @@ from models.messages import (
     OutboxMessage,
     ReplyToken,
 )
+from models.opportunities import Opportunity
 from models.people import OfficeClosure, Person, Staff
 from models.providers import Provider, ProviderHistory
+from models.sign_in_links import SignInLink
 from models.sign_ins import SignInFailure
 from models.tombstones import PurgeRun, Tombstone
 from models.web_sessions import WebSession
@@ -29,6 +31,7 @@ __all__ = [
     "InboundMessage",
     "MailboxState",
     "OfficeClosure",
+    "Opportunity",
     "OutboxMessage",
     "Person",
     "Provider",
@@ -41,6 +44,7 @@ __all__ = [
     "ReviewTask",
     "ScheduleBasis",
     "SignInFailure",
+    "SignInLink",
     "Staff",
     "TimelineEntry",
     "Tombstone",

@@ -68,6 +68,12 @@ def _form_page(
     return page
 
 
+def prefilled_form(request: Request, data: dict[str, Any]) -> HTMLResponse:
+    """The pre-approval form with some answers filled in (the educator portal's name and
+    address); it posts here like any other."""
+    return _form_page(request, "pre-approval", data)
+
+
 def _slug(slug: str) -> str:
     if slug not in FORMS:
         raise HTTPException(status_code=404)

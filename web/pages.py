@@ -14,6 +14,7 @@ NAV = (
     ("/apply/provider", "Become a provider"),
     ("/verify", "Verify a certificate"),
     ("/providers", "Approved providers"),
+    ("/opportunities", "Learning opportunities"),
 )
 
 

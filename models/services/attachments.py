@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
+from mailbox.attachments import Attachment as Vetted
 from pathlib import Path
 
 from sqlalchemy import select
@@ -49,6 +50,34 @@ def save_attachment(
     )
     session.add(row)
     return row
+
+
+def save_vetted(
+    session: Session,
+    data_dir: Path,
+    vetted: Iterable[Vetted],
+    *,
+    now: datetime,
+    case_id: int,
+    inbound_id: int | None,
+) -> list[str]:
+    """Files that passed `mailbox.attachments.vet` (by email or on the web), kept with
+    their case; their names, for the proof task."""
+    names = []
+    for attachment in vetted:
+        save_attachment(
+            session,
+            data_dir,
+            filename=attachment.filename,
+            content_type=attachment.sniffed_type,
+            data=attachment.data,
+            sha256=attachment.sha256,
+            now=now,
+            case_id=case_id,
+            inbound_id=inbound_id,
+        )
+        names.append(attachment.filename)
+    return names
 
 
 def forget_unkept(session: Session, data_dir: Path, sha256s: Iterable[str]) -> None:

@@ -37,6 +37,7 @@ from models.db import rows_changed
 from models.enums import CaseKind, CaseStatus, CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.messages import Attachment, ErrorReply, InboundMessage, OutboxMessage, ReplyToken
+from models.opportunities import Opportunity
 from models.people import Person
 from models.retention import (
     EVENT,
@@ -435,6 +436,9 @@ def _purge_batch(
     numbers = [c["number"] for r in records.values() for c in r["certificates"]]
     for _key, table in _CASE_TABLES:
         s.execute(delete(table).where(table.c.case_id.in_(ids)))
+    # A portal listing approved by one of these cases goes with it (its contact's name and
+    # address came from the form); one revised since belongs to the newer case.
+    s.execute(delete(Opportunity).where(Opportunity.case_id.in_(ids)))
     # The activity's title came from the applicant's form, which goes too.
     disposed = _DISPOSED | {"activity_title": ""}
     s.execute(update(Certificate).where(Certificate.case_id.in_(ids)).values(**disposed))

@@ -15,11 +15,10 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from models.accounts import ProviderAccount
 from models.cases import Case
-from models.enums import CaseKind, CaseStatus, Channel
+from models.enums import Channel
 from models.people import Person, Staff
 from models.provider_requests import (
     SENDER_CONFIRMED,
@@ -39,6 +38,7 @@ from models.provider_requests import (
 from models.providers import Provider
 from models.services.casework import new_case, start_review, upsert_person
 from models.services.context import ServiceContext
+from models.services.opportunities import list_opportunity
 from models.services.outbox import enqueue
 from models.services.provider_accounts import (
     Contact,
@@ -367,6 +367,7 @@ def _share(
     ctx: ServiceContext, case: Case, form: OpportunityRequest, provider: Provider, actor: Actor
 ) -> None:
     record_action(case, "opportunity_shared", actor, ctx.now, f"{form.title} ({listing(form)})")
+    list_opportunity(ctx, case, form, provider)
     _send(
         ctx,
         case,
@@ -375,42 +376,7 @@ def _share(
         title=form.title,
         listing=listing(form),
         when=when(form),
+        portal_url=f"{ctx.settings.public_url.rstrip('/')}/opportunities",
         contact_name=form.contact_name,
         contact_email=form.contact_email,
     )
-
-
-def shared_opportunities(session: Session) -> list[dict[str, Any]]:
-    """Opportunities approved for the portal: calendar (dated) first by date, then catalog."""
-    rows = []
-    cases = session.scalars(
-        select(Case).where(Case.kind == CaseKind.OPPORTUNITY, Case.status == CaseStatus.COMPLETED)
-    )
-    for case in cases:
-        _, form = load_request(case.form)
-        assert isinstance(form, OpportunityRequest)
-        provider = session.get(Provider, case.provider_id) if case.provider_id else None
-        rows.append(
-            {
-                "reference": case.reference,
-                "provider": provider.name if provider else form.organization,
-                "provider_number": provider.number if provider else None,
-                "title": form.title,
-                "listing": listing(form),
-                "when": when(form),
-                "start_date": form.start_date.isoformat() if form.start_date else None,
-                "end_date": form.end_date.isoformat() if form.end_date else None,
-                "format": form.format,
-                "location": form.location,
-                "audience": form.audience,
-                "cost": form.cost,
-                "website": form.website,
-                "description": form.description,
-                "contact_name": form.contact_name,
-                "contact_email": form.contact_email,
-                "contact_phone": form.contact_phone,
-                "approved_at": case.closed_at.isoformat() if case.closed_at else None,
-            }
-        )
-    rows.sort(key=lambda r: (r["start_date"] is None, r["start_date"] or "", r["title"]))
-    return rows

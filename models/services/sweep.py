@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from models.calendar import BusinessCalendar
 from models.cases import Case, ReviewTask
 from models.db import rows_changed
-from models.deadlines import Step, proof_schedule, steps_due
+from models.deadlines import ProofSchedule, Step, proof_schedule, steps_due
 from models.enums import CaseStatus, Channel, TaskStatus
 from models.services.assignment import supervisors, tell_admins
 from models.services.case_certificates import issue_reserved
@@ -198,10 +198,16 @@ def sweep_proofs(
     return report
 
 
-def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
+def proof_plan(ctx: ServiceContext, case: Case) -> ProofSchedule:
+    """An approved request's proof reminders and expiry (the sweep and the educator's page)."""
     s = ctx.settings
     end = date.fromisoformat(case.form["activity"]["end_date"])
-    plan = proof_schedule(end, ctx.calendar, s.proof_reminder_business_days, s.proof_expiry_days)
+    return proof_schedule(end, ctx.calendar, s.proof_reminder_business_days, s.proof_expiry_days)
+
+
+def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
+    s = ctx.settings
+    plan = proof_plan(ctx, case)
     if ctx.now >= plan.expires_at:
         transition(
             case,

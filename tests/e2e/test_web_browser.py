@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,18 +265,22 @@ def pages_to_check(page: Page, tmp_path: Path) -> Iterator[str]:
     yield "verify-unknown"
 
 
-@SQLITE
-@pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_every_page_passes_axe_and_is_photographed(
-    browser: Browser, site: WebServer, tmp_path: Path, width: str
+def axe_every_page(
+    browser: Browser,
+    base_url: str,
+    width: str,
+    pages: Callable[[Page, Path], Iterator[str]],
+    tmp_path: Path,
 ) -> None:
+    """Visit `pages` at `width`: axe-core finds nothing serious, nothing scrolls sideways
+    on a phone, and each is photographed (copied to $WEB_SCREENSHOTS when set)."""
     context = browser.new_context(  # the CSP would refuse axe's injected script
-        viewport=DESKTOP if width == "desktop" else PHONE, base_url=site.url, bypass_csp=True
+        viewport=DESKTOP if width == "desktop" else PHONE, base_url=base_url, bypass_csp=True
     )
     page = context.new_page()
     problems: list[str] = []
     shots = tmp_path / "shots"
-    for name in pages_to_check(page, tmp_path):
+    for name in pages(page, tmp_path):
         problems += check_accessibility(page)
         if width == "phone":  # nothing may need sideways scrolling on a phone
             overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
@@ -287,3 +291,11 @@ def test_every_page_passes_axe_and_is_photographed(
     if os.environ.get("WEB_SCREENSHOTS"):
         for shot in shots.iterdir():
             shutil.copy(shot, Path(os.environ["WEB_SCREENSHOTS"]) / shot.name)
+
+
+@SQLITE
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_every_page_passes_axe_and_is_photographed(
+    browser: Browser, site: WebServer, tmp_path: Path, width: str
+) -> None:
+    axe_every_page(browser, site.url, width, pages_to_check, tmp_path)

@@ -30,3 +30,13 @@ def test_the_certificate_steps_benchmark_accounts_for_every_step() -> None:
     out = run("bench/certificate_steps.py", "--batches", "1")
     for step in ("parsing the HTML", "cascade and layout", "reading the text back", "total"):
         assert re.search(rf"^{step}\s+[\d.]+ ms", out, re.M), out
+
+
+def test_the_portal_benchmark_times_every_page_next_to_the_home_page() -> None:
+    out = run(
+        "bench/opportunities.py", "--opportunities", "120", "--certificates", "5",
+        "--requests", "3",
+    )  # fmt: skip
+    for page in ("/ (static home, baseline)", "/opportunities", "/me/certificates"):
+        assert re.search(rf"^{re.escape(page)}\s+\d+\s+[\d.]+\s+[\d.]+$", out, re.M), out
+    assert "load average during the run" in out

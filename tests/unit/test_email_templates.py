@@ -268,6 +268,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "expects_reply": False,
         "reference": None,
     },
+    "sign_in_link": {
+        "link": "https://pdu.example/me/sign-in/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "minutes": 15,
+        "expects_reply": False,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -303,6 +308,7 @@ EXPECTED_TEXT = {
     "confirm_command": "CONFIRM",
     **PROVIDER_REQUEST_SAYS,
     "activity_recorded": "pdu provider issue 12 roster.csv",
+    "sign_in_link": "https://pdu.example/me/sign-in/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
 }
 
 
@@ -386,6 +392,7 @@ REQUIRED = {
     "account_email_changed": "new_email",
     "opportunity_shared": "title",
     "activity_recorded": "event_id",
+    "sign_in_link": "link",
 }
 
 

@@ -447,6 +447,7 @@ NEW: dict[str, dict[str, Any]] = {
         "title": "Rural Literacy Coaching Institute",
         "listing": "calendar",
         "when": "2027-06-15 to 2027-06-17",
+        "portal_url": "https://pdu.example/opportunities",
         "contact_name": "John Doe",
         "contact_email": "jdoe@bigsky.example",
     },

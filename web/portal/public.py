@@ -11,4 +11,6 @@ PUBLIC_PATHS: set[str] = {
     "/provider/forgot-password",
     "/provider/forgot-username",
     "/me",
+    "/me/sign-in",
+    "/me/sign-in/{token}",
 }

@@ -19,7 +19,12 @@ PROVIDER_NAV: list[tuple[str, str]] = [
     ("/provider", "Provider home"),
     ("/provider/account", "Your account"),
 ]
-EDUCATOR_NAV: list[tuple[str, str]] = [("/me/home", "Your PDUs")]
+EDUCATOR_NAV: list[tuple[str, str]] = [
+    ("/me/home", "Your requests"),
+    ("/me/certificates", "Your certificates"),
+    ("/me/progress", "Renewal progress"),
+    ("/me/new-request", "New pre-approval request"),
+]
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 

@@ -13,7 +13,7 @@ from models.cases import Case, ReviewTask
 from models.enums import Channel, InboundOutcome
 from models.messages import InboundMessage, ReplyToken
 from models.services import review
-from models.services.attachments import forget_unkept, save_attachment
+from models.services.attachments import forget_unkept, save_vetted
 from models.services.context import ServiceContext
 from models.services.email.handled import Handled
 from models.services.email.matching import find_token, parse_stored
@@ -220,18 +220,12 @@ def _dispatch(
         return review.reject_proof(ctx, case, actor, argument or "")
     if verb == "WITHDRAW":
         return review.withdraw(ctx, case, actor)
-    names = []
-    for attachment in parsed.attachments:
-        save_attachment(
-            ctx.session,
-            ctx.settings.data_dir,
-            filename=attachment.filename,
-            content_type=attachment.sniffed_type,
-            data=attachment.data,
-            sha256=attachment.sha256,
-            now=ctx.now,
-            case_id=case.id,
-            inbound_id=row.id,
-        )
-        names.append(attachment.filename)
+    names = save_vetted(
+        ctx.session,
+        ctx.settings.data_dir,
+        parsed.attachments,
+        now=ctx.now,
+        case_id=case.id,
+        inbound_id=row.id,
+    )
     return review.applicant_replied(ctx, case, actor, new_text, names)
