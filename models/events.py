@@ -57,6 +57,9 @@ class ProviderEvent(Base):
     legal_hold: Mapped[str | None] = mapped_column(
         Text, comment="reason; blocks purging its attendees and certificates"
     )
+    cancelled_at: Mapped[datetime | None] = mapped_column(
+        comment="withdrawn by the provider before any certificate (kept for the record)"
+    )
 
     provider: Mapped[Provider] = relationship()
     attendees: Mapped[list[Attendee]] = relationship(
@@ -98,6 +101,11 @@ class Attendee(Base):
         ForeignKey("certificates.id", ondelete="SET NULL"), index=True
     )
     failure: Mapped[str | None] = mapped_column(Text, comment="why it was not issued; staff told")
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issuance_batches.id", ondelete="SET NULL"),
+        index=True,
+        comment="the portal or email upload that queued it (its progress)",
+    )
     created_at: Mapped[datetime]
 
     event: Mapped[ProviderEvent] = relationship(back_populates="attendees")
@@ -106,3 +114,26 @@ class Attendee(Base):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class EventRevision(Base):
+    """One change to a reported event: what changed (old and new values), who, when.
+
+    The event's history (OPI: "Revising Existing Events"): nothing about an event changes
+    without a row here. Holds no personal data beyond the account's username.
+    """
+
+    __tablename__ = "event_revisions"
+    __table_args__ = (enum_check("channel", Channel),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("provider_events.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(24), comment="revised, cancelled")
+    changes: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON, comment="field: [old, new], as text"
+    )
+    changed_by: Mapped[str] = mapped_column(String(100), comment="username, or staff via CLI")
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
+    changed_at: Mapped[datetime]

@@ -255,6 +255,20 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "expects_reply": False,
         "reference": None,
     },
+    "roster_issued": {
+        "first_name": "Tom",
+        "event_id": 12,
+        "event_title": "Rural Literacy Coaching Institute",
+        "provider_name": "Big Sky Learning Collaborative",
+        "issued": 41,
+        "failed": ["line 7 (license 123456): the PDF text lacks the holder name"],
+        "skipped": 2,
+        "rejected": 0,
+        "certificates_issued": 43,
+        "portal_url": "https://pdu.opi.example/provider/events/12",
+        "by_email": True,
+        "expects_reply": False,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -289,6 +303,7 @@ EXPECTED_TEXT = {
     "confirm_command": "CONFIRM",
     **PROVIDER_REQUEST_SAYS,
     "activity_recorded": "pdu provider issue 12 roster.csv",
+    "roster_issued": "41 certificate(s) were issued",
 }
 
 
@@ -371,6 +386,7 @@ REQUIRED = {
     "account_email_changed": "new_email",
     "opportunity_shared": "title",
     "activity_recorded": "event_id",
+    "roster_issued": "issued",
 }
 
 
