@@ -17,6 +17,7 @@ from web import apply, directory, verify
 from web.pages import render
 from web.portal import accounts
 from web.portal.install import install as install_portals
+from web.provider import install as install_provider_portal
 from web.security import Limit, RateLimiter
 
 log = logging.getLogger("web")
@@ -43,6 +44,7 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(directory.router)
     app.include_router(accounts.router)
     install_portals(app)
+    install_provider_portal(app)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
 
+from models.accounts import ProviderAccount
 from models.batches import BatchStatus, IssuanceBatch
 from models.clock import now as clock_now
 from models.enums import Channel
@@ -94,6 +95,13 @@ def _starter(requester: Requester) -> StartBatch:
         return batch.id
 
     return start
+
+
+def account_requester(session: Any, account_id: int, username: str) -> Requester:
+    """A portal user: told by email at their account's address when the batch is done."""
+    account = session.get(ProviderAccount, account_id)
+    person_id = account.person_id if account is not None else None
+    return Requester(username, person_id, Channel.WEB)
 
 
 def upload_roster(

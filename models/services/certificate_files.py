@@ -7,9 +7,11 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.certificates import Certificate
 from models.enums import CertificateStatus
@@ -20,6 +22,26 @@ from models.services.errors import Conflict, NotFound
 from models.services.events import get_event
 
 SPOOL = 8 * 1024 * 1024  # a ZIP larger than this goes to a temporary file, not memory
+
+
+@dataclass(frozen=True)
+class IssuedLine:
+    number: str
+    holder_name: str
+    hours: Decimal
+    status: CertificateStatus
+
+
+def event_certificates(session: Session, event_id: int, limit: int) -> list[IssuedLine]:
+    """The event's latest certificates (its page lists them; the ZIP holds them all). The
+    caller has found the event in the provider's scope."""
+    rows = session.execute(
+        select(Certificate.number, Certificate.holder_name, Certificate.hours, Certificate.status)
+        .where(Certificate.event_id == event_id)
+        .order_by(Certificate.id.desc())
+        .limit(limit)
+    )
+    return [IssuedLine(*row) for row in rows]
 
 
 @dataclass(frozen=True)
