@@ -73,7 +73,7 @@ class Progress:
         return 100 if not self.queued else round(100 * self.done / self.queued)
 
 
-def _starter(requester: Requester) -> StartBatch:
+def batch_starter(requester: Requester) -> StartBatch:
     def start(ctx: ServiceContext, event: ProviderEvent, roster: rosters.Roster) -> int:
         batch = IssuanceBatch(
             event_id=event.id,
@@ -122,7 +122,7 @@ def upload_roster(
         now,
         skip_invalid=skip_invalid,
         provider_id=provider_id,
-        start_batch=_starter(requester),
+        start_batch=batch_starter(requester),
     )
 
 
@@ -256,6 +256,30 @@ def _tell_requester(ctx: ServiceContext, batch: IssuanceBatch) -> None:
             .order_by(Attendee.line)
         )
     ]
+    counts = {"issued": batch.issued, "skipped": batch.skipped, "rejected": batch.rejected}
+    _send_result(ctx, event, person, batch.channel, batch.in_reply_to, failed=failed, **counts)
+
+
+def tell_requester_now(
+    ctx: ServiceContext, event: ProviderEvent, requester: Requester, *, skipped: int
+) -> None:
+    """A roster whose people were all on the event's roster already: nothing to issue."""
+    person = ctx.session.get(Person, requester.person_id) if requester.person_id else None
+    if person is not None:
+        _send_result(
+            ctx, event, person, requester.channel, requester.in_reply_to,
+            issued=0, failed=[], skipped=skipped, rejected=0,
+        )  # fmt: skip
+
+
+def _send_result(
+    ctx: ServiceContext,
+    event: ProviderEvent,
+    person: Person,
+    channel: Channel,
+    in_reply_to: str | None,
+    **counts: Any,
+) -> None:
     enqueue(
         ctx.session,
         ctx.settings,
@@ -266,17 +290,14 @@ def _tell_requester(ctx: ServiceContext, batch: IssuanceBatch) -> None:
             "event_id": event.id,
             "event_title": event.title,
             "provider_name": event.provider.name,
-            "issued": batch.issued,
-            "failed": failed,
-            "skipped": batch.skipped,
-            "rejected": batch.rejected,
             "certificates_issued": event.certificates_issued,
             "portal_url": f"{ctx.settings.public_url.rstrip('/')}/provider/events/{event.id}",
-            "by_email": batch.channel is Channel.EMAIL,
+            "by_email": channel is Channel.EMAIL,
             "expects_reply": False,
+            **counts,
         },
         now=ctx.now,
-        in_reply_to=batch.in_reply_to,
+        in_reply_to=in_reply_to,
     )
 
 

@@ -262,6 +262,34 @@ class BatchReport:
 StartBatch = Callable[[ServiceContext, ProviderEvent, rosters.Roster], int]
 
 
+def take_roster(
+    ctx: ServiceContext,
+    event_id: int | str,
+    content: bytes,
+    *,
+    skip_invalid: bool = False,
+    provider_id: int | None = None,
+    start_batch: StartBatch | None = None,
+) -> RosterResult:
+    """Check a roster in full and, unless a line is invalid (or `skip_invalid`), queue its
+    people as pending attendees, in the caller's transaction (the caller commits only when
+    `result.queued`; with problems, nothing is to be kept).
+
+    `provider_id` scopes the event (the portal, a provider's email); `start_batch` records
+    the upload as an issuance batch (models.services.batches)."""
+    event = get_event(ctx.session, event_id, provider_id)
+    check_issuable(event, ctx.today)
+    roster = rosters.parse(content, Decimal(event.hours))
+    rosters.check_against_event(ctx.session, event, roster)
+    result = RosterResult(event.id, roster)
+    if roster.problems and not skip_invalid:
+        return result
+    if start_batch is not None and roster.rows:
+        result.batch_id = start_batch(ctx, event, roster)
+    result.queued = rosters.record(ctx.session, event, roster, ctx.now, result.batch_id)
+    return result
+
+
 def accept_roster(
     uow_factory: Callable[[], UnitOfWork],
     event_id: int | str,
@@ -272,24 +300,18 @@ def accept_roster(
     provider_id: int | None = None,
     start_batch: StartBatch | None = None,
 ) -> RosterResult:
-    """Check a roster in full; unless every line is valid (or `skip_invalid`), change
-    nothing. Otherwise queue its people as pending attendees, in one commit.
-
-    `provider_id` scopes the event (the portal, a provider's email); `start_batch` records
-    the upload as an issuance batch in the same commit (models.services.batches)."""
+    """`take_roster` in its own unit of work: nothing changes unless it is accepted."""
     with uow_factory() as work:
-        ctx = ServiceContext.of(work, now)
-        event = get_event(work.session, event_id, provider_id)
-        check_issuable(event, ctx.today)
-        roster = rosters.parse(content, Decimal(event.hours))
-        rosters.check_against_event(work.session, event, roster)
-        result = RosterResult(event.id, roster)
-        if roster.problems and not skip_invalid:
-            return result
-        if start_batch is not None and roster.rows:
-            result.batch_id = start_batch(ctx, event, roster)
-        result.queued = rosters.record(work.session, event, roster, now, result.batch_id)
-        work.commit()
+        result = take_roster(
+            ServiceContext.of(work, now),
+            event_id,
+            content,
+            skip_invalid=skip_invalid,
+            provider_id=provider_id,
+            start_batch=start_batch,
+        )
+        if result.queued:
+            work.commit()
     return result
 
 

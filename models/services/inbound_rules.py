@@ -497,10 +497,14 @@ def _bounce(ctx: ServiceContext, failed: Sequence[str]) -> Verdict:
 
 
 def _unmatched(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage) -> Verdict:
-    """No token, no thread, no tag: a new submission by email, or a stranger."""
+    """No token, no thread, no tag: a provider's roster, a new submission by email, or a
+    stranger."""
     from models.services.email_intake import submission_from_email
+    from models.services.email_rosters import roster_from_email
 
-    return submission_from_email(ctx, parsed, row)
+    assert row.raw is not None
+    roster = roster_from_email(ctx, parsed, row.raw)
+    return roster if roster is not None else submission_from_email(ctx, parsed, row)
 
 
 def is_staff_address(ctx: ServiceContext, address: str) -> bool:

@@ -269,6 +269,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "by_email": True,
         "expects_reply": False,
     },
+    "roster_problems": {
+        "event_label": "event 12: Rural Literacy Coaching Institute",
+        "problems": ["line 5: hours is empty", "line 9: email 'x' is not a valid address"],
+        "expects_reply": False,
+        "reference": None,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -302,8 +308,9 @@ EXPECTED_TEXT = {
     "bounce_notice": "PA-2026-00042 (in review)",
     "confirm_command": "CONFIRM",
     **PROVIDER_REQUEST_SAYS,
-    "activity_recorded": "pdu provider issue 12 roster.csv",
+    "activity_recorded": 'the subject keeping "event 12"',
     "roster_issued": "41 certificate(s) were issued",
+    "roster_problems": "line 5: hours is empty",
 }
 
 
@@ -387,6 +394,7 @@ REQUIRED = {
     "opportunity_shared": "title",
     "activity_recorded": "event_id",
     "roster_issued": "issued",
+    "roster_problems": "problems",
 }
 
 
