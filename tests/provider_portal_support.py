@@ -74,13 +74,18 @@ def seed(
     return sides[0], sides[1]
 
 
-def sign_in(http: httpx.Client, side: Side) -> None:
+def session_for(side: Side) -> str:
+    """A signed-in session of the side's manager: the cookie's value."""
     with UnitOfWork() as work:
         account = work.session.get(ProviderAccount, side.account_id)
         assert account is not None
         token = begin_provider_session(ServiceContext.of(work, NOW), account)
         work.commit()
-    http.cookies.set("pdu_session", token)
+    return token
+
+
+def sign_in(http: httpx.Client, side: Side) -> None:
+    http.cookies.set("pdu_session", session_for(side))
 
 
 def csrf(http: httpx.Client, path: str = "/provider/events") -> str:

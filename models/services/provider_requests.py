@@ -200,15 +200,37 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
         )
     trusted = ctx.settings.trusted_authserv_id
     authenticated = not trusted or dmarc_pass(parsed, trusted)
+    # A display name showing another address ("rita@opi.example" <x@y>) never names anyone.
+    display = "" if parsed.display_name_spoof else parsed.from_display
+    case = _open_case(
+        ctx, spec, form, provider, how, key, Actor(sender, Channel.EMAIL, parsed.message_id),
+        display=display, authenticated=authenticated, manager=manager, account=account,
+    )  # fmt: skip
+    return Verdict(InboundOutcome.SUBMISSION, "submitted", case.reference, case.id, sender)
+
+
+def _open_case(
+    ctx: ServiceContext,
+    spec: RequestSpec,
+    form: RequestForm,
+    provider: Provider,
+    how: str,
+    key: str,
+    actor: Actor,
+    *,
+    display: str,
+    authenticated: bool,
+    manager: Contact,
+    account: ProviderAccount | None,
+) -> Case:
+    """The request's case, routed to review with the reviewer's notes (any channel)."""
+    sender = actor.address
     confirmed_addresses = (
         provider_addresses(ctx.session, provider)
         if isinstance(form, OpportunityRequest)
         else {manager.email}
     )
     confirmed = authenticated and sender in confirmed_addresses
-    actor = Actor(sender, Channel.EMAIL, parsed.message_id)
-    # A display name showing another address ("rita@opi.example" <x@y>) never names anyone.
-    display = "" if parsed.display_name_spoof else parsed.from_display
     applicant = _applicant(ctx, form, sender, display)
     case = new_case(ctx, spec.type.case_kind, form, key, actor, applicant)
     case.form = stored_form(spec, form)
@@ -219,9 +241,45 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
     notes += _particulars(ctx, form, provider, manager, account)
     # The reviewer's notes are split on "; " (models.services.summaries.triage_notes).
     start_review(
-        ctx, case, Actor.system(Channel.EMAIL), "; ".join(n.replace("; ", ", ") for n in notes)
+        ctx, case, Actor.system(actor.channel), "; ".join(n.replace("; ", ", ") for n in notes)
     )
-    return Verdict(InboundOutcome.SUBMISSION, "submitted", case.reference, case.id, sender)
+    return case
+
+
+def share_from_portal(
+    ctx: ServiceContext, provider: Provider, sender: str, data: dict[str, Any]
+) -> tuple[Case | None, list[str]]:
+    """An opportunity to share, from a signed-in user of the provider's account: the same
+    form, rules, flags and review as the email request (an OP- case); the user's address
+    is one of the provider's, so the sender is confirmed. (case, []) or (None, problems)."""
+    spec = SPECS[RequestType.OPPORTUNITY]
+    form, problems = validate_request(spec, data | {"organization": provider.number})
+    if form is None:
+        return None, [p.message for p in problems]
+    key = request_key(spec, form, sender)
+    existing = ctx.session.scalar(select(Case).where(Case.submission_key == key))
+    if existing is not None:
+        return existing, []
+    case = _open_case(
+        ctx, spec, form, provider, "the provider portal's account", key,
+        Actor(sender, Channel.WEB), display="", authenticated=True,
+        manager=current_manager(ctx.session, provider), account=None,
+    )  # fmt: skip
+    return case, []
+
+
+def shared_by(session: Session, provider_id: int) -> list[tuple[str, str, str, str]]:
+    """The provider's requests to share: (reference, title, status, listing), newest first."""
+    rows = []
+    for case in session.scalars(
+        select(Case)
+        .where(Case.kind == CaseKind.OPPORTUNITY, Case.provider_id == provider_id)
+        .order_by(Case.id.desc())
+    ):
+        _, form = load_request(case.form)
+        assert isinstance(form, OpportunityRequest)
+        rows.append((case.reference, form.title, str(case.status), listing(form)))
+    return rows
 
 
 def _allowed_senders(form: RequestForm, manager: Contact) -> set[str] | None:

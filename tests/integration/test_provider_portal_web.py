@@ -15,10 +15,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from models.accounts import ProviderAccount
 from models.batches import IssuanceBatch
+from models.cases import Case
 from models.certificates import Certificate
+from models.enums import CaseKind, Channel
 from models.events import Attendee, EventRevision, ProviderEvent
 from models.messages import OutboxMessage
+from models.providers import ProviderHistory
 from models.uow import UnitOfWork
 from templates.pdf import extract_text
 from tests.provider_portal_support import HEADER, Side, csrf, seed, sign_in, wait_for_batches
@@ -233,3 +237,93 @@ def test_another_providers_ids_are_not_found_on_every_route_and_nothing_changes(
                 assert http.post(path, data=data, files=files).status_code == 404, path
             assert "Other Collaborative" not in http.get("/provider/events?list=past").text
             assert _snapshot() == before
+
+
+def test_an_event_is_shared_through_the_email_requests_review_and_its_status_is_shown(
+    http: httpx.Client, sides: tuple[Side, Side]
+) -> None:
+    ours, theirs = sides
+    form = http.get(f"/provider/events/{ours.event_id}/share")
+    assert 'value="tom@bigsky.example"' in form.text  # the signed-in user is the contact
+    token = csrf(http, f"/provider/events/{ours.event_id}/share")
+    missing = http.post(
+        f"/provider/events/{ours.event_id}/share",
+        data={"csrf_token": token, "contact_name": "Tom Baker", "contact_email": ""},
+    )
+    assert missing.status_code == 422 and "Contact email: is missing" in missing.text
+    shared = http.post(
+        f"/provider/events/{ours.event_id}/share",
+        data={"csrf_token": token, "contact_name": "Tom Baker",
+              "contact_email": "tom@bigsky.example", "cost": "Free"},
+    )  # fmt: skip
+    assert shared.status_code == 303
+    listing = http.get(shared.headers["location"])
+    assert "With OPI for review" in listing.text and "OP-2026-00001" in listing.text
+    with UnitOfWork() as work:
+        case = work.session.scalars(select(Case)).one()
+        assert (case.kind, case.channel, case.triage_rule) == (
+            CaseKind.OPPORTUNITY,
+            Channel.WEB,
+            "sender_confirmed",
+        )
+        assert case.form["title"] == "Big Sky Learning Summit"
+        assert "portal rules:" in " ".join(e.detail for e in case.timeline)
+    assert http.get(f"/provider/events/{theirs.event_id}/share").status_code == 404
+    stolen = http.post(
+        f"/provider/events/{theirs.event_id}/share",
+        data={"csrf_token": token, "contact_name": "X", "contact_email": "x@x.example"},
+    )
+    assert stolen.status_code == 404
+    with UnitOfWork() as work:
+        assert work.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_manager_invites_a_user_hands_over_the_role_and_the_contact_changes(
+    http: httpx.Client, sides: tuple[Side, Side]
+) -> None:
+    theirs = sides[1]
+    token = csrf(http, "/provider/users")
+    invited = http.post(
+        "/provider/users",
+        data={"csrf_token": token, "first_name": "Ann", "last_name": "Lee",
+              "email": "ann@bigsky.example"},
+    )  # fmt: skip
+    assert invited.status_code == 303
+    page = http.get("/provider/users?done=invited")
+    assert "ALee" in page.text and "no password yet" in page.text
+    with UnitOfWork() as work:
+        mail = work.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "account_access")
+        ).one()
+        assert mail.to_addresses == ["ann@bigsky.example"] and "/account/setup?code=" in (
+            mail.body_text
+        )
+    again = http.post(
+        "/provider/users",
+        data={"csrf_token": token, "first_name": "Ann", "last_name": "Lee",
+              "email": "ann@bigsky.example"},
+    )  # fmt: skip
+    assert again.status_code == 422 and "already has the user ALee" in again.text
+    not_yet = http.post("/provider/users/ALee/manager", data={"csrf_token": token})
+    assert not_yet.status_code == 422 and "must have signed in" in not_yet.text
+    contact = http.post(
+        "/provider/contact",
+        data={"csrf_token": token, "phone": "406-555-0100", "address": "1 Main St, Helena"},
+    )
+    assert contact.status_code == 303
+    assert 'value="406-555-0100"' in http.get("/provider/users").text
+    # Another provider's user is not found from here, and nothing changes.
+    assert (
+        http.post("/provider/users/EBaker1/remove", data={"csrf_token": token}).status_code == 404
+    )
+    removed = http.post("/provider/users/ALee/remove", data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert "removed" in http.get("/provider/users").text
+    with UnitOfWork() as work:
+        history = select(ProviderHistory).order_by(ProviderHistory.id)
+        actions = [h.action for h in work.session.scalars(history)]
+        other = work.session.scalars(
+            select(ProviderAccount).where(ProviderAccount.provider_id == theirs.provider_id)
+        ).one()
+        assert other.disabled_at is None
+    assert actions == ["account_invited", "contact_changed", "account_removed"]

@@ -7,15 +7,20 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from web.portal import PROVIDER_NAV
-from web.provider import events, files, rosters
+from web.provider import events, files, opportunities, rosters, users
 from web.provider.limits import UploadLimit
 
-NAV = [("/provider/events", "Events"), ("/provider/reports", "Annual report")]
+NAV = [
+    ("/provider/events", "Events"),
+    ("/provider/reports", "Annual report"),
+    ("/provider/opportunities", "Learning opportunities"),
+    ("/provider/users", "Users"),
+]
 
 
 def install(app: FastAPI) -> None:
     router = APIRouter()
-    for module in (events, rosters, files):
+    for module in (events, rosters, files, opportunities, users):
         router.include_router(module.router)
     app.include_router(router)
     app.add_middleware(UploadLimit)
