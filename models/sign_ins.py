@@ -52,12 +52,17 @@ ADDRESS = Throttle(free=10, lock_at=50)  # one school's proxy may carry many peo
 def wait_until(failures: Sequence[datetime], rule: Throttle, now: datetime) -> datetime | None:
     """When the next try may be made, or None if it may be made now.
 
-    `failures` are the instants of failures within WINDOW before `now`, oldest first.
+    `failures`: the instants of failures since `now - WINDOW - LOCK` at least, oldest first.
+    A lock runs LOCK from the failure that made `lock_at` within one WINDOW.
     """
+    locked = [
+        failures[i] + LOCK
+        for i in range(rule.lock_at - 1, len(failures))
+        if failures[i] - failures[i - rule.lock_at + 1] <= WINDOW
+    ]
+    if locked and max(locked) > now:
+        return max(locked)
     recent = [at for at in failures if at > now - WINDOW]
-    if len(recent) >= rule.lock_at:
-        until = recent[rule.lock_at - 1] + LOCK
-        return until if until > now else None
     if len(recent) < rule.free:
         return None
     backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** (len(recent) - rule.free)))

@@ -22,7 +22,6 @@ from xml.etree import ElementTree
 
 import cssselect2
 import pydyf
-import segno
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.pdf.metadata import DocumentMetadata
@@ -35,6 +34,7 @@ from templates.certificate_data import (
     CertificateLayoutError,
 )
 from templates.pdf_text import Unreadable, extract_text, text_layer
+from templates.qr import qr_data_uri
 from templates.render import environment
 from templates.render import hours as format_hours
 from templates.stationery import Stationery, serialise_once
@@ -152,8 +152,7 @@ def qr_png(url: str) -> str:
     0.95in without smoothing (medium error correction: survives a crease or a stamp,
     stays small). One image, not the ~600 subpaths of the SVG form: those made the PDF
     ~30% slower to write and twice as slow to read back."""
-    code = segno.make(url, error="m", micro=False, mask=MASK)
-    return str(code.png_data_uri(scale=QR_SCALE, border=2, dark="#17365d", light="#ffffff"))
+    return qr_data_uri(url, scale=QR_SCALE, mask=MASK)
 
 
 class _WellFormedHTML(HTML):

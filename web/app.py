@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import flows  # noqa: F401  (the project root first: our `mailbox`, which intake may import)
 from web import apply, directory, verify
 from web.pages import render
-from web.portal import accounts
 from web.portal.install import install as install_portals
 from web.provider import install as install_provider_portal
 from web.security import Limit, RateLimiter
@@ -42,7 +41,6 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(apply.router)
     app.include_router(verify.router)
     app.include_router(directory.router)
-    app.include_router(accounts.router)
     install_portals(app)
     install_provider_portal(app)
 

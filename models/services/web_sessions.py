@@ -120,17 +120,6 @@ def end_account_sessions(ctx: ServiceContext, account_id: int, *, keep: int | No
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def second_factor_passed(ctx: ServiceContext, session_id: int, *, replacing: str) -> str:
-    """The password and the code are both good: the half-open session is replaced by a full
-    one (a new id again). Returns the new cookie value."""
-    row = ctx.session.get(WebSession, session_id)
-    if row is None or row.account_id is None:
-        raise NotFound("no such session")
-    account = ctx.session.get(ProviderAccount, row.account_id)
-    assert account is not None
-    return begin_provider_session(ctx, account, replacing=replacing)
-
-
 @dataclass(frozen=True)
 class ProviderChoice:
     id: int

@@ -71,6 +71,19 @@ def ctx(base: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 CONTEXTS: dict[str, dict[str, Any]] = {
+    "account_access": {
+        "purpose": "reset",
+        "recipient_first_name": "Tom",
+        "username": "TBaker",
+        "organization_name": "Flathead Valley Educators' Network",
+        "provider_number": "MTP-00042",
+        "code": "abcdefghijklmnopqrstuvwxyz",
+        "link": "https://pdu.opi.example/account/setup?code=abcdefghijklmnopqrstuvwxyz",
+        "sign_in_url": "https://pdu.opi.example/provider/sign-in",
+        "until": DUE,
+        "timezone": "America/Denver",
+        "expects_reply": False,
+    },
     "acknowledgment": ctx(PREAPPROVAL, expects_reply=True, answer_by=DUE),
     "review_task": ctx(
         PREAPPROVAL,
@@ -389,6 +402,7 @@ REQUIRED = {
     "confirm_command": "command_line",
     "provider_request_problems": "problems",
     "account_welcome": "username",
+    "account_access": "username",
     "account_changed_notice": "person_email",
     "account_email_changed": "new_email",
     "opportunity_shared": "title",

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 
 from models import clock
@@ -32,6 +32,7 @@ PROVIDER_SECOND_FACTOR = "/provider/sign-in/code"
 PROVIDER_CHOOSE = "/provider/choose"
 PROVIDER_TWO_FACTOR_SETUP = "/provider/account/two-factor"
 EDUCATOR_SIGN_IN = "/me"
+PROVIDER_HOME = "/provider"  # where sign-in leads when nothing else was asked for
 
 
 class Redirect(Exception):
@@ -215,3 +216,7 @@ async def educator_actor(request: Request, now: Now) -> EducatorActor:
 # Route parameters: `actor: CurrentProvider`, `actor: CurrentEducator`, `now: Now`.
 CurrentProvider = Annotated[ProviderActor, Depends(provider_actor)]
 CurrentEducator = Annotated[EducatorActor, Depends(educator_actor)]
+
+# A signed-out form's route: `@router.post(path, dependencies=CSRF_CHECKED)`.
+CSRF_CHECKED = [Depends(require_csrf)]
+FormText = Annotated[str, Form()]  # a form field, "" when absent

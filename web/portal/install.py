@@ -1,4 +1,5 @@
-"""Wiring the portals into the app: the answers to a redirect and to a refused CSRF token."""
+"""Wiring the portals into the app: the account pages, and the answers to a redirect and
+to a refused CSRF token."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web.pages import render
+from web.portal import accounts, passwords, two_factor_pages
 from web.portal.actors import CsrfRefused, Redirect
 
 
 def install(app: FastAPI) -> None:
+    for module in (accounts, passwords, two_factor_pages):
+        app.include_router(module.router)
+
     @app.exception_handler(Redirect)
     async def redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(

@@ -10,6 +10,5 @@ PUBLIC_PATHS: set[str] = {
     "/provider/sign-in",
     "/provider/forgot-password",
     "/provider/forgot-username",
-    "/provider/reset",
     "/me",
 }

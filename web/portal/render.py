@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from models.services.web_sessions import ProviderChoice
 from web.csrf import set_nonce, with_form_token
 from web.pages import render
 from web.portal.actors import EducatorActor, ProviderActor, ProviderSession
@@ -20,6 +21,12 @@ PROVIDER_NAV: list[tuple[str, str]] = [
 ]
 EDUCATOR_NAV: list[tuple[str, str]] = [("/me/home", "Your PDUs")]
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def _acting_for(party: Party) -> ProviderChoice | None:
+    if isinstance(party, ProviderActor):
+        return ProviderChoice(party.provider_id, party.provider_number, party.provider_name)
+    return party.provider if isinstance(party, ProviderSession) else None
 
 
 def _nav(party: Party) -> list[tuple[str, str]]:
@@ -47,7 +54,7 @@ def render_portal(
         status=status,
         headers={**NO_STORE, **(headers or {})},
         party=party,
-        provider_actor=party if isinstance(party, ProviderActor) else None,
+        acting_for=_acting_for(party),
         nav=_nav(party) or None,
         **form,
         **context,
