@@ -17,18 +17,18 @@ from models.services.provider_requests import share_from_portal
 
 # The portal's formats; a virtual conference is listed as virtual.
 _FORMAT = {EventFormat.VIRTUAL_CONFERENCE: "virtual"}
-EXTRA = ("audience", "cost", "website", "contact_name", "contact_email", "contact_phone",
-         "standards")  # fmt: skip
+EXTRA = ("description", "audience", "cost", "website", "contact_name", "contact_email",
+         "contact_phone", "standards")  # fmt: skip
 
 
 def share_defaults(
     ctx: ServiceContext, provider_id: int, event_id: int, account_id: int
 ) -> dict[str, str]:
-    """What the form starts with: the signed-in user as the contact."""
-    get_event(ctx.session, event_id, provider_id)
+    """What the form starts with: the event's description, the signed-in user as contact."""
+    event = get_event(ctx.session, event_id, provider_id)
     account = ctx.session.get(ProviderAccount, account_id)
     person = ctx.session.get(Person, account.person_id) if account and account.person_id else None
-    blank = dict.fromkeys(EXTRA, "")
+    blank = dict.fromkeys(EXTRA, "") | {"description": event.description or ""}
     if person is None:
         return blank
     return blank | {"contact_name": person.full_name, "contact_email": person.email,
@@ -52,5 +52,7 @@ def share_event(
         "end_date": None if self_paced else event.end_date.isoformat(),
         "location": "; ".join(p for p in event.locations if p != "online") or None,
     }
-    data |= {k: v.strip() or None for k, v in extra.items() if k in EXTRA}
-    return share_from_portal(ctx, provider, person.email, data)
+    data |= {k: v.strip() for k, v in extra.items() if k in EXTRA}
+    # A blank answer is a missing one (the form's own words: "is missing (...)").
+    present = {k: v for k, v in data.items() if v}
+    return share_from_portal(ctx, provider, person.email, present)

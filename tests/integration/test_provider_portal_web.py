@@ -251,10 +251,11 @@ def test_an_event_is_shared_through_the_email_requests_review_and_its_status_is_
         data={"csrf_token": token, "contact_name": "Tom Baker", "contact_email": ""},
     )
     assert missing.status_code == 422 and "Contact email: is missing" in missing.text
+    assert "Description: is missing" in missing.text
     shared = http.post(
         f"/provider/events/{ours.event_id}/share",
-        data={"csrf_token": token, "contact_name": "Tom Baker",
-              "contact_email": "tom@bigsky.example", "cost": "Free"},
+        data={"csrf_token": token, "contact_name": "Tom Baker", "cost": "Free",
+              "contact_email": "tom@bigsky.example", "description": "Literacy for K-3."},
     )  # fmt: skip
     assert shared.status_code == 303
     listing = http.get(shared.headers["location"])

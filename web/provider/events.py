@@ -24,6 +24,12 @@ FORMATS = [(f.value, f.label.capitalize()) for f in EventFormat]
 RECENT_CERTIFICATES = 200  # listed on the event's page; the ZIP holds them all
 
 
+@router.get("/provider")
+def home(actor: CurrentProvider) -> Response:
+    """Where sign-in leads: the events, the portal's main work."""
+    return RedirectResponse("/provider/events", status_code=303)
+
+
 @router.get("/provider/events", response_class=HTMLResponse)
 def events(
     request: Request, actor: CurrentProvider, now: Now, list: str = "upcoming", page: int = 1

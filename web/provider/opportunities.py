@@ -43,6 +43,7 @@ def share(
     actor: CurrentProvider,
     now: Now,
     event_id: int,
+    description: str = Form(""),
     audience: str = Form(""),
     cost: str = Form(""),
     website: str = Form(""),
@@ -51,8 +52,9 @@ def share(
     contact_phone: str = Form(""),
     standards: str = Form(""),
 ) -> Response:
-    values = dict(zip(EXTRA, (audience, cost, website, contact_name, contact_email,
-                              contact_phone, standards), strict=True))  # fmt: skip
+    answers = (description, audience, cost, website, contact_name, contact_email,
+               contact_phone, standards)  # fmt: skip
+    values = dict(zip(EXTRA, answers, strict=True))
     with work_at(now) as (work, ctx):
         case, problems = share_event(ctx, actor.provider_id, event_id, actor.account_id, values)
         if case is None:
