@@ -20,6 +20,7 @@ from flows import (
     cli_ops,
     cli_providers,
     cli_retention,
+    cli_status,
     cli_web,
     cli_work,
 )
@@ -29,8 +30,8 @@ from models.settings import SettingsError
 log = logging.getLogger("pdu")
 
 GROUPS = (
-    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers,
-    cli_web, cli_accounts,
+    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_status,
+    cli_providers, cli_web, cli_accounts,
 )  # fmt: skip
 
 

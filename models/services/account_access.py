@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from mailbox.tokens import looks_like_token, new_token, token_hash
+from mailbox.tokens import looks_like_token, token_hash
 
 from sqlalchemy import func, select
 
@@ -23,10 +23,10 @@ from models.providers import Provider
 from models.services.account_mail import email_account, rehearse_email
 from models.services.context import ServiceContext
 from models.services.errors import UserError
+from models.services.provider_accounts import SETUP_CODE_TTL, new_setup_code
 from models.services.provider_history import record_provider
 from models.services.web_sessions import end_account_sessions
 
-SETUP_TTL = timedelta(days=14)  # a code a staff member or the welcome sends
 RESET_TTL = timedelta(minutes=30)  # a code the person asks for
 
 
@@ -120,23 +120,14 @@ def set_password_with_code(ctx: ServiceContext, code: str, password: str) -> Pro
     return account
 
 
-def issue_code(ctx: ServiceContext, account: ProviderAccount, ttl: timedelta) -> str:
-    """A new one-time code for the account (any earlier one stops working)."""
-    code = new_token()
-    account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
-    account.setup_expires_at = ctx.now + ttl
-    account.setup_used_at = None
-    return code
-
-
 def send_new_code(ctx: ServiceContext, code: str) -> None:
     """A used or expired code asks for a fresh one: it goes to the account's own address
     (never to whoever typed the code). A good or unknown code sends nothing."""
     found = check_code(ctx, code)
     if found.state in (CodeState.USED, CodeState.EXPIRED) and found.account is not None:
         account = found.account
-        ttl = RESET_TTL if account.password_hash else SETUP_TTL
-        fresh = issue_code(ctx, account, ttl)
+        ttl = RESET_TTL if account.password_hash else SETUP_CODE_TTL
+        fresh = new_setup_code(ctx, account, ttl)
         purpose = "reset" if account.password_hash else "setup"
         email_account(ctx, account, purpose, code=fresh, until=account.setup_expires_at)
 
@@ -162,7 +153,7 @@ def request_password_reset(ctx: ServiceContext, identifier: str) -> None:
     """Email a 30-minute reset link to each enabled account the name means; say nothing."""
     accounts = [a for a in accounts_named(ctx, identifier) if a.disabled_at is None]
     for account in accounts:
-        code = issue_code(ctx, account, RESET_TTL)
+        code = new_setup_code(ctx, account, RESET_TTL)
         email_account(ctx, account, "reset", code=code, until=account.setup_expires_at)
     if not accounts:
         rehearse_email(ctx)  # the same work as one reset email, so timing tells nothing

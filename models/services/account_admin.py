@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from models.accounts import ProviderAccount
 from models.people import Person
 from models.providers import Provider
-from models.services.account_access import SETUP_TTL, issue_code
 from models.services.account_mail import email_account
 from models.services.context import ServiceContext
 from models.services.directory import find_provider
 from models.services.errors import Conflict, NotFound
+from models.services.provider_accounts import new_setup_code
 from models.services.provider_history import record_provider
 from models.services.web_sessions import end_account_sessions
 
@@ -102,12 +102,12 @@ def enable_account(ctx: ServiceContext, username: str, actor: str) -> ProviderAc
 
 
 def send_setup_link(ctx: ServiceContext, username: str, actor: str) -> ProviderAccount:
-    """Email the account's person a new set-password link (SETUP_TTL); any earlier code
+    """Email the account's person a new set-password link (SETUP_CODE_TTL); any earlier code
     stops working. The current password keeps working until a new one is chosen."""
     account = account_named(ctx, username)
     if account.disabled_at is not None:
         raise Conflict(f"{account.username} is disabled: enable it first")
-    code = issue_code(ctx, account, SETUP_TTL)
+    code = new_setup_code(ctx, account)
     if not email_account(ctx, account, "setup", code=code, until=account.setup_expires_at):
         raise Conflict(f"{account.username} has no email address on record")
     record_provider(

@@ -16,16 +16,15 @@ from sqlalchemy import select
 from models.accounts import ProviderAccount
 from models.people import Person
 from models.providers import Provider
-from models.services.account_access import SETUP_TTL, issue_code
 from models.services.account_admin import AccountRow, list_accounts
 from models.services.account_mail import email_account
+from models.services.casework import upsert_person
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
-from models.services.intake import upsert_person
+from models.services.provider_accounts import open_account
 from models.services.provider_history import record_provider
 from models.services.validation import clean_email
 from models.services.web_sessions import end_account_sessions
-from models.usernames import make_username
 
 MAX_NAME = 100
 
@@ -80,14 +79,8 @@ def invite_user(
     if person is None:
         person = upsert_person(ctx, address, first, last)
         ctx.session.flush()
-    taken = set(ctx.session.scalars(select(ProviderAccount.username)))
-    account = ProviderAccount(
-        username=make_username(first, last, taken), provider_id=provider_id,
-        person_id=person.id, is_manager=False, created_at=ctx.now,
-    )  # fmt: skip
-    ctx.session.add(account)
+    account, code = open_account(ctx, _provider(ctx, provider_id), person, is_manager=False)
     ctx.session.flush()
-    code = issue_code(ctx, account, SETUP_TTL)
     email_account(ctx, account, "setup", code=code, until=account.setup_expires_at)
     record_provider(
         ctx, provider_id, "account_invited", manager.username, f"{account.username} ({address})"

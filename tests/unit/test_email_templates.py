@@ -291,6 +291,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 }
 
 EXPECTED_TEXT = {
+    "account_access": "It works once, until",
     "acknowledgment": "Wednesday, December 2, 2026",
     "review_task": "APPROVE hours",
     "info_request": "Could you send the agenda?",
@@ -580,3 +581,18 @@ def test_a_report_sent_twice_is_answered_with_the_id_it_already_has() -> None:
     context = CONTEXTS["activity_recorded"] | {"already_recorded": True}
     email = render_email("activity_recorded", **context)
     assert "already recorded as event 12; nothing new was recorded" in email.text
+
+
+@pytest.mark.parametrize(
+    ("purpose", "says"),
+    [
+        ("setup", "choose the password"),
+        ("reset", "reset the password"),
+        ("username", "Username: TBaker"),
+        ("locked", "paused until"),
+        ("password_changed", "was changed"),
+    ],
+)
+def test_each_account_access_email_says_its_purpose_and_never_a_password(purpose, says):
+    email = render_email("account_access", **ctx(CONTEXTS["account_access"], purpose=purpose))
+    assert says in email.text and "password:" not in email.text.lower()

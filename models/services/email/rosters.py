@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from mailbox.classify import dmarc_pass
 from mailbox.parse import ParsedMessage, csv_files
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,15 +21,14 @@ from models.enums import Channel, InboundOutcome
 from models.events import ProviderEvent
 from models.people import Person
 from models.services.batches import Requester, batch_starter, tell_requester_now
+from models.services.casework import upsert_person
 from models.services.context import ServiceContext
+from models.services.email.handled import Handled
+from models.services.email.replies import problems_reply
 from models.services.errors import UserError
 from models.services.events import take_roster
-from models.services.intake import upsert_person
-from models.services.provider_requests import provider_addresses
+from models.services.provider_accounts import provider_addresses
 from models.services.roster import MAX_BYTES
-
-if TYPE_CHECKING:
-    from models.services.inbound_rules import Verdict
 
 # "Re: Activity recorded as event 12: …", "Roster for event #12", "Event ID 12".
 EVENT_IN_SUBJECT = re.compile(r"\bevent\s*(?:id\s*)?(?:#|no\.?\s*)?:?\s*(\d{1,9})\b", re.I)
@@ -41,11 +39,9 @@ def event_named(subject: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def roster_from_email(ctx: ServiceContext, parsed: ParsedMessage, raw: bytes) -> Verdict | None:
+def roster_from_email(ctx: ServiceContext, parsed: ParsedMessage, raw: bytes) -> Handled | None:
     """The message's verdict when it is a roster (a CSV attached, an event named in the
     subject); None when it is not one, for the other rules to decide."""
-    from models.services.inbound_rules import Verdict
-
     event_id = event_named(parsed.subject or "")
     if event_id is None:
         return None
@@ -84,7 +80,7 @@ def roster_from_email(ctx: ServiceContext, parsed: ParsedMessage, raw: bytes) ->
     if result.batch_id is None:  # everyone already on the roster: say so now
         tell_requester_now(ctx, event, requester, skipped=len(result.roster.skipped))
     detail = f"event {event.id}: {result.queued} queued, {len(result.roster.skipped)} skipped"
-    return Verdict(InboundOutcome.SUBMISSION, "roster_accepted", detail, sender=sender)
+    return Handled(InboundOutcome.SUBMISSION, "roster_accepted", detail, sender=sender)
 
 
 def _person(ctx: ServiceContext, sender: str, event: ProviderEvent) -> Person:
@@ -100,9 +96,7 @@ def _person(ctx: ServiceContext, sender: str, event: ProviderEvent) -> Person:
 
 def _refuse(
     ctx: ServiceContext, parsed: ParsedMessage, label: str, reason: str, problems: list[str]
-) -> Verdict:
-    from models.services.email_intake import problems_reply
-
+) -> Handled:
     return problems_reply(
         ctx, parsed, problems, reason, "roster_problems", {"event_label": label}
     )
