@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models import batches as _batches  # noqa: F401  (maps issuance_batches: batch_id names it)
 from models.base import Base, StrEnumType, enum_check
 from models.enums import Channel
 from models.people import Person
