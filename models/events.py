@@ -6,7 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import batches as _batches  # noqa: F401  (maps issuance_batches: batch_id names it)
@@ -37,7 +47,14 @@ class ProviderEvent(Base):
     """An activity a provider reported to OPI (ARM 10.57.216: titles, dates, locations)."""
 
     __tablename__ = "provider_events"
-    __table_args__ = (enum_check("format", EventFormat), enum_check("channel", Channel))
+    __table_args__ = (
+        enum_check("format", EventFormat),
+        enum_check("channel", Channel),
+        # The portal's lists (models.services.event_listing): a page walks the first index
+        # in date order and stops; the count reads the second alone.
+        Index("ix_provider_events_listing", "provider_id", "start_date", "id"),
+        Index("ix_provider_events_sections", "provider_id", "end_date", "format"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)

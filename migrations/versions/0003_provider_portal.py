@@ -21,6 +21,8 @@ CHANNELS = "channel IN ('cli', 'email', 'web', 'sweep', 'system', 'prefect')"
 def upgrade() -> None:
     with op.batch_alter_table('provider_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True, comment='withdrawn by the provider before any certificate (kept for the record)'))
+        batch_op.create_index('ix_provider_events_listing', ['provider_id', 'start_date', 'id'], unique=False)
+        batch_op.create_index('ix_provider_events_sections', ['provider_id', 'end_date', 'format'], unique=False)
 
     op.create_table('event_revisions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -81,4 +83,6 @@ def downgrade() -> None:
     op.drop_table('issuance_batches')
     op.drop_table('event_revisions')
     with op.batch_alter_table('provider_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_provider_events_sections')
+        batch_op.drop_index('ix_provider_events_listing')
         batch_op.drop_column('cancelled_at')

@@ -95,6 +95,7 @@ def events_page(
             ProviderEvent.reported_late,
             ProviderEvent.cancelled_at,
         )
+        .with_hint(ProviderEvent, "INDEXED BY ix_provider_events_listing", "sqlite")
         .where(*where)
         .order_by(*order)
         .limit(PER_PAGE)
