@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from sqlalchemy import MetaData, select, text
 
 from devmail import free_port
@@ -52,6 +52,14 @@ def probed_app() -> FastAPI:
     @probe.api_route("/provider/probe", methods=["GET", "POST"])
     def provider_probe(actor: CurrentProvider) -> dict[str, Any]:
         return {"provider_id": actor.provider_id, "username": actor.username}
+
+    @probe.api_route("/provider/probe/{provider_id}", methods=["GET", "POST"])
+    def provider_record(provider_id: int, actor: CurrentProvider) -> dict[str, Any]:
+        # The pattern every portal route follows: scoped by the actor, another party's
+        # record answered exactly as a missing one.
+        if provider_id != actor.provider_id:
+            raise HTTPException(status_code=404)
+        return {"provider_id": provider_id}
 
     @probe.api_route("/me/probe", methods=["GET", "POST"])
     def educator_probe(actor: CurrentEducator) -> dict[str, Any]:

@@ -126,10 +126,13 @@ def send_new_code(ctx: ServiceContext, code: str) -> None:
     found = check_code(ctx, code)
     if found.state in (CodeState.USED, CodeState.EXPIRED) and found.account is not None:
         account = found.account
-        ttl = RESET_TTL if account.password_hash else SETUP_CODE_TTL
-        fresh = new_setup_code(ctx, account, ttl)
-        purpose = "reset" if account.password_hash else "setup"
-        email_account(ctx, account, purpose, code=fresh, until=account.setup_expires_at)
+        # A person who has a password gets a reset link; one who never chose one, a setup link.
+        if account.password_hash:
+            fresh = new_setup_code(ctx, account, RESET_TTL)
+            email_account(ctx, account, "reset", code=fresh, until=account.setup_expires_at)
+        else:
+            fresh = new_setup_code(ctx, account, SETUP_CODE_TTL)
+            email_account(ctx, account, "setup", code=fresh, until=account.setup_expires_at)
 
 
 def accounts_named(ctx: ServiceContext, identifier: str) -> list[ProviderAccount]:

@@ -15,6 +15,7 @@ import pytest
 
 from tests.portal_support import (
     add_account,
+    assert_hidden,
     concrete,
     educator_cookie,
     form_csrf,
@@ -106,3 +107,13 @@ def test_every_unsafe_portal_route_refuses_a_post_without_the_right_csrf_token(s
             answer = http.request(method, concrete(path), data=data or None)
             assert answer.status_code == 403, (method, path, answer.status_code)
     assert snapshot() == before
+
+
+def test_another_providers_record_is_answered_as_missing_and_nothing_changes(site):
+    add_account("MTP-00001")
+    add_account("MTP-00002", "Sam", "Lee", "sam@msu.example")
+    with portal_client(site.url, cookie=provider_cookie("SLee")) as http:
+        own = http.get("/provider/probe").json()["provider_id"]
+        assert http.get(f"/provider/probe/{own}").status_code == 200
+        for method in ("GET", "POST"):
+            assert_hidden(http, method, f"/provider/probe/{own - 1}")

@@ -181,11 +181,12 @@ def educator_sign_out(request: Request, actor: CurrentEducator, now: Now) -> Res
 
 
 def _choose_page(
-    request: Request, signed_in: SignedInProvider, next: str, status: int = 200, **extra: str
+    request: Request, signed_in: SignedInProvider, next: str, problem: str = ""
 ) -> Response:
     return render_portal(
-        request, "provider_choose", signed_in, status=status,
-        title="Choose the organisation to act for", next=safe_next(next, PROVIDER_HOME), **extra,
+        request, "provider_choose", signed_in, status=422 if problem else 200,
+        title="Choose the organisation to act for", next=safe_next(next, PROVIDER_HOME),
+        problem=problem,
     )  # fmt: skip
 
 
@@ -206,13 +207,8 @@ def choose(
         try:
             choose_provider(ServiceContext.of(work, now), signed_in.session_id, int(provider or 0))
         except (NotFound, ValueError):
-            return _choose_page(
-                request,
-                signed_in,
-                next,
-                status=422,
-                problem="Choose one of the organisations listed.",
-            )
+            problem = "Choose one of the organisations listed."
+            return _choose_page(request, signed_in, next, problem)
         work.commit()
     token = session_token(request)
     assert token is not None

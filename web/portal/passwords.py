@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from models import clock
 from models.services.account_access import (
     CODE_PROBLEMS,
     CodeRefused,
@@ -150,35 +151,43 @@ def _sent(request: Request, what: str) -> Response:
     )  # fmt: skip
 
 
+def _send_in_background(send: Callable[[ServiceContext, str], None], value: str) -> None:
+    with UnitOfWork() as work:
+        send(ServiceContext.of(work, clock.now()), value)
+        work.commit()
+
+
 def _forgot(
     request: Request,
-    now: Now,
+    later: BackgroundTasks,
     what: str,
     value: str,
     problem: dict[str, str],
     send: Callable[[ServiceContext, str], None],
 ) -> Response:
+    """The answer goes out before the lookup runs (after it, in the background), so its
+    timing cannot tell whether the name or address matched an account."""
     if problem:
         return _forgot_page(request, what, problem, status=422)
     wait = request.app.state.form_limiter.retry_after(client_address(request))
     if wait:
         return too_many(request, wait)
-    with UnitOfWork() as work:
-        send(ServiceContext.of(work, now), value)
-        work.commit()
+    later.add_task(_send_in_background, send, value)
     return _sent(request, what)
 
 
 @router.post("/provider/forgot-password", dependencies=CSRF_CHECKED)
-def forgot_password(request: Request, now: Now, identifier: FormText = "") -> Response:
+def forgot_password(
+    request: Request, later: BackgroundTasks, identifier: FormText = ""
+) -> Response:
     problem = {} if identifier.strip() else {"identifier": "Enter your username or email address."}
-    return _forgot(request, now, "password", identifier, problem, request_password_reset)
+    return _forgot(request, later, "password", identifier, problem, request_password_reset)
 
 
 @router.post("/provider/forgot-username", dependencies=CSRF_CHECKED)
-def forgot_username(request: Request, now: Now, email: FormText = "") -> Response:
+def forgot_username(request: Request, later: BackgroundTasks, email: FormText = "") -> Response:
     problem = {} if "@" in email else {"email": "Enter an email address, like name@school.org."}
-    return _forgot(request, now, "username", email, problem, send_usernames)
+    return _forgot(request, later, "username", email, problem, send_usernames)
 
 
 def _change_page(
