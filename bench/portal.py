@@ -62,7 +62,7 @@ def setup(events: int, certificates: int) -> dict[str, int | str]:
     from models.people import Person
     from models.services.context import ServiceContext
     from models.services.directory import add_provider
-    from models.services.events import add_event
+    from models.services.provider_events import add_event
     from models.services.web_sessions import begin_provider_session
     from models.settings import get_settings
     from models.uow import UnitOfWork

@@ -33,10 +33,10 @@ from templates.certificate_data import (
     CertificateData,
     CertificateLayoutError,
 )
+from templates.hours import hours_text as format_hours
 from templates.pdf_text import Unreadable, extract_text, text_layer
 from templates.qr import qr_data_uri
 from templates.render import environment
-from templates.render import hours as format_hours
 from templates.stationery import Stationery, serialise_once
 
 CERTIFICATE_DIR = Path(__file__).resolve().parent / "certificate"

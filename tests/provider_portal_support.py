@@ -17,7 +17,7 @@ from models.accounts import ProviderAccount
 from models.batches import BatchStatus, IssuanceBatch
 from models.enums import StaffRole
 from models.people import Person
-from models.services import events as event_service
+from models.services import provider_events as event_service
 from models.services.context import ServiceContext
 from models.services.directory import add_provider
 from models.services.staff import add_staff

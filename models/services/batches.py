@@ -28,11 +28,11 @@ from models.enums import Channel
 from models.events import Attendee, ProviderEvent
 from models.people import Person
 from models.services import roster as rosters
-from models.services.certificates import RenderPool
 from models.services.context import ServiceContext
 from models.services.errors import NotFound
-from models.services.events import RosterResult, StartBatch, accept_roster, issue_pending
+from models.services.issuing import RenderPool
 from models.services.outbox import enqueue
+from models.services.provider_events import RosterResult, StartBatch, accept_roster, issue_pending
 from models.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.certificates import Certificate
+from models.data_dir import certificate_path
 from models.enums import CertificateStatus
 from models.events import ProviderEvent
-from models.services.certificates import certificate_path
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound
-from models.services.events import get_event
+from models.services.provider_events import get_event
 
 SPOOL = 8 * 1024 * 1024  # a ZIP larger than this goes to a temporary file, not memory
 

@@ -20,7 +20,7 @@ from models.enums import Channel
 from models.events import Attendee, EventRevision, ProviderEvent
 from models.services.context import ServiceContext
 from models.services.errors import Conflict
-from models.services.events import EventFields, check_fields, get_event
+from models.services.provider_events import EventFields, check_fields, get_event
 
 EDITABLE = ("title", "start", "end", "hours", "locations", "description", "schedule")
 _COLUMN = {"start": "start_date", "end": "end_date"}

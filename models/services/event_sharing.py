@@ -12,7 +12,7 @@ from models.events import EventFormat
 from models.people import Person
 from models.providers import Provider
 from models.services.context import ServiceContext
-from models.services.events import get_event
+from models.services.provider_events import get_event
 from models.services.request_cases import share_from_portal
 
 # The portal's formats; a virtual conference is listed as virtual.

@@ -354,7 +354,7 @@ def _people(session: Session, emails: list[str]) -> dict[str, Person]:
     return found
 
 
-def record(
+def add_attendees(
     session: Session,
     event: ProviderEvent,
     roster: Roster,

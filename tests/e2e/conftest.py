@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from devmail import client as mail_client
 from flows import jobs
 from models.services.staff import add_staff
 from models.settings import reset_settings
 from models.uow import UnitOfWork
-from tests import mail_client
 from tests.web_support import CHROMIUM, CHROMIUM_ARGS
 
 _ids = itertools.count(1)
@@ -66,7 +66,9 @@ class Office:
         return matching[-1]
 
     def reply(self, original: Any, sender: str, text: str, **kwargs: Any) -> None:
-        mail_client.send(self.server.smtp_port, mail_client.reply(original, sender, text, **kwargs))
+        mail_client.send(
+            self.server.smtp_port, mail_client.compose_reply(original, sender, text, **kwargs)
+        )
 
 
 @pytest.fixture

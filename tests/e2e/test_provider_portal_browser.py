@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+from devmail import client as mail_client
 from flows import jobs
 from models.settings import reset_settings
 from templates.pdf import extract_text
-from tests import mail_client
 from tests.e2e.test_web_browser import DESKTOP, PHONE, check_accessibility
 from tests.provider_portal_support import HEADER, seed, session_for
 from tests.web_support import CHROMIUM, CHROMIUM_ARGS, running_web

@@ -5,7 +5,7 @@ nowhere else."""
 
 from __future__ import annotations
 
-from tests import mail_client
+from devmail import client as mail_client
 from tests.e2e.test_provider_requests import BIG_SKY, approved_provider, fields, text_of, write
 
 SUMMIT = {
@@ -71,7 +71,7 @@ def test_a_roster_from_a_stranger_issues_nothing_and_says_why(office):
     write(office, manager, "Activity report", fields(**SUMMIT))
     office.cycle()
     recorded = office.last(manager, "Activity recorded")
-    forwarded = mail_client.reply(
+    forwarded = mail_client.compose_reply(
         recorded, stranger, "Roster", files=csv_file(HEADER + rows(office.domain))
     )
     mail_client.send(office.server.smtp_port, forwarded)

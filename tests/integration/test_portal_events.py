@@ -21,14 +21,14 @@ from models.enums import Channel, StaffRole
 from models.events import EventRevision, ProviderEvent
 from models.messages import OutboxMessage
 from models.services import batches
-from models.services import events as event_service
+from models.services import provider_events as event_service
 from models.services.certificate_files import event_certificates_zip, provider_certificate
-from models.services.certificates import InProcess
 from models.services.context import ServiceContext
 from models.services.directory import add_provider
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.event_changes import cancel_event, event_history, revise_event
 from models.services.event_listing import Section, events_page
+from models.services.issuing import InProcess
 from models.services.staff import add_staff
 from models.uow import UnitOfWork
 from templates.pdf import extract_text

@@ -14,7 +14,7 @@ from models.services.certificate_files import event_certificates
 from models.services.errors import UserError
 from models.services.event_changes import cancel_event, event_history, revise_event
 from models.services.event_listing import Section, events_page, parse_section
-from models.services.events import add_event, get_event
+from models.services.provider_events import add_event, get_event
 from web.portal import CurrentProvider, Now, render_portal
 from web.provider.common import day, places, work_at
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from models.services.certificate_files import event_certificates_zip, provider_certificate
 from models.services.errors import UserError
-from models.services.events import annual_report, report_csv, report_pdf
+from models.services.provider_events import annual_report, report_csv, report_pdf
 from web.portal import CurrentProvider, Now, render_portal
 from web.provider.common import work_at
 

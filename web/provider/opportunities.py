@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.services.event_sharing import EXTRA, share_defaults, share_event
-from models.services.events import get_event
+from models.services.provider_events import get_event
 from models.services.request_cases import shared_by
 from web.portal import CurrentProvider, Now, render_portal
 from web.provider.common import work_at

@@ -17,7 +17,7 @@ from models.services.batches import (
     upload_roster,
 )
 from models.services.errors import UserError
-from models.services.events import RosterResult, get_event
+from models.services.provider_events import RosterResult, get_event
 from models.services.roster import MAX_BYTES
 from models.services.roster_uploads import drop_upload, keep_upload, load_upload
 from models.settings import get_settings

@@ -26,8 +26,8 @@ from models.services.context import ServiceContext
 from models.services.email.handled import Handled
 from models.services.email.replies import problems_reply
 from models.services.errors import UserError
-from models.services.events import take_roster
 from models.services.provider_accounts import provider_addresses
+from models.services.provider_events import take_roster
 from models.services.roster import MAX_BYTES
 
 # "Re: Activity recorded as event 12: …", "Roster for event #12", "Event ID 12".
