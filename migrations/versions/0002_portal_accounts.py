@@ -1,7 +1,7 @@
 """portal accounts: passwords, TOTP, database sessions, sign-in failures, provider history
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0002'
-down_revision = '0001'
+down_revision = '0008'  # main's head when this branch last merged it (was 0001)
 branch_labels = None
 depends_on = None
 

@@ -30,7 +30,8 @@ GET), nothing run; an unsafe method without the right CSRF token -> 403, nothing
         provider, set up TOTP, change password, sign out)
     educator_actor(request) -> EducatorActor       every /me/... page and action
         frozen: session_id, email (lowercased): scope every query by it.
-    require_csrf(request)                          a signed-out form's post (same check)
+    require_csrf(request)                          a signed-out form's post (same check):
+        `@router.post(path, dependencies=CSRF_CHECKED)`; `FormText` = Annotated[str, Form()]
 
 Authorisation: scope every query by `actor.provider_id` (or `actor.email`); a record of
 another party is answered exactly as a missing one (404). Never take a provider id from the
@@ -48,8 +49,16 @@ templates/web/<name>.html.j2 (extend "web/_portal.html.j2") with `party`, the po
 (PROVIDER_NAV / EDUCATOR_NAV: add your pages there) and `csrf_field`/`csrf` for forms:
 `<input type="hidden" name="{{ csrf_field }}" value="{{ csrf }}">`.
 
-Tests: tests/portal_support.py (sign in as a party over HTTP; `assert_hidden_from` for the
-"another party's ids -> 404, nothing changed" checks).
+The provider acted for is chosen once per session (/provider/choose, a drop-down of
+`actor.providers` when a person holds accounts at several providers, linked by person) and
+named on every page by web/_portal.html.j2. Posts from signed-out pages, and `/me/sign-out`
+and `/provider/sign-out`, are here too (web/portal/accounts.py).
+
+Tests: tests/portal_support.py: `add_account(...)`, `provider_cookie(username)`,
+`educator_cookie(email)` (a session planted without HTTP), `portal_client(url, cookie)`,
+`sign_in(http, username)` over HTTP, `session_csrf(http)`, `assert_hidden(http, method,
+url)` (404 and the database unchanged), `portal_routes(app)`, `snapshot()`, and
+`probed_app()`/`probed_web()` (the app plus /provider/probe and /me/probe routes).
 """
 
 from __future__ import annotations
@@ -61,9 +70,11 @@ from models.services.web_sessions import (
     end_session,
 )
 from web.portal.actors import (
+    CSRF_CHECKED,
     CurrentEducator,
     CurrentProvider,
     EducatorActor,
+    FormText,
     Now,
     ProviderActor,
     ProviderSession,
@@ -81,12 +92,14 @@ from web.portal.render import EDUCATOR_NAV, PROVIDER_NAV, render_portal
 from web.portal.session_cookie import signed_in_redirect, signed_out_redirect
 
 __all__ = [
+    "CSRF_CHECKED",
     "EDUCATOR_NAV",
     "PROVIDER_NAV",
     "PUBLIC_PATHS",
     "CurrentEducator",
     "CurrentProvider",
     "EducatorActor",
+    "FormText",
     "Now",
     "ProviderActor",
     "ProviderChoice",

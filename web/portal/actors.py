@@ -86,6 +86,8 @@ class ProviderSession:
     is_manager: bool  # of the account's own provider
     providers: tuple[ProviderChoice, ...]  # whom the person may act for
     provider: ProviderChoice | None  # chosen for this session, if yet
+    acting_account_id: int | None  # the person's account at `provider`
+    acting_is_manager: bool  # that account manages `provider`
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def _load_provider(token: str | None, now: datetime) -> ProviderSession | str:
             return PROVIDER_SECOND_FACTOR
         providers = tuple(providers_of(work.session, account))
         chosen = next((p for p in providers if p.id == row.provider_id), None)
+        acting = acting_account(work.session, account, chosen.id) if chosen else None
         found = ProviderSession(
             session_id=row.id,
             account_id=account.id,
@@ -133,36 +136,33 @@ def _load_provider(token: str | None, now: datetime) -> ProviderSession | str:
             has_second_factor=account.has_second_factor,
             is_manager=account.is_manager,
             providers=providers,
-            provider=chosen,
+            provider=chosen if acting else None,
+            acting_account_id=acting.id if acting else None,
+            acting_is_manager=acting.is_manager if acting else False,
         )
         work.commit()  # the idle clock restarted
         return found
 
 
 def _acting(signed_in: ProviderSession, require_2fa: bool) -> ProviderActor | str:
-    if signed_in.provider is None:
+    """The session acting for its chosen provider, or where to send the browser first."""
+    if signed_in.provider is None or signed_in.acting_account_id is None:
         return PROVIDER_CHOOSE
-    with UnitOfWork() as work:
-        account = work.session.get(ProviderAccount, signed_in.account_id)
-        assert account is not None
-        acting = acting_account(work.session, account, signed_in.provider.id)
-        if acting is None:
-            return PROVIDER_CHOOSE
-        needs_2fa = require_2fa and (acting.is_manager or account.is_manager)
-        if needs_2fa and not signed_in.has_second_factor:
-            return PROVIDER_TWO_FACTOR_SETUP
-        return ProviderActor(
-            session_id=signed_in.session_id,
-            account_id=acting.id,
-            signed_in_account_id=signed_in.account_id,
-            username=signed_in.username,
-            provider_id=signed_in.provider.id,
-            provider_number=signed_in.provider.number,
-            provider_name=signed_in.provider.name,
-            providers=signed_in.providers,
-            is_manager=acting.is_manager,
-            has_second_factor=signed_in.has_second_factor,
-        )
+    needs_2fa = require_2fa and (signed_in.acting_is_manager or signed_in.is_manager)
+    if needs_2fa and not signed_in.has_second_factor:
+        return PROVIDER_TWO_FACTOR_SETUP
+    return ProviderActor(
+        session_id=signed_in.session_id,
+        account_id=signed_in.acting_account_id,
+        signed_in_account_id=signed_in.account_id,
+        username=signed_in.username,
+        provider_id=signed_in.provider.id,
+        provider_number=signed_in.provider.number,
+        provider_name=signed_in.provider.name,
+        providers=signed_in.providers,
+        is_manager=signed_in.acting_is_manager,
+        has_second_factor=signed_in.has_second_factor,
+    )
 
 
 async def require_csrf(request: Request) -> None:
@@ -186,7 +186,7 @@ SignedInProvider = Annotated[ProviderSession, Depends(provider_session)]
 
 async def provider_actor(request: Request, signed_in: SignedInProvider) -> ProviderActor:
     """The account and the provider it acts for (chosen, second factor as required)."""
-    acting = await run_in_threadpool(_acting, signed_in, get_settings().portal_require_2fa)
+    acting = _acting(signed_in, get_settings().portal_require_2fa)
     if isinstance(acting, str):
         raise Redirect(_back_here(request, acting) if acting == PROVIDER_CHOOSE else acting)
     request.state.party = acting
