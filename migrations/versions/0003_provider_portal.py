@@ -1,7 +1,7 @@
 """provider portal: event revisions and cancellation, issuance batches
 
 Revision ID: 0003
-Revises: 0002, 0008
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = ('0002', '0008')  # joins the heads here; the lead re-chains (brief: '0001')
+down_revision = '0002'  # after portal-auth's 0002 (itself after main's 0008); the lead re-chains (brief: '0001')
 branch_labels = None
 depends_on = None
 
