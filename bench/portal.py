@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--certificates", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--pages-only", action="store_true", help="skip part 1 (issuing)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pdu-bench-portal-") as tmp:
@@ -247,12 +248,13 @@ def main() -> None:
         web = start_web(env, args.port)
         base = f"http://127.0.0.1:{args.port}"
         try:
-            print(f"\n1. Issuing {args.count} certificates (load {load()})", flush=True)
-            cli = issue_by_cli(env, int(ids["cli_event"]), path, args.count)
-            print(f"  pdu provider issue: {cli:6.1f} s  {args.count / cli:5.1f} /s  (load {load()})", flush=True)  # noqa: E501
-            portal = issue_by_portal(base, str(ids["a_token"]), int(ids["portal_event"]), content, args.count)  # noqa: E501
-            print(f"  portal upload:      {portal:6.1f} s  {args.count / portal:5.1f} /s  (load {load()})", flush=True)  # noqa: E501
-            print(f"  portal / CLI rate: {cli / portal:.2f}x")
+            if not args.pages_only:
+                print(f"\n1. Issuing {args.count} certificates (load {load()})", flush=True)
+                cli = issue_by_cli(env, int(ids["cli_event"]), path, args.count)
+                print(f"  pdu provider issue: {cli:6.1f} s  {args.count / cli:5.1f} /s  (load {load()})", flush=True)  # noqa: E501
+                portal = issue_by_portal(base, str(ids["a_token"]), int(ids["portal_event"]), content, args.count)  # noqa: E501
+                print(f"  portal upload:      {portal:6.1f} s  {args.count / portal:5.1f} /s  (load {load()})", flush=True)  # noqa: E501
+                print(f"  portal / CLI rate: {cli / portal:.2f}x")
 
             import httpx
 
