@@ -18,7 +18,7 @@ from devmail import HOST, Endpoints
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+    return message_from_bytes(raw, policy=policy.default)
 
 
 def body_text(message: EmailMessage) -> str:

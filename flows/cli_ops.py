@@ -103,7 +103,8 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_deploy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from flows.serve import ROOT, app_logs_to_prefect, quiet_prefect
+    from flows.serve import app_logs_to_prefect, quiet_prefect
+    from models.project_root import ROOT
     from models.services.errors import UserError
 
     if not os.environ.get("PREFECT_API_URL"):

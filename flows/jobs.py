@@ -10,12 +10,18 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from models import clock
 from models.services.intake import IntakeResult, submit_form
 from models.settings import AuthMethod, Settings, get_settings
 from models.uow import UnitOfWork
+
+if TYPE_CHECKING:  # imported when used, like the services they come from
+    from models.services.email.poll import PollReport
+    from models.services.email.receive import InboundResult
+    from models.services.outbox import DeliveryReport
+    from models.services.sweep import SweepReport
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +78,7 @@ def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]
     return SmtpSender(**_server(settings or get_settings(), "smtp"))
 
 
-def poll(limit: int | None = None) -> Any:
+def poll(limit: int | None = None) -> PollReport:
     from models.services.email.poll import poll_once
 
     report = poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
@@ -87,7 +93,7 @@ def issue_batches() -> int:
     return run_queued(UnitOfWork, clock=clock.now)
 
 
-def send() -> Any:
+def send() -> DeliveryReport:
     from mailbox.smtp import TemporarySendError
 
     from models.services.outbox import deliver_pending
@@ -147,13 +153,13 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     return done
 
 
-def ingest(raw: bytes) -> Any:
+def ingest(raw: bytes) -> InboundResult:
     from models.services.email.receive import receive
 
     return receive(UnitOfWork, raw, now=clock.now())
 
 
-def sweep(now: datetime | None = None) -> Any:
+def sweep(now: datetime | None = None) -> SweepReport:
     from models.services.sweep import sweep as run_sweep
 
     return run_sweep(UnitOfWork, now or clock.now())

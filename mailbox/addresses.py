@@ -14,9 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email.errors import ObsoleteHeaderDefect
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import AddressHeader, HeaderRegistry
 from email.utils import getaddresses
 from mailbox.headers import decode_words, unfold
+from typing import cast
 
 MAX_FROM_LENGTH = 998  # RFC 5322's line limit; longer From fields are not mail clients'
 MAX_NESTING = 5  # comments nested deeper make the stdlib parsers recurse without bound
@@ -120,7 +121,7 @@ def _legacy_parse(value: str) -> tuple[str, str] | None:
     try:
         # strict=True (3.11.10+) refuses what older releases misread; both are checked.
         pairs = (
-            getaddresses([value], strict=True)  # type: ignore[call-arg]
+            getaddresses([value], strict=True)
             if _STRICT_SUPPORTED
             else getaddresses([value])
         )
@@ -134,7 +135,8 @@ def _legacy_parse(value: str) -> tuple[str, str] | None:
 def _modern_parse(value: str) -> tuple[str, str] | None:
     try:
         header = _REGISTRY("From", value)
-        addresses = header.addresses  # type: ignore[attr-defined]
+        # typeshed says BaseHeader; for "From" the registry makes an AddressHeader too.
+        addresses = cast(AddressHeader, header).addresses
         defects = header.defects
     except Exception:  # the header registry raises assorted errors on hostile input
         return None

@@ -131,7 +131,10 @@ def _toml_values(path: str) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"PDU_CONFIG={path}: {exc}") from exc
-    return data.get("pdu", data)
+    values = data.get("pdu", data)
+    if not isinstance(values, dict):
+        raise SettingsError(f"PDU_CONFIG={path}: `pdu` must be a table ([pdu])")
+    return values
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from itertools import pairwise
@@ -131,7 +131,7 @@ def balanced_lines(text: str, count: int) -> list[str]:
 def fit_text(
     text: str,
     fits: Sequence[tuple[int, Sequence[str]]],
-    sizes: dict[str, float],
+    sizes: Mapping[str, float],
     fallback: str,
 ) -> tuple[list[str], str]:
     """The lines and size class for `text`: the fewest lines, then the largest size, whose
@@ -155,7 +155,7 @@ def qr_png(url: str) -> str:
     return qr_data_uri(url, scale=QR_SCALE, mask=MASK)
 
 
-class _WellFormedHTML(HTML):
+class _WellFormedHTML(HTML):  # type: ignore[misc]  # WeasyPrint is untyped: HTML is Any
     """Our template's HTML, which is also well-formed XML, parsed by expat: ~30 times
     faster than WeasyPrint's HTML5 parser (pure Python, ~2 ms a certificate). Sets what
     `HTML.__init__` sets in the pinned WeasyPrint (tests compare the two parsers' PDFs
@@ -397,7 +397,8 @@ class CertificateRenderer:
                         pdfs.append(pdf)
             finally:
                 self._forget_new_images(known)
-        for i, pdf in zip(drawn, pdfs or [None] * len(drawn), strict=True):
+        batch: Sequence[bytes | None] = pdfs or [None] * len(drawn)  # None: render it alone
+        for i, pdf in zip(drawn, batch, strict=True):
             if pdf is not None:
                 results[i] = pdf
                 continue

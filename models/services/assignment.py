@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,7 +61,9 @@ def pick_reviewer(session: Session, today: date, exclude: set[str]) -> Staff:
     )
 
 
-def supervisors(session: Session, today: date, exclude: set[str] = frozenset()) -> list[Staff]:
+def supervisors(
+    session: Session, today: date, exclude: Collection[str] = frozenset()
+) -> list[Staff]:
     return [
         s
         for s in session.scalars(

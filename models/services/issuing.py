@@ -55,6 +55,7 @@ from templates.hours import hours_number
 
 if TYPE_CHECKING:
     from templates.certificate_data import CertificateData
+    from templates.pdf import CertificateRenderer
 
 ISSUER_NAME = "Office of Public Instruction"
 ISSUER_TITLE = "Educator Licensure, Professional Development Units"
@@ -74,8 +75,9 @@ def new_verification_code() -> str:
 
 
 @lru_cache(maxsize=1)
-def renderer():  # type: ignore[no-untyped-def]
-    """One renderer per process: it keeps WeasyPrint's font configuration warm."""
+def renderer() -> CertificateRenderer:
+    """One renderer per process: it keeps WeasyPrint's font configuration warm (imported
+    here: WeasyPrint is slow to import, and most processes never draw a certificate)."""
     from templates.pdf import CertificateRenderer
 
     atexit.register(release_renderer)
@@ -582,6 +584,7 @@ def _corrected_facts(
     offered or its case granted (a correction never adds hours beyond those)."""
     event = ctx.session.get(ProviderEvent, old.event_id) if old.event_id else None
     case = ctx.session.get(Case, old.case_id) if old.case_id else None
+    cap: Decimal | None  # what the event offered or the case granted, if either
     if event is not None:
         cap, description, key = event.hours, event.description, f"event:{event.id}"
     elif case is not None:

@@ -375,6 +375,7 @@ def _reserve(
             attendee.certificate_number, attendee.verification_code = number, code
             attendee.reserved_at = now
         for attendee in attendees:
+            assert attendee.certificate_number is not None  # all reserved just above
             assert attendee.verification_code is not None and attendee.reserved_at is not None
             try:
                 prepared = prepare(
@@ -663,7 +664,7 @@ def report_csv(report: AnnualReport) -> bytes:
             len(item.participants),
             e.certificates_issued,
         ]
-        people = item.participants or [None]
+        people: Sequence[Participant | None] = item.participants or [None]  # one row at least
         for p in people:
             person = (
                 [p.name, p.license_number, hours_text(p.hours), p.certificate_number]

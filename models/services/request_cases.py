@@ -230,6 +230,7 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
     elif isinstance(form, ManagerChangeRequest):
         _change_manager(ctx, case, form, provider, actor)
     else:
+        assert isinstance(form, OpportunityRequest)  # an activity report has no case
         _share(ctx, case, form, provider, actor)
 
 

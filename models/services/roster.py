@@ -11,6 +11,7 @@ event's roster is skipped, never issued twice.
 
 from __future__ import annotations
 
+import _csv  # the reader's class: csv does not name it before 3.12
 import csv
 import io
 import re
@@ -170,7 +171,7 @@ def parse(content: bytes, max_hours: Decimal) -> Roster:
     return roster
 
 
-def _header(reader: csv.Reader, roster: Roster) -> tuple[int, dict[str, int] | None]:
+def _header(reader: _csv.Reader, roster: Roster) -> tuple[int, dict[str, int] | None]:
     for record in reader:
         if not any(cell.strip() for cell in record):
             continue

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 
 from models.cases import Case, ReviewTask
+from models.db import rows_changed
 from models.deadlines import LadderPolicy, Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.services.assignment import supervisors, tell_admins
@@ -60,14 +61,15 @@ def _claim(ctx: ServiceContext, row: ReviewTask | Case, column: Any) -> bool:
     """Stamp `column` with now unless already stamped (compare-and-set): whoever stamps it
     sends the step, so two sweeps never both do."""
     model = type(row)
-    won = ctx.session.execute(
+    won = rows_changed(
+        ctx.session,
         update(model)
         .where(model.id == row.id, column.is_(None))
         .values({column.key: ctx.now})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     ctx.session.refresh(row)
-    return won.rowcount == 1
+    return won == 1
 
 
 def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:

@@ -71,6 +71,7 @@ def dedupe_key(raw: bytes, message_id: str | None) -> str:
 
 
 def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
+    assert row.outcome is not None, "only a processed message has a result"
     reference = None
     if row.case_id is not None:
         session = object_session(row)
