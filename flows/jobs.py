@@ -81,7 +81,16 @@ def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]
 def poll(limit: int | None = None) -> PollReport:
     from models.services.email.poll import poll_once
 
-    return poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
+    report = poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
+    issue_batches()  # rosters that came by email (and any a stopped `pdu web` left)
+    return report
+
+
+def issue_batches() -> int:
+    """Issue every queued roster batch, with the worker pool `pdu provider issue` uses."""
+    from models.services.batches import run_queued
+
+    return run_queued(UnitOfWork, clock=clock.now)
 
 
 def send() -> DeliveryReport:

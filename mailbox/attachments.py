@@ -138,6 +138,20 @@ def _shorten(name: str) -> str:
     return (stem.rstrip(". ") or "attachment") + suffix
 
 
+# A provider's attendee roster by email (models.services.email_rosters): the one place a CSV
+# is read. It is never accepted as an attachment: `vet` refuses it like any other type.
+CSV_TYPES = frozenset(
+    {"text/csv", "application/csv", "text/comma-separated-values", "application/vnd.ms-excel"}
+)
+
+
+def is_csv(candidate: Candidate) -> bool:
+    """Declared or named as CSV, and not bytes of a type we know to be something else."""
+    named = (candidate.filename or "").lower().endswith((".csv", ".txt"))
+    declared = candidate.content_type.lower() in CSV_TYPES
+    return (named or declared) and sniff(candidate.data) == UNKNOWN
+
+
 def vet(
     candidates: Iterable[Candidate], *, max_attachment_bytes: int, max_total_bytes: int
 ) -> tuple[tuple[Attachment, ...], tuple[RefusedAttachment, ...]]:

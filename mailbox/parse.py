@@ -17,7 +17,14 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from mailbox.addresses import extract_addresses, parse_sender
-from mailbox.attachments import Attachment, Candidate, RefusedAttachment, vet
+from mailbox.attachments import (
+    Attachment,
+    Candidate,
+    RefusedAttachment,
+    is_csv,
+    sanitize_filename,
+    vet,
+)
 from mailbox.charsets import decode_text
 from mailbox.compose import LOOP_HEADER
 from mailbox.flowed import unflow
@@ -76,6 +83,18 @@ class ParsedMessage:
     refused_attachments: tuple[RefusedAttachment, ...]
     delivery_status: str  # message/delivery-status part(s) as text; "" when none
     size: int
+
+
+def csv_files(raw: bytes, *, max_bytes: int) -> list[tuple[str, bytes]]:
+    """The CSV files attached to a message (sanitised name, bytes), in message order; only
+    a provider's roster by email asks for them. Larger than `max_bytes`: left out."""
+    walk = _Walk()
+    walk.body(BytesParser(policy=policy.compat32).parsebytes(raw))
+    return [
+        (sanitize_filename(c.filename), c.data)
+        for c in walk.candidates
+        if is_csv(c) and len(c.data) <= max_bytes
+    ]
 
 
 def parse_message(

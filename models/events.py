@@ -6,9 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models import batches as _batches  # noqa: F401  (maps issuance_batches: batch_id names it)
 from models.base import Base, StrEnumType, enum_check
 from models.enums import Channel
 from models.people import Person
@@ -36,7 +47,14 @@ class ProviderEvent(Base):
     """An activity a provider reported to OPI (ARM 10.57.216: titles, dates, locations)."""
 
     __tablename__ = "provider_events"
-    __table_args__ = (enum_check("format", EventFormat), enum_check("channel", Channel))
+    __table_args__ = (
+        enum_check("format", EventFormat),
+        enum_check("channel", Channel),
+        # The portal's lists (models.services.event_listing): a page walks the first index
+        # in date order and stops; the count reads the second alone.
+        Index("ix_provider_events_listing", "provider_id", "start_date", "id"),
+        Index("ix_provider_events_sections", "provider_id", "end_date", "format"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
@@ -56,6 +74,9 @@ class ProviderEvent(Base):
     )
     legal_hold: Mapped[str | None] = mapped_column(
         Text, comment="reason; blocks purging its attendees and certificates"
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(
+        comment="withdrawn by the provider before any certificate (kept for the record)"
     )
 
     provider: Mapped[Provider] = relationship()
@@ -98,6 +119,11 @@ class Attendee(Base):
         ForeignKey("certificates.id", ondelete="SET NULL"), index=True
     )
     failure: Mapped[str | None] = mapped_column(Text, comment="why it was not issued; staff told")
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issuance_batches.id", ondelete="SET NULL"),
+        index=True,
+        comment="the portal or email upload that queued it (its progress)",
+    )
     created_at: Mapped[datetime]
 
     event: Mapped[ProviderEvent] = relationship(back_populates="attendees")
@@ -106,3 +132,26 @@ class Attendee(Base):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class EventRevision(Base):
+    """One change to a reported event: what changed (old and new values), who, when.
+
+    The event's history (OPI: "Revising Existing Events"): nothing about an event changes
+    without a row here. Holds no personal data beyond the account's username.
+    """
+
+    __tablename__ = "event_revisions"
+    __table_args__ = (enum_check("channel", Channel),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("provider_events.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(24), comment="revised, cancelled")
+    changes: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON, comment="field: [old, new], as text"
+    )
+    changed_by: Mapped[str] = mapped_column(String(100), comment="username, or staff via CLI")
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
+    changed_at: Mapped[datetime]

@@ -2,9 +2,10 @@
 
 from models.accounts import ProviderAccount
 from models.base import Base
+from models.batches import IssuanceBatch
 from models.cases import Case, ReferenceCounter, ReviewTask, ScheduleBasis, TimelineEntry
 from models.certificates import Certificate
-from models.events import Attendee, ProviderEvent
+from models.events import Attendee, EventRevision, ProviderEvent
 from models.messages import (
     Attachment,
     ErrorReply,
@@ -28,7 +29,9 @@ __all__ = [
     "Case",
     "Certificate",
     "ErrorReply",
+    "EventRevision",
     "InboundMessage",
+    "IssuanceBatch",
     "MailboxState",
     "OfficeClosure",
     "Opportunity",

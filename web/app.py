@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web import apply, directory, educator_pages, educator_sign_in, opportunities, verify
 from web.pages import render
 from web.portal.install import install as install_portals
+from web.provider import install as install_provider_portal
 from web.security import Limit, RateLimiter
 
 log = logging.getLogger("web")
@@ -43,6 +44,7 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(educator_sign_in.router)
     app.include_router(educator_pages.router)
     install_portals(app)
+    install_provider_portal(app)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:

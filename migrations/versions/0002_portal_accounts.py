@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0002'
-down_revision = '0008'  # main's head when this branch last merged it (was 0001)
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -76,6 +76,64 @@ def parse_hours(value: str | Decimal, what: str = "hours") -> Decimal:
     return hours
 
 
+@dataclass(frozen=True)
+class EventFields:
+    """An event's reported facts, checked: what reporting and revising both accept."""
+
+    title: str
+    start: date
+    end: date
+    hours: Decimal
+    format: EventFormat
+    locations: list[str]
+    description: str | None
+    schedule: str | None
+
+
+def parse_format(format: str | EventFormat) -> EventFormat:
+    try:
+        return EventFormat(str(format).strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        choices = ", ".join(f.value for f in EventFormat)
+        raise UserError(f"unknown format {format!r}: choose one of {choices}") from None
+
+
+def check_fields(
+    *,
+    title: str,
+    start: date,
+    end: date,
+    hours: str | Decimal,
+    format: str | EventFormat,
+    locations: Sequence[str],
+    description: str | None,
+    schedule: str | None,
+) -> EventFields:
+    title = " ".join(title.split())
+    if not title:
+        raise UserError("an event needs a title")
+    if len(title) > MAX_TITLE:
+        raise UserError(f"the title is longer than {MAX_TITLE} characters")
+    if end < start:
+        raise UserError(f"the event ends ({end}) before it starts ({start})")
+    kind = parse_format(format)
+    places = [" ".join(p.split()) for p in locations if p.strip()]
+    if not places and kind not in (EventFormat.IN_PERSON, EventFormat.HYBRID):
+        places = ["online"]
+    if not places:
+        raise UserError("an in-person or hybrid event needs a location (--location)")
+    return EventFields(
+        title=title,
+        start=start,
+        end=end,
+        hours=parse_hours(hours),
+        format=kind,
+        locations=places,
+        description=(description or "").strip() or None,
+        schedule=(schedule or "").strip() or None,
+    )
+
+
 def add_event(
     ctx: ServiceContext,
     provider: str,
@@ -95,36 +153,29 @@ def add_event(
     found = find_provider(ctx.session, provider)
     if found is None:
         raise NotFound(f"{provider!r} is not in the approved provider directory")
-    title = " ".join(title.split())
-    if not title:
-        raise UserError("an event needs a title")
-    if len(title) > MAX_TITLE:
-        raise UserError(f"the title is longer than {MAX_TITLE} characters")
-    if end < start:
-        raise UserError(f"the event ends ({end}) before it starts ({start})")
-    try:
-        kind = EventFormat(format.strip().lower().replace("-", "_").replace(" ", "_"))
-    except ValueError:
-        choices = ", ".join(f.value for f in EventFormat)
-        raise UserError(f"unknown format {format!r}: choose one of {choices}") from None
-    places = [" ".join(p.split()) for p in locations if p.strip()]
-    if not places and kind not in (EventFormat.IN_PERSON, EventFormat.HYBRID):
-        places = ["online"]
-    if not places:
-        raise UserError("an in-person or hybrid event needs a location (--location)")
+    fields = check_fields(
+        title=title,
+        start=start,
+        end=end,
+        hours=hours,
+        format=format,
+        locations=locations,
+        description=description,
+        schedule=schedule,
+    )
     event = ProviderEvent(
         provider=found,
-        title=title,
-        description=(description or "").strip() or None,
-        start_date=start,
-        end_date=end,
-        hours=parse_hours(hours),
-        format=kind,
-        locations=places,
-        schedule=(schedule or "").strip() or None,
+        title=fields.title,
+        description=fields.description,
+        start_date=fields.start,
+        end_date=fields.end,
+        hours=fields.hours,
+        format=fields.format,
+        locations=fields.locations,
+        schedule=fields.schedule,
         channel=channel,
         reported_at=ctx.now,
-        reported_late=start < ctx.today,
+        reported_late=fields.start < ctx.today,
         certificates_issued=0,
     )
     ctx.session.add(event)
@@ -132,16 +183,23 @@ def add_event(
     return event
 
 
-def get_event(session: Session, event_id: int | str) -> ProviderEvent:
+def get_event(
+    session: Session, event_id: int | str, provider_id: int | None = None
+) -> ProviderEvent:
+    """The event; with `provider_id`, only if it is that provider's (another provider's
+    id is "no event", exactly as an unknown one: nothing tells them apart)."""
     try:
         key = int(str(event_id).strip())
     except ValueError:
         raise UserError(f"an event id is a number, not {event_id!r}") from None
-    event = session.scalar(
+    query = (
         select(ProviderEvent)
         .where(ProviderEvent.id == key)
         .options(selectinload(ProviderEvent.provider))
     )
+    if provider_id is not None:
+        query = query.where(ProviderEvent.provider_id == provider_id)
+    event = session.scalar(query)
     if event is None:
         raise NotFound(f"no event {key}")
     return event
@@ -164,6 +222,8 @@ def list_events(session: Session, provider: str | None = None) -> list[ProviderE
 def check_issuable(event: ProviderEvent, today: date) -> None:
     """Certificates say the activity was completed: not before it ends (a self-paced
     course is completed on each attendee's own day, so from its start)."""
+    if event.cancelled_at is not None:
+        raise UserError(f"event {event.id} was cancelled: no certificate is issued for it")
     if today < event.start_date:
         raise UserError(f"event {event.id} starts on {event.start_date}: no certificate before")
     if event.format not in ISSUE_DURING and today < event.end_date:
@@ -183,6 +243,7 @@ class RosterResult:
     roster: rosters.Roster
     queued: int = 0
     batch: BatchReport | None = None
+    batch_id: int | None = None  # the issuance batch recording this upload, if any
 
     @property
     def issued(self) -> int:
@@ -197,6 +258,37 @@ class BatchReport:
     pending: int = 0  # left for another run (claimed elsewhere)
 
 
+StartBatch = Callable[[ServiceContext, ProviderEvent, rosters.Roster], int]
+
+
+def take_roster(
+    ctx: ServiceContext,
+    event_id: int | str,
+    content: bytes,
+    *,
+    skip_invalid: bool = False,
+    provider_id: int | None = None,
+    start_batch: StartBatch | None = None,
+) -> RosterResult:
+    """Check a roster in full and, unless a line is invalid (or `skip_invalid`), queue its
+    people as pending attendees, in the caller's transaction (the caller commits only when
+    `result.queued`; with problems, nothing is to be kept).
+
+    `provider_id` scopes the event (the portal, a provider's email); `start_batch` records
+    the upload as an issuance batch (models.services.batches)."""
+    event = get_event(ctx.session, event_id, provider_id)
+    check_issuable(event, ctx.today)
+    roster = rosters.parse(content, Decimal(event.hours))
+    rosters.check_against_event(ctx.session, event, roster)
+    result = RosterResult(event.id, roster)
+    if roster.problems and not skip_invalid:
+        return result
+    if start_batch is not None and roster.rows:
+        result.batch_id = start_batch(ctx, event, roster)
+    result.queued = rosters.add_attendees(ctx.session, event, roster, ctx.now, result.batch_id)
+    return result
+
+
 def accept_roster(
     uow_factory: Callable[[], UnitOfWork],
     event_id: int | str,
@@ -204,20 +296,21 @@ def accept_roster(
     now: datetime,
     *,
     skip_invalid: bool = False,
+    provider_id: int | None = None,
+    start_batch: StartBatch | None = None,
 ) -> RosterResult:
-    """Check a roster in full; unless every line is valid (or `skip_invalid`), change
-    nothing. Otherwise queue its people as pending attendees, in one commit."""
+    """`take_roster` in its own unit of work: nothing changes unless it is accepted."""
     with uow_factory() as work:
-        ctx = ServiceContext.of(work, now)
-        event = get_event(work.session, event_id)
-        check_issuable(event, ctx.today)
-        roster = rosters.parse(content, Decimal(event.hours))
-        rosters.check_against_event(work.session, event, roster)
-        result = RosterResult(event.id, roster)
-        if roster.problems and not skip_invalid:
-            return result
-        result.queued = rosters.add_attendees(work.session, event, roster, now)
-        work.commit()
+        result = take_roster(
+            ServiceContext.of(work, now),
+            event_id,
+            content,
+            skip_invalid=skip_invalid,
+            provider_id=provider_id,
+            start_batch=start_batch,
+        )
+        if result.queued:
+            work.commit()
     return result
 
 
@@ -514,6 +607,7 @@ def annual_report(session: Session, provider: str, year: int, now: datetime) -> 
             select(ProviderEvent)
             .where(
                 ProviderEvent.provider_id == found.id,
+                ProviderEvent.cancelled_at.is_(None),  # withdrawn before it took place
                 ProviderEvent.start_date >= date(year, 1, 1),
                 ProviderEvent.start_date <= date(year, 12, 31),
             )

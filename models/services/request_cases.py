@@ -15,13 +15,15 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.accounts import ProviderAccount
 from models.cases import Case
-from models.enums import Channel
+from models.enums import CaseKind, Channel
 from models.people import Person, Staff
 from models.provider_requests import (
     SENDER_CONFIRMED,
+    SPECS,
     VERIFY_SENDER,
     AccessRequest,
     EmailChangeRequest,
@@ -29,10 +31,13 @@ from models.provider_requests import (
     OpportunityRequest,
     RequestForm,
     RequestSpec,
+    RequestType,
     listing,
     load_request,
     opportunity_flags,
+    request_key,
     stored_form,
+    validate_request,
     when,
 )
 from models.providers import Provider
@@ -68,6 +73,7 @@ def open_request(
     display: str,
     authenticated: bool,
     message_id: str | None,
+    channel: Channel = Channel.EMAIL,
 ) -> Case:
     """Open the case with the reviewer's notes and route it (the caller's transaction)."""
     manager = current_manager(ctx.session, provider)
@@ -82,7 +88,7 @@ def open_request(
         else {manager.email}
     )
     confirmed = authenticated and sender in confirmed_addresses
-    actor = Actor(sender, Channel.EMAIL, message_id)
+    actor = Actor(sender, channel, message_id)
     applicant = _applicant(ctx, form, sender, display)
     case = new_case(ctx, spec.type.case_kind, form, key, actor, applicant)
     case.form = stored_form(spec, form)
@@ -93,9 +99,45 @@ def open_request(
     notes += _particulars(ctx, form, provider, manager, account)
     # The reviewer's notes are split on "; " (models.services.summaries.triage_notes).
     start_review(
-        ctx, case, Actor.system(Channel.EMAIL), "; ".join(n.replace("; ", ", ") for n in notes)
+        ctx, case, Actor.system(actor.channel), "; ".join(n.replace("; ", ", ") for n in notes)
     )
     return case
+
+
+def share_from_portal(
+    ctx: ServiceContext, provider: Provider, sender: str, data: dict[str, Any]
+) -> tuple[Case | None, list[str]]:
+    """An opportunity to share, from a signed-in user of the provider's account: the same
+    form, rules, flags and review as the email request (an OP- case); the user's address
+    is one of the provider's, so the sender is confirmed. (case, []) or (None, problems)."""
+    spec = SPECS[RequestType.OPPORTUNITY]
+    form, problems = validate_request(spec, data | {"organization": provider.number})
+    if form is None:
+        return None, [p.message for p in problems]
+    key = request_key(spec, form, sender)
+    existing = ctx.session.scalar(select(Case).where(Case.submission_key == key))
+    if existing is not None:
+        return existing, []
+    case = open_request(
+        ctx, spec, form, key, provider, "the provider portal's account", sender=sender,
+        display="", authenticated=True, message_id=None, channel=Channel.WEB,
+    )  # fmt: skip
+    return case, []
+
+
+def shared_by(session: Session, provider_id: int) -> list[tuple[str, str, str, str]]:
+    """The provider's requests to share: (reference, title, status, listing), newest first."""
+    rows = []
+    for case in session.scalars(
+        select(Case)
+        .where(Case.kind == CaseKind.OPPORTUNITY, Case.provider_id == provider_id)
+        .order_by(Case.id.desc())
+    ):
+        _, form = load_request(case.form)
+        assert isinstance(form, OpportunityRequest)
+        rows.append((case.reference, form.title, str(case.status), listing(form)))
+    return rows
+
 
 
 def _sender_note(

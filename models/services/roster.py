@@ -1,10 +1,12 @@
 """Attendee rosters (CSV) of an approved provider's event: read, checked line by line.
 
 Every problem is reported with its line number at once, so a provider fixes the file in
-one go. The header is `first_name,last_name,email,license_number,hours` (any order, any
-case); hours may be partial, up to the event's. A person is their license number: the
-same one twice in a file is skipped when the lines agree and an error when they differ;
-one already on the event's roster is skipped, never issued twice.
+one go. What spreadsheets export is read as it comes (UTF-8 with or without a BOM,
+UTF-16, Windows-1252; commas, semicolons or tabs; quoted fields; blank lines). The header
+is `first_name,last_name,email,license_number,hours` (any order, any case); hours may be
+partial, up to the event's. A person is their license number: the same one twice in a
+file is skipped when the lines agree and an error when they differ; one already on the
+event's roster is skipped, never issued twice.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ MAX_ROWS = 5000  # Accredible's and Credly's bulk limit: a conference, not a sta
 MAX_NAME = 100
 MAX_BYTES = 5 * 1024 * 1024
 _LICENSE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")
+_DECIMAL_COMMA = re.compile(r"\d{1,4},\d{1,2}")
 _HOURS = re.compile(r"\d{1,4}(\.\d{1,2})?|\.\d{1,2}")
 
 
@@ -81,14 +84,54 @@ class Roster:
 
 
 def _decode(content: bytes) -> str:
+    """The text of a roster as spreadsheets save it: UTF-8 (with or without a BOM),
+    UTF-16 ("Unicode text", with its BOM, or without one when every other byte is zero),
+    or Windows-1252 (Excel's "CSV" on Windows). A file mixing UTF-8 lines with others is
+    refused at the first such line: guessing would print wrong names on certificates."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(content, "utf-16")
+    if len(content) >= 4 and content[1:4:2] == b"\0\0" and content[0:4:2] != b"\0\0":
+        return _strict(content, "utf-16-le")
+    if len(content) >= 4 and content[0:4:2] == b"\0\0" and content[1:4:2] != b"\0\0":
+        return _strict(content, "utf-16-be")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
+        first_bad = content[: exc.start].count(b"\n") + 1
+    lines = content.split(b"\n")
+    if any(not line.isascii() and _is_utf8(line) for line in lines):
         raise UserError(
-            f'line {line}: the roster is not UTF-8 text; save it as "CSV UTF-8" '
-            "(names with accents would otherwise come out wrong)"
+            f"line {first_bad}: this line is not in the encoding of the rest of the roster; "
+            'save the file again as "CSV UTF-8" (names with accents would come out wrong)'
+        )
+    return _strict(content, "cp1252")
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _strict(content: bytes, codec: str) -> str:
+    try:
+        return content.decode(codec).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n" if "16" not in codec else b"\n\0") + 1
+        raise UserError(
+            f'line {line}: the roster is not readable text; save it as "CSV UTF-8"'
         ) from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or what the header line is split by: a semicolon (Excel where the decimal
+    separator is a comma) or a tab ("Text (Tab delimited)")."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def _clean_name(value: str) -> str:
@@ -100,7 +143,8 @@ def parse(content: bytes, max_hours: Decimal) -> Roster:
     if len(content) > MAX_BYTES:
         raise UserError(f"the roster is larger than {MAX_BYTES // (1024 * 1024)} MB")
     roster = Roster()
-    reader = csv.reader(io.StringIO(_decode(content), newline=""), strict=True)
+    text = _decode(content)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     header_line, header = _header(reader, roster)
     if header is None:
         return roster
@@ -194,6 +238,8 @@ def _row(
 
 
 def _hours(text: str, max_hours: Decimal, problems: list[str]) -> Decimal | None:
+    if _DECIMAL_COMMA.fullmatch(text):  # 6,5 from a spreadsheet with a comma decimal
+        text = text.replace(",", ".")
     if not text:
         problems.append("hours is empty")
         return None
@@ -309,7 +355,13 @@ def _people(session: Session, emails: list[str]) -> dict[str, Person]:
     return found
 
 
-def add_attendees(session: Session, event: ProviderEvent, roster: Roster, now: datetime) -> int:
+def add_attendees(
+    session: Session,
+    event: ProviderEvent,
+    roster: Roster,
+    now: datetime,
+    batch_id: int | None = None,
+) -> int:
     """Add the roster's people to the event as pending attendees; returns how many. A
     person whose earlier certificate failed is queued again with the new line's details."""
     people = _people(session, [r.email for r in roster.rows])
@@ -347,5 +399,6 @@ def add_attendees(session: Session, event: ProviderEvent, roster: Roster, now: d
         attendee.license_number = row.license_number
         attendee.hours = row.hours
         attendee.person = person
+        attendee.batch_id = batch_id
     session.flush()
     return len(roster.rows)

@@ -50,7 +50,7 @@ def test_the_account_manager_reports_an_activity_and_gets_one_reply_with_its_eve
         == f"Activity recorded as event {event['event_id']}: {INSTITUTE['Title']}"
     )
     body = text_of(reply)
-    assert f"pdu provider issue {event['event_id']} roster.csv" in body
+    assert f'the subject keeping "event {event["event_id"]}"' in body
     assert "Schedule:  Tue-Thu 8:30-15:30" in body
     # No review: no case besides the registration, nothing for a reviewer.
     assert [c["kind"] for c in pdu_json("case", "list")] == ["provider"]

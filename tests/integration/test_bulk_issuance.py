@@ -316,13 +316,14 @@ def test_a_bad_header_is_one_problem_naming_the_expected_columns(
     ]
 
 
-def test_a_roster_saved_in_a_legacy_encoding_is_refused_with_its_line(
+def test_a_roster_saved_in_a_legacy_encoding_is_read_in_that_encoding(
     uow: Factory, event_id: int
 ) -> None:
     content = (HEADER + "Maria,Running Crane,maria@school.example,123456,12\n").encode()
     content += "José,Núñez,jose@school.example,777777,6\n".encode("cp1252")
-    with pytest.raises(UserError, match=r"line 3: the roster is not UTF-8"):
-        issue(uow, event_id, content)
+    result = issue(uow, event_id, content)
+    assert result.roster.ok and result.issued == 2
+    assert [c.holder_name for c in certificates(uow)] == ["Maria Running Crane", "José Núñez"]
 
 
 def test_no_certificate_is_issued_before_the_event_ends(

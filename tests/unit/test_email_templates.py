@@ -273,6 +273,26 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "minutes": 15,
         "expects_reply": False,
     },
+    "roster_issued": {
+        "first_name": "Tom",
+        "event_id": 12,
+        "event_title": "Rural Literacy Coaching Institute",
+        "provider_name": "Big Sky Learning Collaborative",
+        "issued": 41,
+        "failed": ["line 7 (license 123456): the PDF text lacks the holder name"],
+        "skipped": 2,
+        "rejected": 0,
+        "certificates_issued": 43,
+        "portal_url": "https://pdu.opi.example/provider/events/12",
+        "by_email": True,
+        "expects_reply": False,
+    },
+    "roster_problems": {
+        "event_label": "event 12: Rural Literacy Coaching Institute",
+        "problems": ["line 5: hours is empty", "line 9: email 'x' is not a valid address"],
+        "expects_reply": False,
+        "reference": None,
+    },
 }
 
 EXPECTED_TEXT = {
@@ -307,8 +327,10 @@ EXPECTED_TEXT = {
     "bounce_notice": "PA-2026-00042 (in review)",
     "confirm_command": "CONFIRM",
     **PROVIDER_REQUEST_SAYS,
-    "activity_recorded": "pdu provider issue 12 roster.csv",
     "sign_in_link": "https://pdu.example/me/sign-in/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "activity_recorded": 'the subject keeping "event 12"',
+    "roster_issued": "41 certificate(s) were issued",
+    "roster_problems": "line 5: hours is empty",
 }
 
 
@@ -393,6 +415,8 @@ REQUIRED = {
     "opportunity_shared": "title",
     "activity_recorded": "event_id",
     "sign_in_link": "link",
+    "roster_issued": "issued",
+    "roster_problems": "problems",
 }
 
 

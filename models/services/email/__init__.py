@@ -7,6 +7,7 @@
     submissions.py  a new form by email (JSON attachment or `Field: value` text)
     requests.py     a provider's account request or opportunity by email
     reports.py      a provider's activity report by email
+    rosters.py      a provider's attendee roster by email (CSV), issued as a batch
     replies.py      error replies: one per sender and reason a day, known senders only
     handled.py      what handling a message came to (recorded on the inbound row)
 

@@ -29,6 +29,7 @@ from models.services.email.matching import (
     reply_tags,
 )
 from models.services.email.replies import refuse
+from models.services.email.rosters import roster_from_email
 from models.services.email.submissions import submission_from_email
 from models.uow import UnitOfWork
 
@@ -76,8 +77,10 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     token, problem, by_subject = find_token(ctx, parsed)
     if problem and token is None:
         return refuse(ctx, parsed, problem, "that reply address is not known or has expired")
-    if token is None:
-        return submission_from_email(ctx, parsed, row)  # no token: new, or a stranger
+    if token is None:  # no token: a provider's roster, something new, or a stranger
+        assert row.raw is not None
+        roster = roster_from_email(ctx, parsed, row.raw)
+        return roster if roster is not None else submission_from_email(ctx, parsed, row)
     case = ctx.session.get(Case, token.case_id)
     assert case is not None
     if sender != token.recipient:

@@ -1,0 +1,41 @@
+"""What the provider portal's pages share: the unit of work, 404 for what is not the
+provider's, and the event form's fields as the browser sends them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from fastapi import HTTPException
+
+from models.services.context import ServiceContext
+from models.services.errors import NotFound, UserError
+from models.uow import UnitOfWork
+
+
+@contextmanager
+def not_found_is_404() -> Iterator[None]:
+    """Another provider's id is answered exactly as a missing one: the plain 404 page."""
+    try:
+        yield
+    except NotFound:
+        raise HTTPException(404) from None
+
+
+@contextmanager
+def work_at(now: datetime) -> Iterator[tuple[UnitOfWork, ServiceContext]]:
+    """A unit of work, its NotFound the 404 page."""
+    with not_found_is_404(), UnitOfWork() as work:
+        yield work, ServiceContext.of(work, now)
+
+
+def day(value: str, label: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{label} must be a date like 2027-06-15") from None
+
+
+def places(value: str) -> list[str]:
+    return [p.strip() for p in value.replace("\n", ";").split(";") if p.strip()]
