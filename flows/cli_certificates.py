@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import EXIT_DONE, EXIT_REFUSED, print_json, print_table, uow
 from models import clock
 from models.services.errors import UserError
 
 # `pdu certificate verify` exit codes: scripts can tell the answers apart.
-EXIT_VALID, EXIT_NOT_VALID = 0, 1
+EXIT_VALID, EXIT_NOT_VALID = EXIT_DONE, EXIT_REFUSED  # 4: see `pdu --help`
 
 
 def register(commands: Any) -> None:
@@ -39,7 +39,7 @@ def _register_certificate(commands: Any) -> None:
 
     verify = sub.add_parser(
         "verify",
-        help="what a certificate's verification says (exit 0 valid, 1 revoked or disposed)",
+        help="what a certificate's verification says (exit 0 valid, else 4)",
         description="CODE is a verification code or certificate number, or the path of a "
         "certificate PDF or credential JSON (its signature is checked too).",
     )
@@ -208,9 +208,8 @@ def _read_credential(path: Path) -> dict[str, Any]:
 
 
 def certificate_verify(args: argparse.Namespace) -> int:
-    from models import credentials
     from models.enums import CertificateStatus
-    from models.services.certificates import code_of, issuer_did, verify
+    from models.services.certificates import code_of, issuer_dids, signature_problem, verify
 
     signature: dict[str, Any] | None = None
     code = args.code
@@ -218,9 +217,11 @@ def certificate_verify(args: argparse.Namespace) -> int:
     with uow() as work:
         if path.is_file():
             credential = _read_credential(path)
-            trusted = issuer_did(work.settings.secret_key)
-            problem = credentials.check(credential, {trusted})
-            signature = {"verified": problem is None, "problem": problem, "issuer": trusted}
+            trusted = issuer_dids(work.settings.keys)  # current and earlier secrets
+            problem = signature_problem(work.settings, credential)
+            signer = (credential.get("issuer") or {}).get("id")
+            issuer = signer if problem is None else trusted[0]
+            signature = {"verified": problem is None, "problem": problem, "issuer": issuer}
             code = code_of(credential)
         result = verify(work.session, code)
         cert = result.certificate

@@ -1,12 +1,25 @@
-"""Helpers shared by the command groups: the unit of work, the clock, printing."""
+"""Helpers shared by the command groups: the unit of work, printing, and the one mapping
+from errors to exit codes and messages (every command gets it from `flows/cli.py`)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from models.migrate import DatabaseProblem
+from models.services.errors import Conflict, NotFound, UserError
+from models.settings import SettingsError
 from models.uow import UnitOfWork
+
+EXIT_DONE, EXIT_INTERNAL, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_CODES_HELP = (
+    "exit codes: 0 done; 1 internal error; 2 bad usage or input (a setting, a file, the "
+    "database not set up); 3 not found; 4 refused or conflict (e.g. a certificate that is "
+    "not valid, a record already revoked). With --json an error is a JSON object on stderr."
+)
 
 
 def uow() -> UnitOfWork:
@@ -23,3 +36,66 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a command that raised tells its caller."""
+
+    exit_code: int
+    kind: str  # usage | not_found | refused | database | settings | internal
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.kind, "message": self.message, "exit_code": self.exit_code}
+
+
+# Most specific first: NotFound and Conflict are UserErrors too.
+_KNOWN: tuple[tuple[type[BaseException], int, str], ...] = (
+    (NotFound, EXIT_NOT_FOUND, "not_found"),
+    (Conflict, EXIT_REFUSED, "refused"),
+    (DatabaseProblem, EXIT_USAGE, "database"),
+    (SettingsError, EXIT_USAGE, "settings"),
+    (UserError, EXIT_USAGE, "usage"),
+)
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """The failure a user is told of, or None for an internal error (a bug, shown as one
+    line without details unless --debug)."""
+    for cls, code, kind in _KNOWN:
+        if isinstance(exc, cls):
+            return Failure(code, kind, str(exc))
+    problem = _database_problem(exc)
+    if problem is not None:
+        return Failure(EXIT_USAGE, "database", str(problem))
+    return None
+
+
+def _database_problem(exc: BaseException) -> DatabaseProblem | None:
+    """A database error caused by configuration (bad URL, server down, schema missing or
+    behind) rather than by a bug: checked against the database itself, never guessed."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    if not isinstance(exc, (DBAPIError, ArgumentError, NoSuchModuleError)):
+        return None
+    from models.migrate import schema_problem
+    from models.settings import get_settings
+
+    try:
+        return schema_problem(get_settings().sqlalchemy_url)
+    except Exception:  # the check itself failed: report the original error as internal
+        return None
+
+
+def report_failure(exc: BaseException, as_json: bool) -> int:
+    failure = failure_of(exc) or Failure(
+        EXIT_INTERNAL,
+        "internal",
+        f"internal error ({type(exc).__name__}); run again with --debug for details",
+    )
+    if as_json:
+        print(json.dumps(failure.as_dict(), ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"pdu: {failure.message}", file=sys.stderr)
+    return failure.exit_code

@@ -11,8 +11,10 @@ The issuer key is derived from PDU_SECRET_KEY with HKDF-SHA256 under a label of 
 every process and machine of a deployment signs with the same key without a key file to
 distribute, back up or leak separately, and the secret is already the one thing an
 operator must keep. Its public half is published in every proof as a `did:key`, so anyone
-can check a credential offline. The price: rotating PDU_SECRET_KEY rotates the issuer key,
-and credentials signed before verify only against the old did:key (pass it in `trusted`).
+can check a credential offline. Rotating the secret (PDU_SECRET_KEYS: current first,
+earlier after) rotates the issuer key; credentials signed before keep verifying against
+the earlier did:keys, which the issuer profile (`issuer_profile`, served at
+PUBLIC_URL/issuer) publishes beside the current one.
 
 Personal data: the recipient's email and license number are salted SHA-256 hashes
 (OB 3.0 IdentityObject, `sha256$hex(identity + salt)`); the holder's name is plain, as it
@@ -25,7 +27,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -175,6 +177,33 @@ def private_key_from_multikey(multikey: str) -> Ed25519PrivateKey:
 
 def did_key(key: Ed25519PublicKey) -> str:
     return f"did:key:{public_multikey(key)}"
+
+
+def issuer_profile(name: str, url: str, dids: Sequence[str]) -> dict[str, Any]:
+    """The issuer's public profile (what credentials' `issuer.url` opens): every did:key it
+    has signed with, current first, so a verifier outside can check a credential signed
+    before a key rotation. Each key is a Multikey verification method (DID core)."""
+    methods = [
+        {
+            "id": f"{did}#{did.removeprefix('did:key:')}",
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": did.removeprefix("did:key:"),
+        }
+        for did in dids
+    ]
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": url,
+        "type": ["Profile"],
+        "name": name,
+        "url": url,
+        "otherIdentifier": [
+            {"type": "IdentifierEntry", "identifier": did, "identifierType": "identifier"}
+            for did in dids
+        ],
+        "verificationMethod": methods,
+    }
 
 
 def verification_method(key: Ed25519PublicKey) -> str:

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import flows  # noqa: F401  (the project root first: our `mailbox`, which intake may import)
-from web import apply, directory, verify
+from web import apply, directory, issuer, verify
 from web.pages import render
 from web.security import Limit, RateLimiter
 
@@ -39,6 +39,7 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(apply.router)
     app.include_router(verify.router)
     app.include_router(directory.router)
+    app.include_router(issuer.router)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:

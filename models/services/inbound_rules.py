@@ -144,7 +144,7 @@ def _find_token(
     s = ctx.settings
     problem = None
     for tag in _reply_tags(ctx, parsed):
-        found = find_token(ctx.session, tag, s.secret_key, ctx.now)
+        found = find_token(ctx.session, tag, s.keys, ctx.now)
         if found.token is not None:
             return found.token, found.problem, False
         problem = found.problem
@@ -334,7 +334,7 @@ def _hold(
         allowed={"CONFIRM"},
         now=ctx.now,
         ttl=timedelta(days=2),
-        secret_key=ctx.settings.secret_key,
+        secret_key=ctx.settings.current_key,
         task=task,
     )
     confirm[1].held_inbound_id = row.id

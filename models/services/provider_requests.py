@@ -410,7 +410,7 @@ def _open_account(
 
 def _new_setup_code(ctx: ServiceContext, account: ProviderAccount) -> str:
     code = new_token()
-    account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
+    account.setup_token_hash = token_hash(code, ctx.settings.current_key)
     account.setup_expires_at = ctx.now + SETUP_CODE_TTL
     return code
 
