@@ -20,6 +20,7 @@ from flows import (
     cli_providers,
     cli_retention,
     cli_secret,
+    cli_status,
     cli_web,
     cli_work,
 )
@@ -29,8 +30,8 @@ from flows.logs import LEVELS, configure_logging
 log = logging.getLogger("pdu")
 
 GROUPS = (
-    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers,
-    cli_web, cli_secret,
+    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_status,
+    cli_providers, cli_web, cli_secret,
 )  # fmt: skip
 
 # The commands that send, receive, sign or serve: they refuse to start without a real

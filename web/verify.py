@@ -26,10 +26,10 @@ from models.services.certificates import (
     credential_filename,
     signature_problem,
     stored_credential,
-    verify,
 )
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound
+from models.services.verification import verify
 from models.uow import UnitOfWork
 from templates.render import date_range, date_short, hours
 from web.pages import client_address, render, too_many
