@@ -16,6 +16,7 @@ from flows import (
     cli_admin,
     cli_cases,
     cli_certificates,
+    cli_doctor,
     cli_ops,
     cli_providers,
     cli_retention,
@@ -31,7 +32,7 @@ log = logging.getLogger("pdu")
 
 GROUPS = (
     cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_status,
-    cli_providers, cli_web, cli_secret,
+    cli_providers, cli_web, cli_secret, cli_doctor,
 )  # fmt: skip
 
 # The commands that send, receive, sign or serve: they refuse to start without a real

@@ -26,7 +26,7 @@ def intake(
     return submit_form(UnitOfWork(), kind, data, channel, actor, clock.now())
 
 
-def _token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None:
+def token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None:
     """None for a password login; else the OAuth2 grant the settings name (XOAUTH2)."""
     if method is AuthMethod.PASSWORD:
         return None
@@ -54,7 +54,7 @@ def open_mailbox(settings: Settings | None = None) -> AbstractContextManager[Any
         password=s.imap_password,
         security=s.imap_security.value,
         timeout=s.imap_timeout,
-        oauth2_token_provider=_token_provider(s, s.imap_auth),
+        oauth2_token_provider=token_provider(s, s.imap_auth),
     )
 
 
@@ -69,7 +69,7 @@ def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]
         password=s.smtp_password,
         security=s.smtp_security.value,
         timeout=s.smtp_timeout,
-        oauth2_token_provider=_token_provider(s, s.smtp_auth),
+        oauth2_token_provider=token_provider(s, s.smtp_auth),
     )
 
 
