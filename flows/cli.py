@@ -16,6 +16,7 @@ from flows import (
     cli_admin,
     cli_cases,
     cli_certificates,
+    cli_completion,
     cli_doctor,
     cli_ops,
     cli_providers,
@@ -32,7 +33,7 @@ log = logging.getLogger("pdu")
 
 GROUPS = (
     cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_status,
-    cli_providers, cli_web, cli_secret, cli_doctor,
+    cli_providers, cli_web, cli_secret, cli_doctor, cli_completion,
 )  # fmt: skip
 
 # The commands that send, receive, sign or serve: they refuse to start without a real
@@ -109,6 +110,7 @@ def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentP
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    cli_completion.complete_if_asked(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error argparse printed
