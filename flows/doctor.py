@@ -213,7 +213,7 @@ def check_certificate(s: Settings, _: Options) -> Check:
         return _failed("certificates", "no fonts installed (WeasyPrint crashes without)", fix)
     try:
         from templates.certificate_data import CertificateData
-        from templates.pdf import CertificateRenderer, check_not_blank
+        from templates.pdf import STAMPED, CertificateRenderer, check_not_blank
 
         data = CertificateData(
             holder_name="Doctor Test", license_number="000000", activity_title="pdu doctor",
@@ -227,7 +227,10 @@ def check_certificate(s: Settings, _: Options) -> Check:
         check_not_blank(renderer.render(data), data)
     except Exception as exc:
         return _failed("certificates", exc, fix)
-    return Check("certificates", True, "fonts present; a test certificate rendered and read back")
+    how = "" if renderer.mode == STAMPED else f" ({renderer.mode}: stamping failed, see the log)"
+    return Check(
+        "certificates", True, f"fonts present; a test certificate rendered and read back{how}"
+    )
 
 
 CHECKS: tuple[Callable[[Settings, Options], Check], ...] = (
