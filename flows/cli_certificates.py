@@ -6,15 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import EXIT_DONE, EXIT_REFUSED, print_json, print_table, uow
+from flows.cli_support import EXIT_DONE, EXIT_REFUSED, print_json, print_table, progress, uow
 from models import clock
 from models.services.errors import UserError
 
@@ -449,24 +447,6 @@ def event_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress() -> Callable[[int, int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-    started = time.monotonic()
-
-    def show(done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - started, 1e-9)
-        end = "\n" if done >= total else ""
-        print(
-            f"\rissued {done}/{total} ({rate:.0f} per second)",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return show
-
-
 def provider_issue(args: argparse.Namespace) -> int:
     from models.services.events import accept_roster, issue_pending
     from models.uow import UnitOfWork
@@ -483,9 +463,10 @@ def provider_issue(args: argparse.Namespace) -> int:
     roster = result.roster
     accepted = not roster.problems or args.skip_invalid
     if accepted:
-        result.batch = issue_pending(
-            UnitOfWork, result.event_id, workers=args.workers, on_progress=_progress()
-        )
+        with progress("issuing certificates") as on_progress:
+            result.batch = issue_pending(
+                UnitOfWork, result.event_id, workers=args.workers, on_progress=on_progress
+            )
     errors = [{"line": p.line, "message": p.message} for p in roster.problems]
     if result.batch:
         errors += [

@@ -4,8 +4,10 @@ from errors to exit codes and messages (every command gets it from `flows/cli.py
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,3 +101,27 @@ def report_failure(exc: BaseException, as_json: bool) -> int:
     else:
         print(f"pdu: {failure.message}", file=sys.stderr)
     return failure.exit_code
+
+
+@contextmanager
+def progress(what: str, total: int | None = None) -> Iterator[Callable[..., None] | None]:
+    """A progress bar on stderr for long work, when stderr is a terminal (rich: the count,
+    the total and the time left when known; no colour under NO_COLOR); None otherwise, so
+    a script's output stays plain lines. The callback takes (done) or (done, total)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    with Progress(
+        f"{what}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+        transient=False,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(what, total=total)
+
+        def advance(done: int, total: int | None = None) -> None:
+            bar.update(task, completed=done, **({"total": total} if total else {}))
+
+        yield advance
