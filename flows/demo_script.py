@@ -148,14 +148,14 @@ MARIA_FORM = {
 
 def proof_pdf() -> bytes:
     """Jane's certificate of attendance, as the provider would hand it out."""
-    from weasyprint import HTML
+    from templates.documents import plain_pdf
 
     html = (
         "<h1>Certificate of attendance</h1><p>Jane Okafor attended the "
         "<b>Trauma-Informed Classrooms Institute</b>, Billings, MT, December 7-9, 2026 "
         "(18 hours).</p><p>Big Sky Learning Collaborative</p>"
     )
-    return bytes(HTML(string=html).write_pdf())
+    return plain_pdf(html)
 
 
 # --- how the flows run ------------------------------------------------------------------------
@@ -411,7 +411,7 @@ def certificate_file(reference: str) -> tuple[Path, str]:
     from models.certificates import Certificate
     from models.data_dir import certificate_path
     from models.services.case_view import get_case
-    from models.services.certificates import verification_url
+    from models.services.issuing import verification_url
     from models.uow import UnitOfWork
 
     with UnitOfWork() as work:

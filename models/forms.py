@@ -42,6 +42,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from templates.hours import hours_number
+
 LicenseStatus = Literal["current", "reinstatement", "none"]
 RequestType = Literal["pdu_certificate", "pir", "salary_lane", "step_up", "micro_credential"]
 ActivityFormat = Literal["in_person", "virtual", "self_paced"]
@@ -193,16 +195,11 @@ def _in_range(value: date) -> date:
 Day = Annotated[date, AfterValidator(_in_range)]
 
 
-def _json_number(value: Decimal) -> int | float:
-    # 18 stays 18 in JSON (not "18"), and 18 / 18.0 / "18" serialise alike for the key.
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 def _decimal(maximum: Decimal) -> Any:
     return Annotated[
         Decimal,
         Field(gt=0, le=maximum, decimal_places=2),
-        PlainSerializer(_json_number, return_type=int | float, when_used="json"),
+        PlainSerializer(hours_number, return_type=int | float, when_used="json"),
         WithJsonSchema(
             {"type": "number", "exclusiveMinimum": 0, "maximum": float(maximum), "multipleOf": 0.01}
         ),
@@ -211,7 +208,7 @@ def _decimal(maximum: Decimal) -> Any:
 
 Hours = _decimal(MAX_HOURS)
 Credits = _decimal(MAX_CREDITS)
-Units = Annotated[Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")]
+Units = Annotated[Decimal, PlainSerializer(hours_number, return_type=int | float, when_used="json")]
 
 
 # --- Cross-field rules (one implementation for the models and for partial input) ----------
@@ -249,7 +246,7 @@ def _activity_rules(
             problems.append(
                 (
                     "hours",
-                    f"{_json_number(hours)} hours cannot fit in {days} "
+                    f"{hours_number(hours)} hours cannot fit in {days} "
                     f"day{'s' if days > 1 else ''} ({start} to {end})",
                 )
             )

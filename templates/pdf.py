@@ -35,9 +35,9 @@ from templates.certificate_data import (
     CertificateData,
     CertificateLayoutError,
 )
+from templates.hours import hours_text as format_hours
 from templates.pdf_text import Unreadable, extract_text, text_layer
 from templates.render import environment
-from templates.render import hours as format_hours
 from templates.stationery import Stationery, serialise_once
 
 log = logging.getLogger(__name__)

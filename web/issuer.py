@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from models.services.certificates import published_issuer
+from models.services.issuing import published_issuer
 from models.settings import get_settings
 
 router = APIRouter()

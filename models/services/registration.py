@@ -19,7 +19,7 @@ from models.forms import ProviderForm
 from models.services.casework import email_applicant, new_case, start_review, upsert_person
 from models.services.context import ServiceContext
 from models.services.directory import add_provider, directory_entries
-from models.services.timeline import Actor, record, transition
+from models.services.timeline import Actor, record_action, transition
 from models.triage import explain_match
 from models.usernames import make_username
 from models.workflow import Event
@@ -95,7 +95,7 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
             created_at=ctx.now,
         )
     )
-    record(
+    record_action(
         case,
         "provider_added",
         actor,

@@ -308,7 +308,7 @@ def _people(session: Session, emails: list[str]) -> dict[str, Person]:
     return found
 
 
-def record(session: Session, event: ProviderEvent, roster: Roster, now: datetime) -> int:
+def add_attendees(session: Session, event: ProviderEvent, roster: Roster, now: datetime) -> int:
     """Add the roster's people to the event as pending attendees; returns how many. A
     person whose earlier certificate failed is queued again with the new line's details."""
     people = _people(session, [r.email for r in roster.rows])

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from devmail import client as mail_client
 from flows import jobs
 from models.services.staff import add_staff
 from models.settings import reset_settings
 from models.uow import UnitOfWork
-from tests import mail_client
 
 _ids = itertools.count(1)
 
@@ -63,7 +63,9 @@ class Office:
         return matching[-1]
 
     def reply(self, original: Any, sender: str, text: str, **kwargs: Any) -> None:
-        mail_client.send(self.server.smtp_port, mail_client.reply(original, sender, text, **kwargs))
+        mail_client.send(
+            self.server.smtp_port, mail_client.compose_reply(original, sender, text, **kwargs)
+        )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from flows.cli import main
 from models import clock
 from models.cases import Case
-from models.services.certificates import issuer_did
+from models.services.issuing import issuer_did
 from models.services.tokens import find_token, issue_token
 from models.settings import get_settings, new_secret, reset_settings
 from tests import factories

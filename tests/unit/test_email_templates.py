@@ -12,12 +12,12 @@ import pytest
 from jinja2 import UndefinedError
 from markupsafe import escape
 
+from templates.hours import hours_text as hours
 from templates.render import (
     REPLY_MARKER,
     date_long,
     date_range,
     datetime_local,
-    hours,
     one_line,
     render_email,
 )

@@ -18,7 +18,7 @@ from models.cases import Case
 from models.enums import CLOSED_STATUSES, InboundOutcome
 from models.messages import ErrorReply, InboundMessage
 from models.people import Person
-from models.services.assignment import admins
+from models.services.assignment import admins, tell_admins
 from models.services.context import ServiceContext
 from models.services.email.commands import act
 from models.services.email.handled import Handled
@@ -30,7 +30,6 @@ from models.services.email.matching import (
 )
 from models.services.email.replies import refuse
 from models.services.email.submissions import submission_from_email
-from models.services.outbox import enqueue
 from models.uow import UnitOfWork
 
 # The once-a-day ledger of error replies also keeps the admins' undeliverable notices.
@@ -132,25 +131,17 @@ def _bounce(ctx: ServiceContext, failed: Sequence[str]) -> Handled:
                 for c in ctx.session.scalars(select(Case).where(Case.applicant_id == person.id))
                 if c.status not in CLOSED_STATUSES
             ]
-    to = [a.email for a in admins(ctx.session)]
-    if news and to:
-        enqueue(
-            ctx.session,
-            ctx.settings,
-            template="bounce_notice",
-            to=to,
-            now=ctx.now,
-            context={
-                "addresses": news,
-                "cases": cases,
-                "expects_reply": False,
-                "reference": None,
-            },
+    told_anyone = bool(news) and any(True for _ in admins(ctx.session))
+    if news:
+        tell_admins(
+            ctx,
+            "bounce_notice",
+            {"addresses": news, "cases": cases, "expects_reply": False, "reference": None},
         )
     detail = f"{len(marked)} known address(es) marked undeliverable"
     if marked:
         held = len(marked) - len(news)
-        told = "queued" if news and to else "not queued (no admin)" if news else "held back"
+        told = "queued" if told_anyone else "not queued (no admin)" if news else "held back"
         detail += f"; admins' notice {told}" + (f" ({held} already notified today)" if held else "")
     return Handled(InboundOutcome.BOUNCE, "bounced", detail)
 
