@@ -2,7 +2,7 @@
 (indexed) and the earlier message a colliding one reuses the ID of.
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0001"
+down_revision = "0008"  # main already has 0008 (arch); the lead may re-chain
 branch_labels = None
 depends_on = None
 
