@@ -7,9 +7,11 @@ run flows import it when they run.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 import flows  # noqa: F401  (puts the project root first: our `mailbox`, not the stdlib's)
 from flows import (
@@ -70,8 +72,23 @@ def version() -> str:
         return "unknown"
 
 
+class UsageError(Exception):
+    """A command line argparse could not read (raised instead of printing and exiting, so
+    that `--json` gets it as JSON)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class PduParser(argparse.ArgumentParser):
+    # Subparsers are made of the parent's class, so every command raises the same way.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = PduParser(
         prog="pdu",
         description="PDU workflows: the OPI Professional Development Unit back office.",
         epilog=EXIT_CODES_HELP,
@@ -113,8 +130,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_completion.complete_if_asked(parser)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or a usage error argparse printed
+    except SystemExit as exc:  # --help or --version
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    except UsageError as exc:
+        if "--json" in argv:
+            failure = {"error": "usage", "message": str(exc), "exit_code": EXIT_USAGE}
+            print(json.dumps(failure, ensure_ascii=False), file=sys.stderr)
+        else:
+            exc.parser.print_usage(sys.stderr)
+            print(f"{exc.parser.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     as_json = bool(getattr(args, "json", False))
     try:
         configure_logging(args.log_level)

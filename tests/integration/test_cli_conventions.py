@@ -106,3 +106,16 @@ def test_the_demos_database_is_found_by_upgrade_then_status(isolated_environment
     assert run("status")[0] == 2
     upgrade(get_settings().sqlalchemy_url)
     assert run("status")[0] == 0
+
+
+def test_a_usage_error_with_json_is_a_json_object_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["case", "show", "--json"]) == 2  # the reference is missing
+    out, err = capsys.readouterr()
+    assert out == ""
+    error = json.loads(err)
+    assert (error["error"], error["exit_code"]) == ("usage", 2)
+    assert "REFERENCE" in error["message"].upper()
+    assert main(["case", "show"]) == 2
+    assert "usage: pdu case show" in capsys.readouterr().err
