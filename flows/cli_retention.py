@@ -93,7 +93,17 @@ def run_purge(args: argparse.Namespace) -> int:
                 on_batch=on_batch,
             )
         else:
-            report = purge.rehearse(uow, now=clock.now(), cutoff=cutoff, listener=listen)
+            counting = stack.enter_context(progress("counting what the purge would remove"))
+            seen = 0
+
+            def count(candidate: Candidate) -> None:
+                nonlocal seen
+                seen += 1
+                listen(candidate)
+                if counting is not None:
+                    counting(seen)
+
+            report = purge.rehearse(uow, now=clock.now(), cutoff=cutoff, listener=count)
     _print_report(report, shown, args)
     return 0
 
