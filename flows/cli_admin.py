@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import print_json, print_table, progress, uow
 from models import clock
 from models.enums import ProviderKind, StaffRole
 from models.settings import get_settings
@@ -107,8 +107,8 @@ def directory_add(args: argparse.Namespace) -> int:
 def directory_import(args: argparse.Namespace) -> int:
     from models.services.directory import import_csv
 
-    with uow() as work:
-        report = import_csv(work.session, args.file, clock.now())
+    with uow() as work, progress("importing providers") as on_progress:
+        report = import_csv(work.session, args.file, clock.now(), on_progress)
         work.commit()
     print(
         f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)}"

@@ -6,20 +6,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import add_page_arguments, emit_rows, page_of, print_json, print_table, uow
+from flows.cli_support import (
+    EXIT_DONE,
+    EXIT_REFUSED,
+    add_page_arguments,
+    emit_rows,
+    page_of,
+    print_json,
+    print_table,
+    progress,
+    uow,
+)
 from models import clock
 from models.services.errors import UserError
 
 # `pdu certificate verify` exit codes: scripts can tell the answers apart.
-EXIT_VALID, EXIT_NOT_VALID = 0, 1
+EXIT_VALID, EXIT_NOT_VALID = EXIT_DONE, EXIT_REFUSED  # 4: see `pdu --help`
 
 
 def register(commands: Any) -> None:
@@ -43,7 +51,7 @@ def _register_certificate(commands: Any) -> None:
 
     verify = sub.add_parser(
         "verify",
-        help="what a certificate's verification says (exit 0 valid, 1 revoked or disposed)",
+        help="what a certificate's verification says (exit 0 valid, else 4)",
         description="CODE is a verification code or certificate number, or the path of a "
         "certificate PDF or credential JSON (its signature is checked too).",
     )
@@ -206,10 +214,9 @@ def _read_credential(path: Path) -> dict[str, Any]:
 
 
 def certificate_verify(args: argparse.Namespace) -> int:
-    from models import credentials
     from models.enums import CertificateStatus
     from models.services.certificate_view import view_of
-    from models.services.issuing import code_of, issuer_did
+    from models.services.issuing import code_of, issuer_dids, signature_problem
     from models.services.verification import verify
     from templates.hours import hours_number
 
@@ -219,9 +226,11 @@ def certificate_verify(args: argparse.Namespace) -> int:
     with uow() as work:
         if path.is_file():
             credential = _read_credential(path)
-            trusted = issuer_did(work.settings.secret_key)
-            problem = credentials.check(credential, {trusted})
-            signature = {"verified": problem is None, "problem": problem, "issuer": trusted}
+            trusted = issuer_dids(work.settings.keys)  # current and earlier secrets
+            problem = signature_problem(work.settings, credential)
+            signer = (credential.get("issuer") or {}).get("id")
+            issuer = signer if problem is None else trusted[0]
+            signature = {"verified": problem is None, "problem": problem, "issuer": issuer}
             code = code_of(credential)
         result = verify(work.session, code)
         cert = result.certificate
@@ -447,24 +456,6 @@ def event_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress() -> Callable[[int, int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-    started = time.monotonic()
-
-    def show(done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - started, 1e-9)
-        end = "\n" if done >= total else ""
-        print(
-            f"\rissued {done}/{total} ({rate:.0f} per second)",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return show
-
-
 def provider_issue(args: argparse.Namespace) -> int:
     from models.services.provider_events import accept_roster, issue_pending
     from models.uow import UnitOfWork
@@ -481,9 +472,10 @@ def provider_issue(args: argparse.Namespace) -> int:
     roster = result.roster
     accepted = not roster.problems or args.skip_invalid
     if accepted:
-        result.batch = issue_pending(
-            UnitOfWork, result.event_id, workers=args.workers, on_progress=_progress()
-        )
+        with progress("issuing certificates") as on_progress:
+            result.batch = issue_pending(
+                UnitOfWork, result.event_id, workers=args.workers, on_progress=on_progress
+            )
     errors = [{"line": p.line, "message": p.message} for p in roster.problems]
     if result.batch:
         errors += [

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import print_json, print_table, progress, uow
 from models import clock
 from models.services.errors import UserError
 from models.settings import get_settings
@@ -82,6 +81,7 @@ def run_purge(args: argparse.Namespace) -> int:
                 writer(candidate, args.execute)
 
         if args.execute:
+            on_batch = stack.enter_context(progress("purging cases"))
             report = purge.execute(
                 uow,
                 now=clock.now(),
@@ -90,12 +90,20 @@ def run_purge(args: argparse.Namespace) -> int:
                 cutoff=cutoff,
                 batch_size=args.batch_size,
                 listener=listen,
-                on_batch=_progress(),
+                on_batch=on_batch,
             )
-            if sys.stderr.isatty():
-                print(file=sys.stderr)  # end the progress line
         else:
-            report = purge.rehearse(uow, now=clock.now(), cutoff=cutoff, listener=listen)
+            counting = stack.enter_context(progress("counting what the purge would remove"))
+            seen = 0
+
+            def count(candidate: Candidate) -> None:
+                nonlocal seen
+                seen += 1
+                listen(candidate)
+                if counting is not None:
+                    counting(seen)
+
+            report = purge.rehearse(uow, now=clock.now(), cutoff=cutoff, listener=count)
     _print_report(report, shown, args)
     return 0
 
@@ -154,16 +162,6 @@ def _csv_writer(stack: ExitStack, path: Path) -> Callable[[Any, bool], None]:
         out.writerow([row[column] for column in CSV_COLUMNS])
 
     return write
-
-
-def _progress() -> Callable[[int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int) -> None:
-        print(f"\rpurged {done} case(s)…", end="", file=sys.stderr, flush=True)
-
-    return show
 
 
 def _cli_actor() -> Any:

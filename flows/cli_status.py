@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,11 +22,27 @@ def register(commands: Any) -> None:
     status.add_argument(
         "--days", type=int, default=30, help="the SLA covers decisions of this many days (30)"
     )
+    status.add_argument(
+        "--svg", type=Path, metavar="FILE", help="also draw the last 60 business days as SVG"
+    )
     status.set_defaults(handler=show_status)
 
 
 def show_status(args: argparse.Namespace) -> int:
+    if args.svg:
+        write_sla_svg(args.svg)
     return print_status(args.days, as_json=args.json)
+
+
+def write_sla_svg(path: Path) -> None:
+    from models.services.status import sla_picture
+
+    with uow() as work:
+        svg = sla_picture(ServiceContext.of(work, clock.now()))
+    try:
+        path.write_text(svg, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def print_status(days: int, *, as_json: bool = False) -> int:

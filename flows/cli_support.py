@@ -1,14 +1,28 @@
-"""Helpers shared by the command groups: the unit of work, the clock, printing."""
+"""Helpers shared by the command groups: the unit of work, printing, and the one mapping
+from errors to exit codes and messages (every command gets it from `flows/cli.py`)."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from models.migrate import DatabaseProblem
+from models.services.errors import Conflict, NotFound, UserError
+from models.settings import SettingsError
 from models.uow import UnitOfWork
+
+EXIT_DONE, EXIT_INTERNAL, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_CODES_HELP = (
+    "exit codes: 0 done; 1 internal error; 2 bad usage or input (a setting, a file, the "
+    "database not set up); 3 not found; 4 refused or conflict (e.g. a certificate that is "
+    "not valid, a record already revoked). With --json an error is a JSON object on stderr."
+)
 
 
 def uow() -> UnitOfWork:
@@ -91,3 +105,91 @@ def emit_rows(
         if count == limit:
             print(next_hint(last), file=sys.stderr)
     return count
+@dataclass(frozen=True)
+class Failure:
+    """What a command that raised tells its caller."""
+
+    exit_code: int
+    kind: str  # usage | not_found | refused | database | settings | internal
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.kind, "message": self.message, "exit_code": self.exit_code}
+
+
+# Most specific first: NotFound and Conflict are UserErrors too.
+_KNOWN: tuple[tuple[type[BaseException], int, str], ...] = (
+    (NotFound, EXIT_NOT_FOUND, "not_found"),
+    (Conflict, EXIT_REFUSED, "refused"),
+    (DatabaseProblem, EXIT_USAGE, "database"),
+    (SettingsError, EXIT_USAGE, "settings"),
+    (UserError, EXIT_USAGE, "usage"),
+)
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """The failure a user is told of, or None for an internal error (a bug, shown as one
+    line without details unless --debug)."""
+    for cls, code, kind in _KNOWN:
+        if isinstance(exc, cls):
+            return Failure(code, kind, str(exc))
+    problem = _database_problem(exc)
+    if problem is not None:
+        return Failure(EXIT_USAGE, "database", str(problem))
+    return None
+
+
+def _database_problem(exc: BaseException) -> DatabaseProblem | None:
+    """A database error caused by configuration (bad URL, server down, schema missing or
+    behind) rather than by a bug: checked against the database itself, never guessed."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    if not isinstance(exc, (DBAPIError, ArgumentError, NoSuchModuleError)):
+        return None
+    from models.migrate import schema_problem
+    from models.settings import get_settings
+
+    try:
+        return schema_problem(get_settings().sqlalchemy_url)
+    except Exception:  # the check itself failed: report the original error as internal
+        return None
+
+
+def report_failure(exc: BaseException, as_json: bool) -> int:
+    failure = failure_of(exc) or Failure(
+        EXIT_INTERNAL,
+        "internal",
+        f"internal error ({type(exc).__name__}); run again with --debug for details",
+    )
+    if as_json:
+        print(json.dumps(failure.as_dict(), ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"pdu: {failure.message}", file=sys.stderr)
+    return failure.exit_code
+
+
+@contextmanager
+def progress(what: str, total: int | None = None) -> Iterator[Callable[..., None] | None]:
+    """A progress bar on stderr for long work, when stderr is a terminal (rich: the count,
+    the total and the time left when known; no colour under NO_COLOR); None otherwise, so
+    a script's output stays plain lines. The callback takes (done) or (done, total)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    with Progress(
+        f"{what}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+        transient=False,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(what, total=total)
+
+        def advance(done: int, total: int | None = None) -> None:
+            if total:
+                bar.update(task, completed=done, total=total)
+            else:
+                bar.update(task, completed=done)
+
+        yield advance

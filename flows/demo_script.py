@@ -450,13 +450,14 @@ def fresh_directory(directory: Path) -> Path:
 def demo_environment(directory: Path, mail: Endpoints, public_url: str) -> None:
     """Only the demo's settings: none of the user's PDU_* or Prefect API leaks in."""
     from models.db import dispose_engines
-    from models.settings import reset_settings
+    from models.settings import new_secret, reset_settings
 
     for name in list(os.environ):
         if name.startswith("PDU_"):
             del os.environ[name]
     os.environ.update(mail.settings_env(SYSTEM))
     os.environ["PDU_DATA_DIR"] = str(directory)
+    os.environ["PDU_SECRET_KEY"] = new_secret()  # the demo's own, thrown away with it
     os.environ["PDU_TIMEZONE"] = TIMEZONE
     os.environ["PDU_NOW"] = "2026-11-20T09:00:00-07:00"
     os.environ["PDU_PUBLIC_URL"] = public_url  # certificates' QR codes open the demo's web

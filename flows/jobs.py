@@ -32,7 +32,7 @@ def intake(
     return submit_form(UnitOfWork(), kind, data, channel, actor, clock.now())
 
 
-def _token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None:
+def token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None:
     """None for a password login; else the OAuth2 grant the settings name (XOAUTH2)."""
     if method is AuthMethod.PASSWORD:
         return None
@@ -62,7 +62,7 @@ def _server(s: Settings, protocol: Literal["imap", "smtp"]) -> dict[str, Any]:
         "password": setting("password"),
         "security": setting("security").value,
         "timeout": setting("timeout"),
-        "oauth2_token_provider": _token_provider(s, setting("auth")),
+        "oauth2_token_provider": token_provider(s, setting("auth")),
     }
 
 

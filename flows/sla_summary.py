@@ -7,17 +7,18 @@ then one per business day, an admin's day-by-day record. The sweep keeps the que
 
 from __future__ import annotations
 
+import base64
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows.privacy import private_run
 from flows.run_names import stamped
 from models import clock
 from models.services.context import ServiceContext
-from models.services.status import DEFAULT_WINDOW_DAYS, office_status, sla_table
+from models.services.status import DEFAULT_WINDOW_DAYS, office_status, sla_picture, sla_table
 from models.uow import UnitOfWork
 
 ARTIFACT_KEY = "sla-summary"
@@ -30,6 +31,7 @@ def sla_summary(days: int = DEFAULT_WINDOW_DAYS) -> dict[str, float | int | None
         with UnitOfWork() as work:
             ctx = ServiceContext.of(work, clock.now())
             day, window = office_status(ctx, 1), office_status(ctx, days)
+            picture = sla_picture(ctx)
         when = window.at.astimezone(ZoneInfo(window.timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
         total = window.total
         create_table_artifact(
@@ -40,6 +42,12 @@ def sla_summary(days: int = DEFAULT_WINDOW_DAYS) -> dict[str, float | int | None
             "decision (time waiting on the applicant does not count). Queue now: "
             f"{total.open} open, {total.overdue} overdue, {total.due_soon} due within "
             f"{window.due_soon_business_days} business days.",
+        )
+        encoded = base64.b64encode(picture.encode()).decode()
+        create_markdown_artifact(
+            markdown=f"![SLA, the last 60 business days](data:image/svg+xml;base64,{encoded})",
+            key=f"{ARTIFACT_KEY}-chart",
+            description="On-time share, decisions and queue, one column a business day",
         )
         overall = window.sla_all
         get_run_logger().info(

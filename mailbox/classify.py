@@ -15,7 +15,21 @@ from mailbox.addresses import normalize, split_plus
 from mailbox.parse import ParsedMessage
 
 _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
-_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+_AUTO_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
+# Local parts that say "nobody reads replies here" (before any +tag, dots and dashes ignored).
+_NO_REPLY = re.compile(r"^(?:no|do[-_.]?not|dont)[-_.]?reply|^noreply|^no[-_.]?response|^bounces?$")
+# Subjects of mail systems' bounces that carry no multipart/report (Postfix, Exim, qmail…).
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(?:undelivered mail returned to sender|undeliver(?:able|ed)\b|mail delivery failed"
+    r"|delivery status notification \(failure\)|returned mail\b|failure notice"
+    r"|delivery failure|mail delivery (?:system|subsystem))",
+    re.IGNORECASE,
+)
+# `<jane@school.example>: host … said: 550 …`, how Postfix and Exim name a failed recipient.
+_FAILED_LINE = re.compile(r"^\s*<([^<>\s@]+@[^<>\s]+)>:?\s", re.MULTILINE)
+# "Jane Doe via PD List" <list@…>: a list (Google Groups, Mailman's DMARC mitigation) wrote
+# its own address over the author's.
+_VIA_LIST = re.compile(r"\svia\s", re.IGNORECASE)
 _NEGATIVE = {"", "no", "false", "0"}
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto[- ]?reply|auto[- ]?response|autosvar|out of (?:the )?office"
@@ -53,6 +67,7 @@ def classify(
         or _bounce(parsed)
         or _mailing_list(parsed)
         or _automatic(parsed)
+        or _no_reply(parsed)
     )
 
 
@@ -71,10 +86,17 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
     is_report = parsed.content_type == "multipart/report" and (
         parsed.report_type in ("delivery-status", "global-delivery-status")
     )
-    from_daemon = _is_daemon(parsed.from_address)
+    from_daemon = _is_daemon(parsed.from_address) or _is_daemon(
+        parsed.raw_from.strip().split(" ")[0].strip("<>").lower() if parsed.raw_from else None
+    )
     if is_report or (from_daemon and parsed.delivery_status):
         detail = "delivery status report" if is_report else "from the mail system"
         return Classification(Reason.BOUNCE, detail, failed_recipients(parsed.delivery_status))
+    null_path = (parsed.return_path or "").strip() == "<>"
+    if (from_daemon or null_path) and _BOUNCE_SUBJECT.match(parsed.subject):
+        # A bounce written as plain text: the failed recipients are the <address>: lines.
+        failed = tuple(dict.fromkeys(normalize(a) for a in _FAILED_LINE.findall(parsed.text)))
+        return Classification(Reason.BOUNCE, "bounce without a delivery report", failed)
     return None
 
 
@@ -103,11 +125,32 @@ def _automatic(parsed: ParsedMessage) -> Classification | None:
 
 
 def _mailing_list(parsed: ParsedMessage) -> Classification | None:
-    if parsed.list_id is not None:
-        return Classification(Reason.MAILING_LIST, "List-Id header")
-    if parsed.list_unsubscribe is not None:
-        return Classification(Reason.MAILING_LIST, "List-Unsubscribe header")
+    signals = {
+        "List-Id header": parsed.list_id,
+        "List-Unsubscribe header": parsed.list_unsubscribe,
+        "List-Post header": parsed.list_post,
+        "X-Mailman-Version header": parsed.x_mailman_version,
+    }
+    for detail, value in signals.items():
+        if value is not None:
+            return Classification(Reason.MAILING_LIST, detail)
+    if (parsed.precedence or "").strip().lower() == "list":
+        return Classification(Reason.MAILING_LIST, "Precedence: list")
+    if _VIA_LIST.search(parsed.from_display) and (parsed.reply_to or parsed.x_original_from):
+        return Classification(Reason.MAILING_LIST, "From rewritten by a list")
     return None
+
+
+def _no_reply(parsed: ParsedMessage) -> Classification | None:
+    """A sender that says nobody reads replies: never answered (its robot may answer back)."""
+    if parsed.from_address and is_no_reply(parsed.from_address):
+        return _auto("no-reply sender")
+    return None
+
+
+def is_no_reply(address: str) -> bool:
+    local = split_plus(address.lower())[0].partition("@")[0]
+    return bool(_NO_REPLY.match(local))
 
 
 def _auto(detail: str) -> Classification:
@@ -119,16 +162,18 @@ def _is_daemon(address: str | None) -> bool:
 
 
 def failed_recipients(delivery_status: str) -> tuple[str, ...]:
-    """Final-Recipient of each per-recipient block whose Action is failed (RFC 3464)."""
+    """The recipients of each per-recipient block whose Action is failed (RFC 3464): the
+    Original-Recipient (the address we wrote to) when given, then the Final-Recipient (which
+    a forwarder or catch-all may have rewritten)."""
     found: dict[str, None] = {}
     for block in re.split(r"\n\s*\n", delivery_status):
         fields = _fields(block)
-        recipient = fields.get("final-recipient") or fields.get("original-recipient")
-        if not recipient:
-            continue
         action = fields.get("action", "").lower()
         status = fields.get("status", "")
-        if action == "failed" or (not action and status.startswith("5")):
+        if not (action == "failed" or (not action and status.startswith("5"))):
+            continue
+        for name in ("original-recipient", "final-recipient"):
+            recipient = fields.get(name, "")
             address = normalize(recipient.partition(";")[2] or recipient)
             if "@" in address:
                 found.setdefault(address, None)

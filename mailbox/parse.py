@@ -83,6 +83,11 @@ class ParsedMessage:
     refused_attachments: tuple[RefusedAttachment, ...]
     delivery_status: str  # message/delivery-status part(s) as text; "" when none
     size: int
+    raw_from: str = ""  # the From field as received, when no single address could be read
+    reply_to: str | None = None
+    x_original_from: str | None = None  # a list's note of the author it rewrote From for
+    list_post: str | None = None
+    x_mailman_version: str | None = None
 
 
 def csv_files(raw: bytes, *, max_bytes: int) -> list[tuple[str, bytes]]:
@@ -149,6 +154,11 @@ def parse_message(
         refused_attachments=refused,
         delivery_status="\n\n".join(walk.delivery_status),
         size=len(raw),
+        raw_from=raw_text(from_values[0]) if from_values else "",
+        reply_to=fields.first("reply-to"),
+        x_original_from=fields.first("x-original-from"),
+        list_post=fields.first("list-post"),
+        x_mailman_version=fields.first("x-mailman-version"),
     )
 
 

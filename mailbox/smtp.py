@@ -234,6 +234,10 @@ class SmtpSender:
 
     # -- sending -----------------------------------------------------------------------
 
+    def check(self) -> None:
+        """Connect and log in, send nothing (`pdu doctor`): raises SendError like `send`."""
+        self._connection()
+
     def send(self, message: EmailMessage) -> None:
         """Send to every To/Cc/Bcc recipient (Bcc is not transmitted), or raise SendError.
 

@@ -11,8 +11,10 @@ The issuer key is derived from PDU_SECRET_KEY with HKDF-SHA256 under a label of 
 every process and machine of a deployment signs with the same key without a key file to
 distribute, back up or leak separately, and the secret is already the one thing an
 operator must keep. Its public half is published in every proof as a `did:key`, so anyone
-can check a credential offline. The price: rotating PDU_SECRET_KEY rotates the issuer key,
-and credentials signed before verify only against the old did:key (pass it in `trusted`).
+can check a credential offline. Rotating the secret (PDU_SECRET_KEYS: current first,
+earlier after) rotates the issuer key; credentials signed before keep verifying against
+the earlier did:keys, which the issuer profile (`issuer_profile`, served at
+PUBLIC_URL/issuer) publishes beside the current one.
 
 Personal data: the recipient's email and license number are salted SHA-256 hashes
 (OB 3.0 IdentityObject, `sha256$hex(identity + salt)`); the holder's name is plain, as it
@@ -23,9 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -65,17 +66,20 @@ class CredentialError(ValueError):
 def canonical_json(value: Any) -> bytes:
     """RFC 8785: keys sorted by UTF-16 code units, no whitespace, ECMAScript numbers.
 
-    Python's json module writes strings exactly as ECMAScript's JSON.stringify does
-    (ensure_ascii off: the same short escapes, \\u00xx in lower case for the rest).
-    Numbers are the part that differs: integral floats are written as integers (6.0 →
-    6), other floats in the range where repr() and ECMAScript agree; outside it, an
-    error rather than a silently different signature.
+    Values with no float and only ASCII keys (every credential we issue) take json.dumps,
+    in C, which writes exactly those bytes (a credential is canonicalised twice a
+    certificate); anything else goes through the `rfc8785` library, floats of any size
+    included. A value JSON cannot hold exactly (NaN, an integer beyond 2**53) is refused
+    rather than signed in a form another verifier would write differently.
     """
     if _plain(value):
-        # No floats, ASCII keys: json.dumps writes exactly what _jcs writes, in C (a
-        # credential is canonicalised twice a certificate; _jcs took ~1 ms of it).
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    return _jcs(value).encode("utf-8")
+    import rfc8785
+
+    try:
+        return rfc8785.dumps(_lists(value))
+    except rfc8785.CanonicalizationError as exc:
+        raise CredentialError(f"not canonical JSON: {exc}") from None
 
 
 def _plain(value: Any) -> bool:
@@ -94,35 +98,13 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def _jcs(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, int):
-        if abs(value) > _MAX_SAFE_INTEGER:
-            raise CredentialError(f"integer {value} is beyond what JSON numbers hold exactly")
-        return str(value)
-    if isinstance(value, float):
-        return _jcs_number(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+def _lists(value: Any) -> Any:
+    """Tuples as lists (the library takes JSON's own types only)."""
     if isinstance(value, Mapping):
-        if not all(isinstance(key, str) for key in value):
-            raise CredentialError("object keys must be strings")
-        keys = sorted(value, key=lambda key: key.encode("utf-16-be"))
-        return "{" + ",".join(f"{_jcs(key)}:{_jcs(value[key])}" for key in keys) + "}"
+        return {key: _lists(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_jcs(item) for item in value) + "]"
-    raise CredentialError(f"{type(value).__name__} is not a JSON value")
-
-
-def _jcs_number(value: float) -> str:
-    if not math.isfinite(value):
-        raise CredentialError(f"{value} is not a JSON number")
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    if 1e-4 <= abs(value) < 1e16:  # repr() is ECMAScript's shortest form in this range
-        return repr(value)
-    raise CredentialError(f"{value!r}: outside the numbers this encoder writes canonically")
+        return [_lists(item) for item in value]
+    return value
 
 
 # --- Keys: base58btc, Multikey, did:key ------------------------------------------------
@@ -177,6 +159,33 @@ def private_key_from_multikey(multikey: str) -> Ed25519PrivateKey:
 
 def did_key(key: Ed25519PublicKey) -> str:
     return f"did:key:{public_multikey(key)}"
+
+
+def issuer_profile(name: str, url: str, dids: Sequence[str]) -> dict[str, Any]:
+    """The issuer's public profile (what credentials' `issuer.url` opens): every did:key it
+    has signed with, current first, so a verifier outside can check a credential signed
+    before a key rotation. Each key is a Multikey verification method (DID core)."""
+    methods = [
+        {
+            "id": f"{did}#{did.removeprefix('did:key:')}",
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": did.removeprefix("did:key:"),
+        }
+        for did in dids
+    ]
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": url,
+        "type": ["Profile"],
+        "name": name,
+        "url": url,
+        "otherIdentifier": [
+            {"type": "IdentifierEntry", "identifier": did, "identifierType": "identifier"}
+            for did in dids
+        ],
+        "verificationMethod": methods,
+    }
 
 
 def verification_method(key: Ed25519PublicKey) -> str:

@@ -55,8 +55,9 @@ _cached_urls: set[str] = set()
 @cache
 def engine_for(url: str) -> Engine:
     """One engine (and pool) per URL per process."""
-    _cached_urls.add(url)
-    return make_engine(url)
+    engine = make_engine(url)
+    _cached_urls.add(url)  # only once made: a bad URL must not break dispose_engines
+    return engine
 
 
 def dispose_engines() -> None:

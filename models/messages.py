@@ -29,9 +29,18 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(
-        String(80), unique=True, comment="sha256 of Message-ID (or of the raw bytes when absent)"
+        String(80),
+        unique=True,
+        comment="sha256 of Message-ID, sender and body (or of the raw bytes without an ID)",
     )
     message_id: Mapped[str | None] = mapped_column(String(998))
+    message_id_key: Mapped[str | None] = mapped_column(
+        String(64), index=True, comment="sha256 of the Message-ID alone: finds collisions"
+    )
+    collides_with_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"),
+        comment="an earlier message with this Message-ID but another sender or content",
+    )
     folder: Mapped[str | None] = mapped_column(String(200))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger, comment="unsigned 32-bit")
     uid: Mapped[int | None] = mapped_column(BigInteger)

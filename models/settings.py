@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
@@ -35,13 +35,38 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
+MIN_SECRET_BYTES = 32
+# The value every copy of this code once shipped with: never a real secret.
+BUILT_IN_SECRETS = frozenset({"dev-insecure-secret-change-me"})
+SECRET_HELP = (
+    f"PDU_SECRET_KEY is missing, the built-in value or shorter than {MIN_SECRET_BYTES} bytes: "
+    "make one with `pdu secret new` and set PDU_SECRET_KEY to it"
+)
+
+
+def weak_secret(secret: str) -> bool:
+    return secret in BUILT_IN_SECRETS or len(secret.encode("utf-8")) < MIN_SECRET_BYTES
+
+
+def new_secret() -> str:
+    """A fresh secret: 256 random bits, URL-safe (fits an environment file unquoted)."""
+    import secrets
+
+    return secrets.token_urlsafe(MIN_SECRET_BYTES)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PDU_", extra="ignore", frozen=True)
 
     database_url: str = Field("", description="SQLAlchemy URL; default: SQLite under data_dir")
     data_dir: Path = Field(ROOT / "var", description="attachments, certificates, SQLite file")
     timezone: str = "America/Denver"
-    secret_key: str = Field("dev-insecure-secret-change-me", min_length=16)
+    # No default that works: the key hashes reply tokens and derives the credential
+    # signing key, so a forgotten setting must stop a service, not weaken it.
+    secret_key: str = Field("", description="current secret (`pdu secret new` makes one)")
+    secret_keys: str = Field(
+        "", description="for rotation: the current secret first, earlier ones after (commas)"
+    )
     public_url: str = "http://127.0.0.1:8000"
 
     mail_address: str = "pdu@opi.example"
@@ -89,6 +114,15 @@ class Settings(BaseSettings):
         description='per record kind, e.g. {"provider": 10, "event": 7} (JSON in the environment)',
     )
 
+    @model_validator(mode="after")
+    def _current_key_first(self) -> Settings:
+        # `secret_key` is the current secret however it was given (code reading it directly
+        # still signs with the current one under rotation).
+        if not self.secret_key and self.secret_keys.strip():
+            first = next(k.strip() for k in self.secret_keys.split(",") if k.strip())
+            self.__dict__["secret_key"] = first
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -116,6 +150,26 @@ class Settings(BaseSettings):
     def retention_years_for(self, kind: str) -> int:
         """The retention period of a record kind (a case kind, `event` or `mail`)."""
         return self.retention_years_by_kind.get(str(kind), self.retention_years)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The secrets, current first; raises `SettingsError` (one line naming
+        PDU_SECRET_KEY) when there is none usable."""
+        keys = tuple(k.strip() for k in self.secret_keys.split(",") if k.strip())
+        if keys and self.secret_key and self.secret_key != keys[0]:
+            raise SettingsError(
+                "PDU_SECRET_KEY and PDU_SECRET_KEYS disagree: set only PDU_SECRET_KEYS "
+                "(current secret first) or make PDU_SECRET_KEY its first entry"
+            )
+        keys = keys or ((self.secret_key,) if self.secret_key else ())
+        if not keys or any(weak_secret(k) for k in keys):
+            raise SettingsError(SECRET_HELP)
+        return keys
+
+    @property
+    def current_key(self) -> str:
+        """The secret new tokens and credentials use."""
+        return self.keys[0]
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -4,7 +4,8 @@ The provider system lives in OPI's Windows domain ("OPI\\JDoe"), so a username i
 ASCII letters (then digits to make it unique) and at most 20 characters, the limit of a
 Windows logon name (sAMAccountName).
 
-- Accents are folded (José Núñez -> JNunez), Cyrillic and Greek transliterated.
+- Accents are folded (José Núñez -> JNunez), Cyrillic and Greek transliterated by the
+  table below; any other script by anyascii (王明 -> WangMing, 김다은 -> GimDaeun).
 - Everything but letters is dropped: Anne-Marie O'Brien -> AOBrien, Mary Van Der Berg ->
   MVanDerBerg (each part of the surname starts with a capital; other capitals are kept,
   so McDonald stays McDonald, but a surname typed all in one case is title-cased).
@@ -60,7 +61,18 @@ def ascii_letters(text: str) -> str:
     text = text.translate(_TRANSLITERATE)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.translate(_TRANSLITERATE)  # Greek letters that carried an accent
+    text = text.translate(_TRANSLITERATE)  # Greek letters that carried an accent
+    if text.isascii():
+        return text
+    # Scripts the table has nothing for (Chinese, Arabic, Korean, Japanese…): a maintained
+    # transliteration, character by character (王明 -> WangMing, 김다은 -> GimDaeun).
+    from anyascii import anyascii
+
+    # Letters only: a symbol's name (☺ -> ":relaxed:") is not part of anyone's name.
+    return "".join(
+        ch if ch.isascii() else anyascii(ch) if unicodedata.category(ch)[0] == "L" else " "
+        for ch in text
+    )
 
 
 def _surname(last: str) -> str:

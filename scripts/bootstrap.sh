@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 # chromium: the browser the web tests drive with Playwright (never Playwright's own builds).
 # zbar-tools: zbarimg scans a certificate's QR code in the tests.
 # qpdf: checks the structure of the certificates' PDFs (the stationery is stamped in).
+# systemd: `systemd-analyze verify` checks the units of deploy/systemd/.
 SYSTEM_PACKAGES=(
   dovecot-imapd dovecot-lmtpd postgresql
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
-  zbar-tools qpdf python3-venv chromium
+  zbar-tools qpdf python3-venv chromium systemd
 )
 # npm installs axe-core, the accessibility checker the web tests inject (any Node.js will do:
 # Debian's when none is installed).

@@ -9,6 +9,7 @@ over the stationery every certificate shares, which is drawn once per renderer
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -39,6 +40,7 @@ from templates.qr import qr_data_uri
 from templates.render import environment
 from templates.stationery import Stationery, serialise_once
 
+log = logging.getLogger(__name__)
 CERTIFICATE_DIR = Path(__file__).resolve().parent / "certificate"
 STYLESHEET = CERTIFICATE_DIR / "certificate.css"
 TEMPLATE = "certificate/certificate.html.j2"
@@ -207,6 +209,13 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
+STAMPED, WHOLE_PAGE = "stamped stationery", "whole page"
+
+
+class _Unbatched(Exception):
+    """Internal: this batch is drawn one certificate at a time."""
+
+
 class CertificateRenderer:
     """Renders certificates with one warm WeasyPrint setup.
 
@@ -225,6 +234,17 @@ class CertificateRenderer:
         self._image_cache: dict[str, Any] = {}
         self._stationeries: dict[tuple[str, str], Stationery] = {}
         self._template = environment().get_template(TEMPLATE)
+        self.mode = STAMPED  # WHOLE_PAGE once stamping failed (`_fall_back`)
+
+    def _fall_back(self, exc: BaseException) -> None:
+        """Stamping leans on WeasyPrint's and pydyf's internals: if an upgrade breaks it,
+        draw each page whole (stationery and particulars together), slower but correct,
+        and say so (here, in the log; `pdu doctor` shows the mode)."""
+        self.mode = WHOLE_PAGE
+        log.warning(
+            "certificates: stamping the stationery failed (%s: %s); drawing each page whole "
+            "instead (correct, about twice the CPU)", type(exc).__name__, exc,
+        )  # fmt: skip
 
     def html(self, data: CertificateData, *, stationery: bool, particulars: bool) -> str:
         """The template's HTML with either layer or both (the whole page)."""
@@ -250,10 +270,12 @@ class CertificateRenderer:
             )
         return self._template.render(**context)
 
-    def _stationery_for(self, data: CertificateData) -> Stationery:
-        """The stationery layer, laid out and drawn once per issuer (call under the lock).
-        Its text is read back like every certificate's: a stationery without its heading
-        or its issuer is never stamped under anything."""
+    def _stationery_for(self, data: CertificateData) -> Stationery | None:
+        """The stationery layer, laid out and drawn once per issuer (call under the lock);
+        None when pages are drawn whole. Its text is read back like every certificate's: a
+        stationery without its heading or its issuer is never stamped under anything."""
+        if self.mode == WHOLE_PAGE:
+            return None
         key = (data.issuer_name, data.issuer_title)
         if key not in self._stationeries:
             captured: list[Stationery] = []
@@ -267,10 +289,14 @@ class CertificateRenderer:
                 raise CertificateLayoutError(
                     f"the certificate's stationery laid out on {len(document.pages)} pages"
                 )
-            pdf = document.write_pdf(
-                finisher=lambda _, pdf: captured.append(Stationery.capture(pdf)),
-                pdf_variant=PDF_VARIANT,
-            )
+            try:
+                pdf = document.write_pdf(
+                    finisher=lambda _, pdf: captured.append(Stationery.capture(pdf)),
+                    pdf_variant=PDF_VARIANT,
+                )
+            except Exception as exc:  # WeasyPrint's internals moved: see _fall_back
+                self._fall_back(exc)
+                return None
             assert isinstance(pdf, bytes)
             missing = _missing(
                 text_layer(pdf),
@@ -288,11 +314,12 @@ class CertificateRenderer:
         return self._stationeries[key]
 
     @staticmethod
-    def _finisher(stationery: Stationery) -> Callable[[Any, Any], None]:
+    def _finisher(stationery: Stationery | None) -> Callable[[Any, Any], None]:
         def finish(document: Any, pdf: Any) -> None:
             _unique_associated_files(document, pdf)
-            stationery.stamp(pdf)
-            serialise_once(pdf)
+            if stationery is not None:
+                stationery.stamp(pdf)
+                serialise_once(pdf)
 
         return finish
 
@@ -328,12 +355,24 @@ class CertificateRenderer:
         """The certificate as PDF/A-3b bytes; `attachments` are embedded files (PDF/A-3
         allows any type), e.g. a machine-readable copy of the record."""
         data.validate()
+        try:
+            return self._render(data, attachments)
+        except (BlankCertificateError, CertificateLayoutError):
+            raise
+        except Exception as exc:
+            if self.mode == WHOLE_PAGE:
+                raise
+            self._fall_back(exc)  # stamping broke at this worker's first certificate
+            return self._render(data, attachments)
+
+    def _render(self, data: CertificateData, attachments: Sequence[EmbeddedFile] | None) -> bytes:
         options = self._options(data, attachments)
         with self._lock:
             known = set(self._image_cache)
             try:
                 stationery = self._stationery_for(data)
-                document = parse_html(self.html(data, stationery=False, particulars=True)).render(
+                whole = stationery is None
+                document = parse_html(self.html(data, stationery=whole, particulars=True)).render(
                     font_config=self._font_config, **options
                 )
                 if len(document.pages) != 1:
@@ -378,6 +417,8 @@ class CertificateRenderer:
             known = set(self._image_cache)
             try:
                 stationery = self._stationery_for(items[drawn[0]][0])
+                if stationery is None:  # drawn whole: each on its own, below
+                    raise _Unbatched
                 document = parse_html(html).render(
                     font_config=self._font_config,
                     pdf_variant=PDF_VARIANT,
@@ -395,6 +436,13 @@ class CertificateRenderer:
                         )
                         assert isinstance(pdf, bytes)
                         pdfs.append(pdf)
+            except _Unbatched:
+                pdfs = []
+            except (BlankCertificateError, CertificateLayoutError):
+                raise
+            except Exception as exc:  # stamping broke mid-batch: each drawn whole, below
+                self._fall_back(exc)
+                pdfs = []
             finally:
                 self._forget_new_images(known)
         batch: Sequence[bytes | None] = pdfs or [None] * len(drawn)  # None: render it alone
@@ -410,8 +458,9 @@ class CertificateRenderer:
 
 
 def _squeeze(text: str) -> str:
-    # Compare without whitespace: a long name wraps, and a line break may fall anywhere.
-    return _WHITESPACE.sub("", unicodedata.normalize("NFC", text))
+    # Compare without whitespace (a long name wraps, and a line break may fall anywhere)
+    # and in compatibility form: PDFium reads a typed ligature (ﬁ) as the letters it joins.
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _missing(text: str, expected: dict[str, str]) -> list[str]:
@@ -421,7 +470,7 @@ def _missing(text: str, expected: dict[str, str]) -> list[str]:
 
 def check_not_blank(pdf: bytes, data: CertificateData) -> None:
     """Read the PDF back; raise BlankCertificateError unless the holder's name, the hours
-    and the certificate number are really in its text. The fast reader (`text_layer`)
+    and the certificate number are really in its text. PDFium (`text_layer`)
     decides when it finds them all; otherwise (or when it cannot parse the file) pypdf's
     general extraction must."""
     expected = {

@@ -16,7 +16,7 @@ import pytest
 
 from models.db import dispose_engines
 from models.migrate import upgrade
-from models.settings import reset_settings
+from models.settings import new_secret, reset_settings
 from models.uow import UnitOfWork
 
 pytest_plugins = ["tests.services.fixtures"]
@@ -32,6 +32,8 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             monkeypatch.delenv(name)
     data_dir = tmp_path / "var"
     monkeypatch.setenv("PDU_DATA_DIR", str(data_dir))
+    # A real random secret per test: the code has no usable default to fall back on.
+    monkeypatch.setenv("PDU_SECRET_KEY", new_secret())
     monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     reset_settings()

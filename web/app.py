@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import apply, directory, educator_pages, educator_sign_in, opportunities, verify
+from web import apply, directory, educator_pages, educator_sign_in, issuer, opportunities, verify
 from web.pages import render
 from web.portal.install import install as install_portals
 from web.provider import install as install_provider_portal
@@ -40,6 +40,7 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(apply.router)
     app.include_router(verify.router)
     app.include_router(directory.router)
+    app.include_router(issuer.router)
     app.include_router(opportunities.router)
     app.include_router(educator_sign_in.router)
     app.include_router(educator_pages.router)

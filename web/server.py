@@ -25,7 +25,7 @@ def config(host: str, port: int, app: Any = None) -> uvicorn.Config:
         raise UserError(f"{host}:{port} is in use: choose another port (--port)")
     return uvicorn.Config(
         app or create_app(), host=host, port=port, access_log=False, log_level="warning",
-        lifespan="off", server_header=False,
+        log_config=None, lifespan="off", server_header=False,  # our handler (flows/logs.py)
     )  # fmt: skip
 
 

@@ -21,10 +21,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models import clock, credentials
 from models.certificates import Certificate
+from models.enums import CertificateStatus
 from models.services.certificate_view import view_of
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound
-from models.services.issuing import credential_filename, stored_credential
+from models.services.issuing import credential_filename, signature_problem, stored_credential
 from models.services.verification import verify
 from models.uow import UnitOfWork
 from templates.hours import hours_text as hours
@@ -96,10 +97,23 @@ def verify_code(request: Request, code: str) -> Response:
             return found
         view = _view(found, ZoneInfo(work.settings.timezone))
         view["code"] = found.verification_code
+        view["signature"] = _signature(work, found)
     return render(
         request, "verify_result", headers=PRIVATE,
         title=f"Certificate {view['number']}: {view['status']}", cert=view,
     )  # fmt: skip
+
+
+def _signature(work: UnitOfWork, cert: Certificate) -> str | None:
+    """`verified` when the stored credential's proof holds under the current or an earlier
+    issuer key (a rotation does not break it), `not verified`, or None without one."""
+    if cert.status is CertificateStatus.DISPOSED:
+        return None
+    try:
+        signed = stored_credential(ServiceContext.of(work, clock.now()), cert)
+    except (Conflict, NotFound):
+        return None
+    return "verified" if signature_problem(work.settings, signed) is None else "not verified"
 
 
 @router.get("/verify/{code}/credential.json")

@@ -90,7 +90,7 @@ def _staff_token(ctx: ServiceContext, case: Case, task: ReviewTask) -> tuple[str
         allowed=verbs,
         now=ctx.now,
         ttl=timedelta(days=ctx.settings.token_ttl_days),
-        secret_key=ctx.settings.secret_key,
+        secret_key=ctx.settings.current_key,
     )
 
 
@@ -103,7 +103,7 @@ def applicant_token(ctx: ServiceContext, case: Case) -> tuple[str, ReplyToken]:
         allowed=APPLICANT_VERBS,
         now=ctx.now,
         ttl=timedelta(days=ctx.settings.token_ttl_days + 120),
-        secret_key=ctx.settings.secret_key,
+        secret_key=ctx.settings.current_key,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -111,8 +111,14 @@ class ImportReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
 
 
-def import_csv(session: Session, path: Path, now: datetime) -> ImportReport:
-    """Idempotent: a provider already present is updated, never duplicated."""
+def import_csv(
+    session: Session,
+    path: Path,
+    now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Idempotent: a provider already present is updated, never duplicated.
+    `on_progress(done, total)` follows each row."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
@@ -122,12 +128,19 @@ def import_csv(session: Session, path: Path, now: datetime) -> ImportReport:
         raise UserError(
             f"{path}: the header must include 'name' (columns: {', '.join(CSV_COLUMNS)})"
         )
-    return _import_rows(session, rows, now)
+    return _import_rows(session, rows, now, on_progress)
 
 
-def _import_rows(session: Session, rows: Iterable[dict[str, str]], now: datetime) -> ImportReport:
+def _import_rows(
+    session: Session,
+    rows: Sequence[dict[str, str]],
+    now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     report = ImportReport()
     for line, row in enumerate(rows, start=2):
+        if on_progress is not None:
+            on_progress(line - 2, len(rows))
         name = (row.get("name") or "").strip()
         if not name:
             report.skipped.append((line, "no name"))
@@ -155,6 +168,8 @@ def _import_rows(session: Session, rows: Iterable[dict[str, str]], now: datetime
             continue
         changed = _update(existing, email, kind, row)
         (report.updated.append(name) if changed else report.skipped.append((line, "unchanged")))
+    if on_progress is not None:
+        on_progress(len(rows), len(rows))
     return report
 
 

@@ -26,7 +26,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -57,6 +57,7 @@ from models.transcript import Entry, Transcript, build_transcript, current_cycle
 from templates.hours import hours_number
 
 if TYPE_CHECKING:
+    from models.settings import Settings
     from templates.certificate_data import CertificateData
     from templates.pdf import CertificateRenderer
 
@@ -113,6 +114,28 @@ def _issuer_key(secret: str) -> Any:
 def issuer_did(secret: str) -> str:
     """The deployment's issuer did:key (the public half of the key derived from the secret)."""
     return credentials.did_key(_issuer_key(secret).public_key())
+
+
+def issuer_url(public_url: str) -> str:
+    """Where credentials point for the issuer's profile and public keys (web/issuer.py)."""
+    return f"{public_url.rstrip('/')}/issuer"
+
+
+def published_issuer(settings: Settings) -> dict[str, Any]:
+    """The issuer profile with its current and earlier public keys."""
+    url = issuer_url(settings.public_url)
+    return credentials.issuer_profile(CREDENTIAL_ISSUER, url, issuer_dids(settings.keys))
+
+
+def signature_problem(settings: Settings, credential: dict[str, Any]) -> str | None:
+    """None when the credential's proof verifies under the current or an earlier issuer key."""
+    return credentials.check(credential, set(issuer_dids(settings.keys)))
+
+
+def issuer_dids(keys: Sequence[str]) -> list[str]:
+    """The issuer did:keys of the current secret and earlier ones, current first: a
+    credential signed before a rotation keeps verifying against them."""
+    return [issuer_did(key) for key in keys]
 
 
 # --- Issuing -----------------------------------------------------------------------------
@@ -200,7 +223,7 @@ def prepare(
         issuer_title=ISSUER_TITLE,
     )
     data.validate()
-    key = _issuer_key(ctx.settings.secret_key)
+    key = _issuer_key(ctx.settings.current_key)
     unsigned = credentials.build_credential(
         credentials.CredentialFacts(
             number=number,
@@ -218,7 +241,7 @@ def prepare(
             hours_available=facts.hours_available,
             issued_at=issued_at,
             issuer_name=CREDENTIAL_ISSUER,
-            issuer_url=ctx.settings.public_url,
+            issuer_url=issuer_url(ctx.settings.public_url),
             salt=secrets.token_hex(16),
         ),
         key.public_key(),

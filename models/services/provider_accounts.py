@@ -115,7 +115,7 @@ def new_setup_code(
 ) -> str:
     """A new one-time set-password code (stored hashed); any earlier one stops working."""
     code = new_token()
-    account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
+    account.setup_token_hash = token_hash(code, ctx.settings.current_key)
     account.setup_expires_at = ctx.now + ttl
     account.setup_used_at = None
     return code

@@ -90,7 +90,7 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
             provider_id=provider.id,
             person_id=case.applicant_id,
             is_manager=True,
-            setup_token_hash=token_hash(code, ctx.settings.secret_key),
+            setup_token_hash=token_hash(code, ctx.settings.current_key),
             setup_expires_at=ctx.now + SETUP_CODE_TTL,
             created_at=ctx.now,
         )

@@ -258,3 +258,54 @@ def sla_lines(status: OfficeStatus) -> list[str]:
             f"median {r.median_business_days:.1f} business days to decision"
         )
     return lines
+
+
+# --- The SLA over time: the picture admins see (pdu status --svg, the daily artifact) ------
+
+HISTORY_BUSINESS_DAYS = 60
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    decided: int  # review and proof-review tasks decided that day
+    on_time: int
+    queue: int  # tasks open at the day's end
+
+
+def sla_history(ctx: ServiceContext, business_days: int = HISTORY_BUSINESS_DAYS) -> list[DayPoint]:
+    """The last `business_days` business days, oldest first, today included."""
+    calendar = ctx.calendar
+    days: list[date] = []
+    day = ctx.today
+    while len(days) < business_days:
+        if calendar.is_business_day(day):
+            days.append(day)
+        day -= timedelta(days=1)
+    days.reverse()
+    start = datetime.combine(days[0], datetime.min.time(), ctx.tz)
+    tasks = ctx.session.scalars(
+        select(ReviewTask).where(
+            (ReviewTask.completed_at.is_(None)) | (ReviewTask.completed_at >= start)
+        )
+    ).all()
+    points = []
+    for d in days:
+        end = min(calendar.end_of_business_day(d), ctx.now)
+        done = [t for t in tasks if t.completed_at and calendar.local_date(t.completed_at) == d]
+        open_at_end = sum(
+            1
+            for t in tasks
+            if t.created_at <= end and (t.completed_at is None or t.completed_at > end)
+        )
+        on_time = sum(1 for t in done if t.completed_at and t.completed_at <= t.due_at)
+        points.append(DayPoint(d, len(done), on_time, open_at_end))
+    return points
+
+
+def sla_picture(ctx: ServiceContext) -> str:
+    """The history as an SVG (templates/sla_chart.py draws it)."""
+    from templates.sla_chart import sla_svg
+
+    points = [(p.day, p.decided, p.on_time, p.queue) for p in sla_history(ctx)]
+    return sla_svg(points, ctx.settings.review_business_days)

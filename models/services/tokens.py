@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from mailbox.tokens import looks_like_token, new_token, token_hash
@@ -46,12 +47,13 @@ class Redeemed:
     problem: str | None  # a reason code when the token cannot be used
 
 
-def find_token(session: Session, token: str, secret_key: str, now: datetime) -> Redeemed:
+def find_token(session: Session, token: str, keys: Sequence[str], now: datetime) -> Redeemed:
+    """`keys`: the current secret and earlier ones (a token issued before a rotation keeps
+    working until it expires)."""
     if not looks_like_token(token.lower()):
         return Redeemed(None, "token_unknown")
-    row = session.scalar(
-        select(ReplyToken).where(ReplyToken.token_hash == token_hash(token, secret_key))
-    )
+    hashes = [token_hash(token, key) for key in keys]
+    row = session.scalar(select(ReplyToken).where(ReplyToken.token_hash.in_(hashes)))
     if row is None:
         return Redeemed(None, "token_unknown")
     if row.expires_at <= now:

@@ -52,6 +52,7 @@ from models.services.issuing import (
 )
 from models.services.staff import add_staff
 from models.services.verification import verify
+from models.settings import get_settings
 from models.uow import UnitOfWork
 from templates.pdf import BlankCertificateError, extract_text
 from tests import factories
@@ -191,7 +192,7 @@ def test_the_pdf_declares_pdf_a_3b_and_carries_a_credential_whose_signature_veri
     assert list(reader.attachments) == [f"{cert.number}.credential.json"]
     assert len(reader.trailer["/Root"]["/AF"]) == 1
     credential = credential_of(pdf)
-    trusted = {issuer_did("dev-insecure-secret-change-me")}
+    trusted = {issuer_did(get_settings().secret_key)}
     assert credentials.check(credential, trusted) is None
     assert credential["id"] == f"https://pdu.opi.example/verify/{cert.verification_code}"
     assert credential["credentialSubject"]["creditsEarned"] == 12
@@ -509,7 +510,7 @@ def test_a_pre_approval_certificate_is_issued_the_same_way_with_its_credential_a
     text = squeeze(extract_text(pdf))
     assert "Pre-approvedbytheOfficeofPublicInstruction" in text and "10.5PDUhours" in text
     credential = credential_of(pdf)
-    assert credentials.check(credential, {issuer_did("dev-insecure-secret-change-me")}) is None
+    assert credentials.check(credential, {issuer_did(get_settings().secret_key)}) is None
     creator = credential["credentialSubject"]["achievement"]["creator"]
     assert creator["name"] == "Montana Office of Public Instruction"
 

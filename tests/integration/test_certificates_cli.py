@@ -204,7 +204,7 @@ def test_verify_answers_valid_then_revoked_with_reason_and_date_then_the_replace
         f"{number} revoked: Left after the first hour (the holder is told by email)\n"
     )
     answer = pdu("certificate", "verify", code, check=False)
-    assert answer.returncode == 1
+    assert answer.returncode == 4
     assert answer.stdout.splitlines()[1:] == ["  revoked on 2026-11-23: Left after the first hour"]
     reissued = pdu("certificate", "reissue", number, "--hours", "1", "--reason", "one hour")
     new = reissued.stdout.split()[0]
@@ -218,7 +218,7 @@ def test_verify_answers_valid_then_revoked_with_reason_and_date_then_the_replace
     assert pdu_json("certificate", "verify", new)["hours"] == 1
     again = pdu("certificate", "reissue", number, check=False)
     assert (again.returncode, again.stderr) == (
-        2,
+        4,
         f"pdu: {number} was replaced by {new}: act on that one\n",
     )
 
@@ -242,7 +242,7 @@ def test_verify_a_certificate_pdf_checks_its_signature_and_a_tampered_one_fails(
     tampered = office / "tampered.json"
     tampered.write_text(json.dumps(credential))
     bad = pdu("certificate", "verify", str(tampered), "--json", check=False)
-    assert bad.returncode == 1
+    assert bad.returncode == 4
     assert json.loads(bad.stdout)["signature"]["problem"] == (
         "the signature does not match the credential (it was altered)"
     )
@@ -262,7 +262,7 @@ def test_verify_a_disposed_certificate_says_so_and_an_unknown_code_is_one_line(
         work.commit()
     done = pdu("certificate", "verify", number, check=False)
     assert (done.returncode, done.stdout) == (
-        1,
+        4,
         f"{number}: disposed under the retention schedule\n",
     )
     unknown = pdu("certificate", "verify", "ZZZZ-ZZZZ-ZZZZ-ZZZZ", check=False)
@@ -288,7 +288,7 @@ def test_the_transcript_shows_each_certificate_and_the_units_toward_sixty(office
     assert as_json["certificates"][0]["in_cycle"] is False
     missing = pdu("certificate", "transcript", "999999", check=False)
     assert (missing.returncode, missing.stderr) == (
-        2,
+        3,
         "pdu: no certificate was issued to license number 999999\n",
     )
 

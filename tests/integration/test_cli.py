@@ -36,7 +36,7 @@ def test_adding_the_same_staff_member_twice_is_one_clear_line(database_url):
     again = pdu(
         "staff", "add", "Rita@OPI.example", "--name", "Rita", "--role", "reviewer", check=False
     )
-    assert again.returncode == 2
+    assert again.returncode == 4  # a conflict (pdu --help: exit codes)
     assert again.stderr.strip() == "pdu: rita@opi.example is already on the staff list"
     listed = json.loads(pdu("staff", "list", "--json").stdout)
     assert listed == [
@@ -59,9 +59,9 @@ def test_a_bad_setting_is_one_line_naming_it(database_url, monkeypatch):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_an_unknown_case_reference_is_one_line_and_exit_code_two(database_url):
+def test_an_unknown_case_reference_is_one_line_and_exit_code_three(database_url):
     done = pdu("case", "show", "PA-2026-99999", check=False)
-    assert (done.returncode, done.stderr) == (2, "pdu: no case with reference PA-2026-99999\n")
+    assert (done.returncode, done.stderr) == (3, "pdu: no case with reference PA-2026-99999\n")
 
 
 def test_directory_add_then_list_shows_the_provider(database_url):

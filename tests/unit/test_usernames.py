@@ -33,10 +33,27 @@ def test_the_username_is_the_first_initial_and_the_surname_letters(
     assert make_username(first, last, taken=set()) == username
 
 
-def test_a_surname_with_no_latin_letters_falls_back_to_the_first_name_then_user() -> None:
-    assert make_username("Wei", "王", taken=set()) == "Wei"
-    assert make_username("伟", "王", taken=set()) == "User"
-    assert make_username("伟", "王", taken={"user"}) == "User2"
+@pytest.mark.parametrize(
+    ("first", "last", "username"),
+    [
+        ("明", "王", "MWang"),
+        ("", "王明", "WangMing"),
+        ("محمد", "علي", "MLy"),
+        ("다은", "김", "DGim"),
+        ("Yuki", "佐藤", "YZuoTeng"),  # anyascii reads kanji as Chinese: still OPI's rule
+        ("Wei", "王", "WWang"),
+    ],
+)
+def test_scripts_the_table_lacks_are_transliterated_by_anyascii_under_opis_rule(
+    first: str, last: str, username: str
+) -> None:
+    assert make_username(first, last, taken=set()) == username
+
+
+def test_a_surname_with_no_letters_at_all_falls_back_to_the_first_name_then_user() -> None:
+    assert make_username("Wei", "☺", taken=set()) == "Wei"
+    assert make_username("☺", "—", taken=set()) == "User"
+    assert make_username("☺", "—", taken={"user"}) == "User2"
 
 
 def test_a_taken_username_gets_the_next_number() -> None:

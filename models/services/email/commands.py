@@ -149,7 +149,7 @@ def _hold(
         allowed={"CONFIRM"},
         now=ctx.now,
         ttl=timedelta(days=2),
-        secret_key=ctx.settings.secret_key,
+        secret_key=ctx.settings.current_key,
         task=task,
     )
     confirm[1].held_inbound_id = row.id

@@ -7,7 +7,7 @@ ignore what is automatic, then authenticate (token, In-Reply-To, subject tag), t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from mailbox.classify import classify
 from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage
@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from models.cases import Case
 from models.enums import CLOSED_STATUSES, InboundOutcome
-from models.messages import InboundMessage
+from models.messages import ErrorReply, InboundMessage
 from models.people import Person
-from models.services.assignment import tell_admins
+from models.services.assignment import admins, tell_admins
 from models.services.context import ServiceContext
 from models.services.email.commands import act
 from models.services.email.handled import Handled
@@ -32,6 +32,9 @@ from models.services.email.replies import refuse
 from models.services.email.rosters import roster_from_email
 from models.services.email.submissions import submission_from_email
 from models.uow import UnitOfWork
+
+# The once-a-day ledger of error replies also keeps the admins' undeliverable notices.
+UNDELIVERABLE_NOTICE = "undeliverable_notice"
 
 
 def decide(work: UnitOfWork, row: InboundMessage, now: datetime) -> Handled:
@@ -113,26 +116,49 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
 
 
 def _bounce(ctx: ServiceContext, failed: Sequence[str]) -> Handled:
-    """Mark the addresses we know as undeliverable and tell the admins, once per bounce."""
+    """Mark the addresses we know as undeliverable and tell the admins, once a day per
+    address (a mailbox that is gone bounces every message we send it)."""
 
-    marked, cases = [], []
+    marked, news, cases = [], [], []
+    day = ctx.today
     for address in failed:
         person = ctx.session.scalar(select(Person).where(Person.email == address.lower()))
         if person is None:
             continue
         person.email_bounced_at = ctx.now
         marked.append(person.email)
-        cases += [
-            (c.reference, c.status.value)
-            for c in ctx.session.scalars(select(Case).where(Case.applicant_id == person.id))
-            if c.status not in CLOSED_STATUSES
-        ]
-    if marked:
+        if _first_notice_today(ctx, person.email, day):
+            news.append(person.email)
+            cases += [
+                (c.reference, c.status.value)
+                for c in ctx.session.scalars(select(Case).where(Case.applicant_id == person.id))
+                if c.status not in CLOSED_STATUSES
+            ]
+    told_anyone = bool(news) and any(True for _ in admins(ctx.session))
+    if news:
         tell_admins(
             ctx,
             "bounce_notice",
-            {"addresses": marked, "cases": cases, "expects_reply": False, "reference": None},
+            {"addresses": news, "cases": cases, "expects_reply": False, "reference": None},
         )
-    return Handled(
-        InboundOutcome.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable"
+    detail = f"{len(marked)} known address(es) marked undeliverable"
+    if marked:
+        held = len(marked) - len(news)
+        told = "queued" if told_anyone else "not queued (no admin)" if news else "held back"
+        detail += f"; admins' notice {told}" + (f" ({held} already notified today)" if held else "")
+    return Handled(InboundOutcome.BOUNCE, "bounced", detail)
+
+
+def _first_notice_today(ctx: ServiceContext, address: str, day: date) -> bool:
+    """Records the day's notice for `address`; False when it already had one."""
+    seen = ctx.session.scalar(
+        select(ErrorReply.id).where(
+            ErrorReply.address == address,
+            ErrorReply.reason == UNDELIVERABLE_NOTICE,
+            ErrorReply.day == day,
+        )
     )
+    if seen is not None:
+        return False
+    ctx.session.add(ErrorReply(address=address, reason=UNDELIVERABLE_NOTICE, day=day))
+    return True

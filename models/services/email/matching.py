@@ -43,7 +43,7 @@ def find_token(
     s = ctx.settings
     problem = None
     for tag in reply_tags(ctx, parsed):
-        found = find_reply_token(ctx.session, tag, s.secret_key, ctx.now)
+        found = find_reply_token(ctx.session, tag, s.keys, ctx.now)
         if found.token is not None:
             return found.token, found.problem, False
         problem = found.problem

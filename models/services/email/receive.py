@@ -49,25 +49,47 @@ class InboundResult:
         return self.outcome.folder_is_processed
 
 
-def _message_id(raw: bytes) -> str | None:
-    """Message-ID from the header block only (bounded: the full parser comes later)."""
-    head = raw[:HEADER_SCAN_BYTES]
+def _split(raw: bytes) -> tuple[bytes, bytes]:
+    """(header block, body); the header block bounded (the full parser comes later)."""
     for separator in (b"\r\n\r\n", b"\n\n"):
-        if separator in head:
-            head = head.split(separator, 1)[0]
-            break
+        at = raw.find(separator, 0, HEADER_SCAN_BYTES)
+        if at >= 0:
+            return raw[:at], raw[at + len(separator) :]
+    return raw[:HEADER_SCAN_BYTES], b""
+
+
+def _header(head: bytes, name: str) -> str:
     try:
-        value = BytesHeaderParser(policy=compat32).parsebytes(head).get("Message-ID")
+        value = BytesHeaderParser(policy=compat32).parsebytes(head).get(name)
     except Exception:  # malformed headers: fall back to the content hash
-        return None
-    value = str(value).strip() if value else ""
-    return value[:998] or None
+        return ""
+    return str(value).strip() if value else ""
+
+
+def _message_id(raw: bytes) -> str | None:
+    """Message-ID from the header block only."""
+    return _header(_split(raw)[0], "Message-ID")[:998] or None
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+def message_id_key(message_id: str | None) -> str | None:
+    return _sha(message_id.lower()) if message_id else None
 
 
 def dedupe_key(raw: bytes, message_id: str | None) -> str:
-    if message_id:
-        return "mid:" + hashlib.sha256(message_id.lower().encode("utf-8", "replace")).hexdigest()
-    return "raw:" + hashlib.sha256(raw).hexdigest()
+    """The same message delivered twice has the same key; a different message that reuses a
+    Message-ID (broken mailers do; so can someone who wants one of ours ignored) has another:
+    the key covers the ID, the From header and the body (not the transport headers, which a
+    second delivery changes)."""
+    if not message_id:
+        return "raw:" + hashlib.sha256(raw).hexdigest()
+    head, body = _split(raw)
+    sender = " ".join(_header(head, "From").lower().split())
+    digest = hashlib.sha256(body.replace(b"\r\n", b"\n").rstrip()).hexdigest()
+    return "mid:" + _sha(f"{message_id.lower()}\0{sender}\0{digest}")
 
 
 def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
@@ -110,9 +132,24 @@ def store_raw(
             if row.outcome is not None:
                 return row.id, _result(row, duplicate=True)
             return row.id, None  # stored before a crash, never processed: process it now
+        id_key = message_id_key(message_id)
+        earlier = (
+            work.session.scalar(
+                select(InboundMessage.id)
+                .where(InboundMessage.message_id_key == id_key)
+                .order_by(InboundMessage.id)
+                .limit(1)
+            )
+            if id_key
+            else None
+        )
+        if earlier is not None:
+            log.warning("inbound: Message-ID reused by a different message (earlier #%s)", earlier)
         row = InboundMessage(
             dedupe_key=key,
             message_id=message_id,
+            message_id_key=id_key,
+            collides_with_id=earlier,
             folder=folder,
             uidvalidity=uidvalidity,
             uid=uid,
