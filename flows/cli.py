@@ -16,9 +16,11 @@ from flows import (
     cli_admin,
     cli_cases,
     cli_certificates,
+    cli_closures,
     cli_ops,
     cli_providers,
     cli_retention,
+    cli_staff,
     cli_web,
     cli_work,
 )
@@ -28,8 +30,8 @@ from models.settings import SettingsError
 log = logging.getLogger("pdu")
 
 GROUPS = (
-    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_providers,
-    cli_web,
+    cli_admin, cli_staff, cli_closures, cli_cases, cli_work, cli_retention, cli_certificates,
+    cli_ops, cli_providers, cli_web,
 )  # fmt: skip
 
 

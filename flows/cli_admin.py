@@ -1,4 +1,4 @@
-"""`pdu db`, `pdu staff`, `pdu directory`: setting the office up."""
+"""`pdu db`, `pdu directory`: setting the office up (`pdu staff` is in cli_staff)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from flows.cli_support import print_json, print_table, uow
 from models import clock
-from models.enums import ProviderKind, StaffRole
+from models.enums import ProviderKind
 from models.settings import get_settings
 
 
@@ -18,18 +18,6 @@ def register(commands: Any) -> None:
     )
     up = db.add_parser("upgrade", help="create or migrate the schema to the latest version")
     up.set_defaults(handler=db_upgrade)
-
-    staff = commands.add_parser("staff", help="OPI staff").add_subparsers(
-        dest="staff_command", required=True
-    )
-    add = staff.add_parser("add", help="add a reviewer, supervisor or admin")
-    add.add_argument("email")
-    add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
-    add.set_defaults(handler=staff_add)
-    lst = staff.add_parser("list", help="list staff")
-    lst.add_argument("--json", action="store_true")
-    lst.set_defaults(handler=staff_list)
 
     directory = commands.add_parser("directory", help="approved provider directory")
     sub = directory.add_subparsers(dest="directory_command", required=True)
@@ -56,33 +44,6 @@ def db_upgrade(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
     print("database is at the latest schema")
-    return 0
-
-
-def staff_add(args: argparse.Namespace) -> int:
-    from models.services.staff import add_staff
-
-    with uow() as work:
-        staff = add_staff(work.session, args.email, args.name, args.role, clock.now())
-        work.commit()
-        print(f"added {staff.role} {staff.name} <{staff.email}>")
-    return 0
-
-
-def staff_list(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from models.people import Staff
-
-    with uow() as work:
-        rows = [
-            {"email": s.email, "name": s.name, "role": str(s.role), "active": s.active}
-            for s in work.session.scalars(select(Staff).order_by(Staff.email))
-        ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(["EMAIL", "NAME", "ROLE", "ACTIVE"], [list(r.values()) for r in rows])
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from flows import cli_case_actions
 from flows.cli_support import print_json, print_table, uow
 from models.enums import CaseStatus
 
@@ -20,6 +21,7 @@ def register(commands: Any) -> None:
     show.add_argument("reference")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=case_show)
+    cli_case_actions.register(sub)
 
 
 def case_list(args: argparse.Namespace) -> int:

@@ -35,6 +35,10 @@ class ServiceContext:
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
 
+    def forget_calendar(self) -> None:
+        """The office closures changed in this transaction: the next use reads them again."""
+        self._calendar = None
+
     @property
     def calendar(self) -> BusinessCalendar:
         if self._calendar is None:

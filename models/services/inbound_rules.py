@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from mailbox.addresses import split_plus
 from mailbox.classify import classify, dmarc_pass
-from mailbox.commands import HELP_TEXT, CommandError, parse_command
+from mailbox.commands import HELP_TEXT, CommandError, parse_command, parse_office_command
 from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage, parse_message
 from mailbox.quoting import trim_reply
@@ -81,7 +81,8 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     if automatic is not None:
         if automatic.reason == "bounce":
             return _bounce(ctx, automatic.failed_recipients)
-        return Verdict(InboundOutcome.IGNORED, automatic.reason)
+        away = _out_of_office(ctx, parsed) if automatic.auto_reply else None
+        return away or Verdict(InboundOutcome.IGNORED, automatic.reason)
     sender = parsed.from_address
     if not sender:
         return Verdict(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
@@ -98,7 +99,7 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     if problem and token is None:
         return _refuse(ctx, parsed, problem, "that reply address is not known or has expired")
     if token is None:
-        return _unmatched(ctx, parsed, row)
+        return _office_command(ctx, parsed) or _unmatched(ctx, parsed, row)
     case = ctx.session.get(Case, token.case_id)
     assert case is not None
     if sender != token.recipient:
@@ -128,6 +129,84 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
             ctx, parsed, "case_closed", f"{case.reference} is closed ({case.status.value})", case
         )
     return _act(ctx, parsed, row, token, case, by_subject=by_subject)
+
+
+def _verified_staff(ctx: ServiceContext, parsed: ParsedMessage) -> bool:
+    """DMARC pass, when the deployment trusts its receiving server's verdict."""
+    trusted = ctx.settings.trusted_authserv_id
+    return not trusted or dmarc_pass(parsed, trusted)
+
+
+def _is_active_staff(ctx: ServiceContext, address: str) -> bool:
+    return (
+        ctx.session.scalar(select(Staff.id).where(Staff.email == address, Staff.active.is_(True)))
+        is not None
+    )
+
+
+def _out_of_office(ctx: ServiceContext, parsed: ParsedMessage) -> Verdict | None:
+    """A reviewer's auto-reply to one of our task emails: never answered, but they are
+    recorded away and their work moves. Only the person the task email went to counts."""
+    from models.services.absence import away_from_auto_reply
+
+    token, problem, by_subject = _find_token(ctx, parsed)
+    if token is None or problem or by_subject or "REPLY" in token.allowed.split():
+        return None
+    if parsed.from_address != token.recipient or not _verified_staff(ctx, parsed):
+        return None
+    staff = ctx.session.scalar(
+        select(Staff).where(Staff.email == token.recipient, Staff.active.is_(True))
+    )
+    if staff is None:
+        return None
+    actor = Actor(staff.email, Channel.EMAIL, parsed.message_id)
+    report = away_from_auto_reply(ctx, staff, parsed.text or "", actor)
+    detail = (
+        f"recorded away until {report.until}; {len(report.moved)} task(s) handed over"
+        if report.changed
+        else "already recorded away"
+    )
+    return Verdict(InboundOutcome.IGNORED, "out_of_office", detail, token.case_id)
+
+
+def _office_command(ctx: ServiceContext, parsed: ParsedMessage) -> Verdict | None:
+    """`AWAY UNTIL date` / `BACK` from a staff member to the office address."""
+    from models.services.absence import away_by_email
+
+    staff = ctx.session.scalar(select(Staff).where(Staff.email == parsed.from_address))
+    if staff is None:
+        return None
+    try:
+        command = parse_office_command(trim_reply(parsed.text or ""))
+    except CommandError as exc:
+        return _refuse(ctx, parsed, exc.reason_code, exc.message)
+    if command is None:
+        return None
+    if not staff.active:
+        return _refuse(ctx, parsed, "staff_inactive", "this address no longer acts for the office")
+    if not _verified_staff(ctx, parsed):
+        return _refuse(
+            ctx,
+            parsed,
+            "dmarc_unverified",
+            "AWAY and BACK need mail our server can verify (DMARC); "
+            "ask an admin to run `pdu staff away` or `pdu staff back`",
+        )
+    try:
+        with ctx.session.begin_nested():
+            report = away_by_email(
+                ctx, staff, command.until, Actor(staff.email, Channel.EMAIL, parsed.message_id)
+            )
+    except UserError as exc:
+        ctx.session.expire_all()
+        return _refuse(ctx, parsed, "command_failed", str(exc))
+    if command.until is None:
+        return Verdict(InboundOutcome.APPLIED, "back", "recorded back at work")
+    return Verdict(
+        InboundOutcome.APPLIED,
+        "away",
+        f"away until {command.until}; {len(report.moved)} task(s) handed over",
+    )
 
 
 def _reply_tags(ctx: ServiceContext, parsed: ParsedMessage) -> list[str]:
@@ -254,6 +333,10 @@ def _act(
             "command_not_allowed",
             f"{verb} is not something this reply address can do",
             case,
+        )
+    if is_staff and not _is_active_staff(ctx, token.recipient):
+        return _refuse(
+            ctx, parsed, "staff_inactive", "this address no longer acts for the office", case
         )
     if verb == "CONFIRM":
         return _confirm(ctx, token, case, row)
@@ -396,19 +479,11 @@ def _dispatch(
     parsed: ParsedMessage,
     row: InboundMessage,
 ) -> review.Done:
-    argument = command.argument if command else None
-    if verb == "APPROVE":
-        return review.approve(ctx, case, actor, command.hours)
-    if verb == "DENY":
-        return review.deny(ctx, case, actor, argument or "")
-    if verb == "INFO":
-        return review.request_info(ctx, case, actor, argument or "")
-    if verb == "REASSIGN":
-        return review.reassign(ctx, case, actor, argument or "")
-    if verb == "ACCEPT":
-        return review.accept_proof(ctx, case, actor)
-    if verb == "REJECT":
-        return review.reject_proof(ctx, case, actor, argument or "")
+    if verb in review.DECISION_VERBS:
+        argument = command.argument if command else None
+        return review.decide(
+            ctx, case, actor, verb, text=argument or "", hours=command.hours if command else None
+        )
     if verb == "WITHDRAW":
         return review.withdraw(ctx, case, actor)
     names = []

@@ -21,7 +21,7 @@ from models.services.errors import UserError
 from models.services.outbox import FileAttachment, enqueue
 from models.services.summaries import case_summary, form_rows
 from models.services.timeline import Actor, record, transition
-from models.services.tokens import issue_token
+from models.services.tokens import issue_token, retire_tokens
 from models.workflow import Event
 
 REVIEW_VERBS = {"APPROVE", "DENY", "INFO", "REASSIGN"}
@@ -250,6 +250,9 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
     if case.applicant and staff.email == case.applicant.email:
         raise UserError("a task cannot go to the applicant themself")
     previous = task.assignee.email
+    if staff.email == previous:
+        raise UserError(f"{case.reference} is already with {previous}")
+    retire_tokens(ctx.session, ctx.now, task_id=task.id, recipient=previous)
     task.assignee = staff
     staff.last_assigned_at = ctx.now
     record(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
@@ -284,6 +287,35 @@ def reject_proof(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> 
     _close_task(ctx, task, "rejected")
     email_applicant(ctx, case, "proof_rejected", reason=reason)
     return Done("reject", reason)
+
+
+def decide(
+    ctx: ServiceContext,
+    case: Case,
+    actor: Actor,
+    verb: str,
+    *,
+    text: str = "",
+    hours: Decimal | None = None,
+) -> Done:
+    """A staff decision, whichever way it arrived (email command or `pdu case decide`).
+    `text` is the reason, question or new assignee's address the verb needs."""
+    from models.workflow import IllegalTransition
+
+    decisions = {
+        "APPROVE": lambda: approve(ctx, case, actor, hours),
+        "DENY": lambda: deny(ctx, case, actor, text),
+        "INFO": lambda: request_info(ctx, case, actor, text),
+        "REASSIGN": lambda: reassign(ctx, case, actor, text),
+        "ACCEPT": lambda: accept_proof(ctx, case, actor),
+        "REJECT": lambda: reject_proof(ctx, case, actor, text),
+    }
+    if verb not in decisions:
+        raise UserError(f"unknown decision {verb!r}: one of {', '.join(decisions)}")
+    try:
+        return decisions[verb]()
+    except IllegalTransition as exc:  # e.g. APPROVE while waiting on the applicant
+        raise UserError(f"{case.reference}: {exc}") from None
 
 
 # --- the applicant's side ---------------------------------------------------------------

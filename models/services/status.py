@@ -83,7 +83,7 @@ class OfficeStatus:
         }
 
 
-def _policy(ctx: ServiceContext) -> LadderPolicy:
+def ladder_policy(ctx: ServiceContext) -> LadderPolicy:
     s = ctx.settings
     return LadderPolicy(
         review_days=s.review_business_days,
@@ -112,7 +112,7 @@ def _queue(ctx: ServiceContext, policy: LadderPolicy) -> list[QueueRow]:
         people.setdefault(task.assignee_id, task.assignee)  # inactive but still holding work
         tally = counts.setdefault(task.assignee_id, {})
         tally["open"] = tally.get("open", 0) + 1
-        for flag in _flags(ctx, task, policy):
+        for flag in task_flags(ctx, task, policy):
             tally[flag] = tally.get(flag, 0) + 1
     rows = [
         QueueRow(people[sid].email, people[sid].name, str(people[sid].role), **tally)
@@ -121,7 +121,7 @@ def _queue(ctx: ServiceContext, policy: LadderPolicy) -> list[QueueRow]:
     return sorted(rows, key=lambda r: (-r.overdue, -r.due_soon, -r.open, r.assignee))
 
 
-def _flags(ctx: ServiceContext, task: ReviewTask, policy: LadderPolicy) -> list[str]:
+def task_flags(ctx: ServiceContext, task: ReviewTask, policy: LadderPolicy) -> list[str]:
     if task.paused_since is not None:
         return ["waiting"]
     if task.due_at <= ctx.now:
@@ -166,7 +166,7 @@ def _sla(ctx: ServiceContext, since: datetime) -> list[SlaRow]:
 
 def office_status(ctx: ServiceContext, window_days: int = DEFAULT_WINDOW_DAYS) -> OfficeStatus:
     """The queue now, and the SLA over decisions of the last `window_days` days."""
-    policy = _policy(ctx)
+    policy = ladder_policy(ctx)
     queue = _queue(ctx, policy)
     total = QueueRow(
         "total",

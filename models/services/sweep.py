@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import Column, Select, select, update
 
 from models.cases import Case, ReviewTask
-from models.deadlines import LadderPolicy, Step, steps_due
+from models.deadlines import Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.services.assignment import admins, supervisors
 from models.services.context import ServiceContext
 from models.services.outbox import enqueue
 from models.services.review import email_applicant, email_task
+from models.services.status import ladder_policy
 from models.services.summaries import case_summary
 from models.services.timeline import Actor, record, transition
 from models.uow import UnitOfWork
@@ -45,15 +46,6 @@ class SweepReport:
 
     def add(self, step: str) -> None:
         self.fired[step] = self.fired.get(step, 0) + 1
-
-
-def _policy(ctx: ServiceContext) -> LadderPolicy:
-    s = ctx.settings
-    return LadderPolicy(
-        review_days=s.review_business_days,
-        reminder_days_before=s.reminder_business_days_before,
-        reassign_days_after=s.reassign_business_days_after,
-    )
 
 
 def _claim(ctx: ServiceContext, task: ReviewTask, column: Column[Any]) -> bool:
@@ -143,7 +135,7 @@ def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRepo
                 if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
                     continue
                 fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
-                for step in steps_due(now, task.due_at, fired, ctx.calendar, _policy(ctx)):
+                for step in steps_due(now, task.due_at, fired, ctx.calendar, ladder_policy(ctx)):
                     if _fire(ctx, task, step):
                         report.add(step.value)
                 work.commit()
