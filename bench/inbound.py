@@ -10,7 +10,7 @@ the task quoted below (half of them with an HTML alternative, as Gmail and Outlo
 applicants' answers to questions, proof of completion with a PDF attached, out-of-office
 auto-replies and a few "thanks" that are not commands. The cases they answer are set up
 first (not timed): intake through `flows.jobs.intake`, questions and approvals through the
-gateway itself. Each message then goes through `models.services.inbound.receive` exactly
+gateway itself. Each message then goes through `models.services.email.receive.receive` exactly
 as the poller calls it: stored raw and committed, parsed, matched, acted on, committed.
 PostgreSQL is a throwaway cluster (tests/services/postgres.py).
 """
@@ -84,7 +84,7 @@ def prepare(total: int) -> Batch:
     """Cases in the states the day's mail needs, and that mail as raw bytes (in order)."""
     from flows import jobs
     from models import clock
-    from models.services.inbound import receive
+    from models.services.email.receive import receive
     from models.services.staff import add_staff
     from models.uow import UnitOfWork
     from tests.e2e.forms import preapproval
@@ -168,7 +168,7 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
     from models import clock
     from models.db import dispose_engines
     from models.migrate import upgrade
-    from models.services.inbound import receive
+    from models.services.email.receive import receive
     from models.settings import reset_settings
     from models.uow import UnitOfWork
 

@@ -77,7 +77,7 @@ def percentile(values: list[float], share: float) -> float:
 def planned(replies: int, submissions: int) -> list[tuple[str, bytes, str, str | None]]:
     """(kind, raw, who should hear back, case reference) for every message of the run."""
     from bench.inbound import prepare
-    from models.services.inbound_rules import _SUBJECT_TAG as SUBJECT_TAG
+    from models.services.email.matching import SUBJECT_TAG
     from tests.e2e.forms import preapproval
     from tests.inbound_support import form_json, new_message, queued_mail
 

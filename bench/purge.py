@@ -56,10 +56,10 @@ def generate(url: str, data_dir: Path, cases: int) -> float:
 
     from models.cases import Case, TimelineEntry
     from models.certificates import Certificate
+    from models.data_dir import attachment_file
     from models.db import make_engine
     from models.messages import Attachment, InboundMessage, OutboxMessage, ReplyToken
     from models.people import Person
-    from models.services.attachments import relative_path
 
     began = time.perf_counter()
     engine = make_engine(url)
@@ -174,7 +174,7 @@ def generate(url: str, data_dir: Path, cases: int) -> float:
                     "created_at": CLOSED,
                 }
             )
-            target = data_dir / relative_path(sha)
+            target = data_dir / attachment_file(sha)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(proof)
             number = f"PDU-2021-{i:06d}"

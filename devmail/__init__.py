@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.child_process import ChildProcess
+from devmail.child_process import ChildProcess
 
 SERVER = Path(__file__).resolve().parent / "server.py"
 HOST = "127.0.0.1"

@@ -21,6 +21,7 @@ from flows import (
     cli_providers,
     cli_retention,
     cli_staff,
+    cli_status,
     cli_web,
     cli_work,
 )
@@ -31,7 +32,7 @@ log = logging.getLogger("pdu")
 
 GROUPS = (
     cli_admin, cli_staff, cli_closures, cli_cases, cli_work, cli_retention, cli_certificates,
-    cli_ops, cli_providers, cli_web,
+    cli_ops, cli_status, cli_providers, cli_web,
 )  # fmt: skip
 
 

@@ -57,13 +57,16 @@ def _tz(name: str) -> Any:
 
 
 def case_show(args: argparse.Namespace) -> int:
+    return print_case(args.reference, as_json=args.json)
+
+
+def print_case(reference: str, *, as_json: bool = False) -> int:
+    """`pdu case show`, also shown at the end of `pdu demo`."""
     from models.services.case_view import case_view, get_case
 
     with uow() as work:
-        view = case_view(
-            work.session, get_case(work.session, args.reference), work.settings.timezone
-        )
-    if args.json:
+        view = case_view(work.session, get_case(work.session, reference), work.settings.timezone)
+    if as_json:
         print_json(view)
         return 0
     for key in (

@@ -210,7 +210,8 @@ def _read_credential(path: Path) -> dict[str, Any]:
 def certificate_verify(args: argparse.Namespace) -> int:
     from models import credentials
     from models.enums import CertificateStatus
-    from models.services.certificates import code_of, issuer_did, verify
+    from models.services.certificates import code_of, issuer_did
+    from models.services.verification import verify
 
     signature: dict[str, Any] | None = None
     code = args.code
@@ -368,7 +369,8 @@ def _num(value: Decimal) -> int | float:
 
 def certificate_credential(args: argparse.Namespace) -> int:
     from models import credentials
-    from models.services.certificates import get_certificate, stored_credential
+    from models.services.certificates import stored_credential
+    from models.services.verification import get_certificate
 
     with uow() as work:
         credential = stored_credential(_ctx(work), get_certificate(work.session, args.number))

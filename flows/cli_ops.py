@@ -1,6 +1,6 @@
-"""`pdu serve`, `pdu demo`, `pdu status`: running the office and watching it.
+"""`pdu serve`, `pdu deploy`, `pdu demo`: running the office.
 
-Prefect is imported only by the commands that run flows, never by `pdu status`.
+Prefect is imported only by the commands that run flows.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ import signal
 import sys
 from contextlib import ExitStack
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flows.cli_support import print_json, print_table, uow
-from models import clock
+from flows.cli_support import uow
 from models.settings import get_settings, reset_settings
 
 
@@ -68,15 +66,6 @@ def register(commands: Any) -> None:
         "(default: when run in a terminal)",
     )
     demo.set_defaults(handler=run_demo)
-
-    status = commands.add_parser(
-        "status", help="the review queue per assignee and the seven-business-day SLA"
-    )
-    status.add_argument("--json", action="store_true")
-    status.add_argument(
-        "--days", type=int, default=30, help="the SLA covers decisions of this many days (30)"
-    )
-    status.set_defaults(handler=show_status)
 
 
 def _stop_on_sigterm() -> None:
@@ -193,32 +182,3 @@ def _mail_accounts() -> list[str]:
     except SQLAlchemyError:  # no schema yet: a mailbox appears with its first message anyway
         pass
     return accounts
-
-
-def show_status(args: argparse.Namespace) -> int:
-    from models.services.context import ServiceContext
-    from models.services.errors import UserError
-    from models.services.status import office_status, queue_table, sla_lines
-
-    if args.days < 1:
-        raise UserError("--days must be at least 1")
-    with uow() as work:
-        status = office_status(ServiceContext.of(work, clock.now()), args.days)
-    if args.json:
-        print_json(status.as_dict())
-        return 0
-    local = status.at.astimezone(ZoneInfo(status.timezone))
-    print(f"Review queue, {local:%a %d %b %Y %H:%M %Z}")
-    rows = queue_table(status)
-    print_table([k.upper() for k in rows[0]], [list(r.values()) for r in rows])
-    print(
-        f"(due soon: within {status.due_soon_business_days} business days; waiting on "
-        "applicant: the clock is stopped)"
-    )
-    print(
-        f"\nDecisions of the last {status.window_days} days "
-        f"(promise: {status.promise_business_days} business days)"
-    )
-    for line in sla_lines(status):
-        print(f"  {line}")
-    return 0

@@ -23,7 +23,7 @@ def register(commands: Any) -> None:
 
 
 def directory_opportunities(args: argparse.Namespace) -> int:
-    from models.services.provider_requests import shared_opportunities
+    from models.services.request_cases import shared_opportunities
 
     with uow() as work:
         rows = shared_opportunities(work.session)

@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from devmail import DevMail, Endpoints, free_port
 from devmail.client import Person, attachments
+from models.project_root import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "var" / "demo"
 MARKER = ".pdu-demo"  # only a directory holding this is ever wiped
 TIMEZONE = "America/Denver"
@@ -409,8 +409,9 @@ def certificate_file(reference: str) -> tuple[Path, str]:
     from sqlalchemy import select
 
     from models.certificates import Certificate
+    from models.data_dir import certificate_path
     from models.services.case_view import get_case
-    from models.services.certificates import certificate_path, verification_url
+    from models.services.certificates import verification_url
     from models.uow import UnitOfWork
 
     with UnitOfWork() as work:
@@ -550,7 +551,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, keep: bool) -> None:
-    from flows import cli_cases, cli_ops
+    from flows import cli_cases, cli_status
     from flows.serve import load_definitions
 
     later = "" if keep else "; it stops with the demo: run `pdu demo` in a terminal to keep it"
@@ -559,9 +560,9 @@ def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, 
     print(f"\nCertificate PDF: {pdf}")
     print(f"Its QR code opens: {verify_url}  (the web front{later})")
     print(f"\n$ pdu case show {refs['jane']}")
-    cli_cases.case_show(argparse.Namespace(reference=refs["jane"], json=False))
+    cli_cases.print_case(refs["jane"])
     print("\n$ pdu status")
-    cli_ops.show_status(argparse.Namespace(json=False, days=30))
+    cli_status.print_status(30)
     print()
     if server is not None:
         print(f"Prefect UI: {server.ui_url}  (this demo's flow runs and artifacts{later})")

@@ -1,6 +1,6 @@
 """Prefect flow: submit a form (staff keying in a paper form from the Prefect UI).
 
-The same body as `pdu submit` and email intake (`flows.jobs.intake`).
+The same body as `pdu submit` and email intake (`models.services.intake.submit_form`).
 """
 
 from __future__ import annotations

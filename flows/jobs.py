@@ -13,10 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from models import clock
-from models.enums import CaseKind, Channel
-from models.services.context import ServiceContext
-from models.services.intake import IntakeResult, submit
-from models.services.timeline import Actor
+from models.services.intake import IntakeResult, submit_form
 from models.settings import AuthMethod, Settings, get_settings
 from models.uow import UnitOfWork
 
@@ -26,20 +23,24 @@ log = logging.getLogger(__name__)
 def intake(
     kind: str, data: dict[str, Any], channel: str = "cli", actor: str = "system"
 ) -> IntakeResult:
-    with UnitOfWork() as work:
-        ctx = ServiceContext.of(work, clock.now())
-        result = submit(ctx, CaseKind(kind), data, Actor(actor, Channel(channel)))
-        if result.ok:
-            work.commit()
-        return result
+    return submit_form(UnitOfWork(), kind, data, channel, actor, clock.now())
 
 
-def _token_provider(settings: Settings, method: AuthMethod) -> Callable[[], str] | None:
+def _token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None:
+    """None for a password login; else the OAuth2 grant the settings name (XOAUTH2)."""
     if method is AuthMethod.PASSWORD:
         return None
-    from mailbox.oauth import token_provider
+    from mailbox.oauth import GoogleRefreshToken, microsoft_provider
 
-    return token_provider(settings, method)
+    if method is AuthMethod.XOAUTH2_MICROSOFT:
+        return microsoft_provider(s.oauth_tenant_id, s.oauth_client_id, s.oauth_client_secret)
+    return GoogleRefreshToken(
+        s.oauth_client_id,
+        s.oauth_client_secret,
+        s.oauth_refresh_token,
+        now=clock.now,
+        token_url=s.oauth_token_url,
+    )
 
 
 def open_mailbox(settings: Settings | None = None) -> AbstractContextManager[Any]:
@@ -73,7 +74,7 @@ def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]
 
 
 def poll(limit: int | None = None) -> Any:
-    from models.services.mail_poll import poll_once
+    from models.services.email.poll import poll_once
 
     return poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
 
@@ -139,7 +140,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
 
 
 def ingest(raw: bytes) -> Any:
-    from models.services.inbound import receive
+    from models.services.email.receive import receive
 
     return receive(UnitOfWork, raw, now=clock.now())
 

@@ -22,9 +22,9 @@ import yaml
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from devmail import free_port
-from flows.child_process import ChildProcess
+from devmail.child_process import ChildProcess
+from models.project_root import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PREFECT_YAML = ROOT / "prefect.yaml"
 HOST = "127.0.0.1"
 PREFERRED_PORT = 4200

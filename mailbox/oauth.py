@@ -3,7 +3,7 @@
 Microsoft 365: the client-credentials grant through msal (an app registration with the
 `IMAP.AccessAsApp` / `SMTP.SendAsApp` permissions; msal caches the token until it expires).
 Google: the refresh-token grant of an installed or web client, refreshed a minute before
-expiry. The clock is passed in, as everywhere.
+expiry. The clock and the credentials are passed in (`flows/jobs.py` picks the grant).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-
-from models.settings import AuthMethod, Settings
 
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
@@ -112,21 +110,3 @@ class GoogleRefreshToken:
         self._token = str(answer["access_token"])
         self._expires = self._now() + timedelta(seconds=int(answer.get("expires_in", 3600)))
         return self._token
-
-
-def token_provider(settings: Settings, method: AuthMethod) -> Callable[[], str]:
-    from models import clock
-
-    if method is AuthMethod.XOAUTH2_MICROSOFT:
-        return microsoft_provider(
-            settings.oauth_tenant_id, settings.oauth_client_id, settings.oauth_client_secret
-        )
-    if method is AuthMethod.XOAUTH2_GOOGLE:
-        return GoogleRefreshToken(
-            settings.oauth_client_id,
-            settings.oauth_client_secret,
-            settings.oauth_refresh_token,
-            now=clock.now,
-            token_url=settings.oauth_token_url,
-        )
-    raise OAuthError(f"{method.value} is not an OAuth2 method")

@@ -2,7 +2,7 @@
 
 `Desk` is the back office as the gateway sees it: staff seeded, cases created through
 `flows.jobs.intake`, every email it queued readable from the outbox (with the Reply-To
-token it carries until sent), and raw messages handed to `models.services.inbound.receive`.
+token it carries until sent), and raw messages handed to `models.services.email.receive.receive`.
 The message builders write mail the way clients do: a Reply-To target, threading headers,
 the original quoted below the new text.
 """
@@ -25,7 +25,7 @@ from models import clock
 from models.cases import Case, TimelineEntry
 from models.messages import Attachment, InboundMessage, OutboxMessage, ReplyToken
 from models.people import Person
-from models.services.inbound import InboundResult, receive
+from models.services.email.receive import InboundResult, receive
 from models.services.staff import add_staff
 from models.settings import reset_settings
 from models.uow import UnitOfWork

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import flows  # noqa: F401  (the project root first: our `mailbox`, which intake may import)
 from web import apply, directory, verify
 from web.pages import render
 from web.security import Limit, RateLimiter

@@ -1,9 +1,10 @@
 """`/apply/pre-approval` and `/apply/provider`: the two forms, and the confirmation page.
 
-A post runs the same intake as `pdu submit` and email (`flows.jobs.intake`, channel web):
-every problem comes back in the same plain words, shown beside its field and listed above
-the form; nothing typed is lost, whatever goes wrong (a problem, an expired form, too many
-posts). A submitted form redirects to a confirmation page (reloading it sends nothing).
+A post runs the same intake as `pdu submit` and email (`models.services.intake.submit_form`,
+channel web): every problem comes back in the same plain words, shown beside its field and
+listed above the form; nothing typed is lost, whatever goes wrong (a problem, an expired
+form, too many posts). A submitted form redirects to a confirmation page (reloading it sends
+nothing).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from flows import jobs
+from models import clock
 from models.enums import CaseKind
 from models.forms import FormProblem
+from models.services import intake
 from models.settings import get_settings
+from models.uow import UnitOfWork
 from web.form_view import form_view, posted_data, unplaced
 from web.pages import client_address, render
 from web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, csrf_token, new_nonce, sign, signed_ok
@@ -137,7 +140,9 @@ async def submit_form(request: Request, slug: str) -> Response:
             notice="This form had expired or was sent from another site, so nothing was "
             "submitted. Your answers are kept below: check them and send the form again.",
         )  # fmt: skip
-    result = await run_in_threadpool(jobs.intake, kind, data, "web")
+    result = await run_in_threadpool(
+        intake.submit_form, UnitOfWork(), kind, data, "web", "system", clock.now()
+    )
     if not result.ok:
         return _form_page(request, slug, data, result.problems, status=422)
     assert result.reference is not None and result.status is not None

@@ -22,9 +22,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from models import clock, credentials
 from models.certificates import Certificate
 from models.enums import CertificateStatus
-from models.services.certificates import credential_filename, stored_credential, verify
+from models.services.certificates import credential_filename, stored_credential
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound
+from models.services.verification import verify
 from models.uow import UnitOfWork
 from templates.render import date_range, date_short, hours
 from web.pages import client_address, render, too_many

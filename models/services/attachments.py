@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.data_dir import attachment_file
 from models.messages import Attachment
 
 
-def relative_path(sha256: str) -> str:
-    return f"attachments/{sha256[:2]}/{sha256}"
-
-
 def store_file(data_dir: Path, sha256: str, data: bytes) -> str:
-    relative = relative_path(sha256)
+    relative = attachment_file(sha256)
     target = data_dir / relative
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -50,3 +49,11 @@ def save_attachment(
     )
     session.add(row)
     return row
+
+
+def forget_unkept(session: Session, data_dir: Path, sha256s: Iterable[str]) -> None:
+    """Remove files stored for something that was then refused, unless a row keeps them."""
+    for sha256 in sha256s:
+        kept = session.scalar(select(Attachment.id).where(Attachment.sha256 == sha256).limit(1))
+        if kept is None:
+            (data_dir / attachment_file(sha256)).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from models.cases import Case, TimelineEntry
 from models.certificates import Certificate
 from models.enums import CaseStatus, CertificateStatus, Channel, StaffRole, TaskKind, TaskStatus
-from models.services import review
+from models.services import casework, review
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.staff import active_staff
@@ -36,7 +36,7 @@ def resend(ctx: ServiceContext, case: Case) -> str:
         )
         address = case.applicant.email
         retire_tokens(ctx.session, ctx.now, case_id=case.id, recipient=address)
-        review.email_applicant(ctx, case, "info_request", question=question or "")
+        casework.email_applicant(ctx, case, "info_request", question=question or "")
         record(case, "resent", CLI, ctx.now, f"the question to {address}")
         return address
     if task is None or task.paused_since is not None:
@@ -46,7 +46,7 @@ def resend(ctx: ServiceContext, case: Case) -> str:
         )
     address = task.assignee.email
     retire_tokens(ctx.session, ctx.now, task_id=task.id, recipient=address)
-    review.email_task(ctx, task)
+    casework.email_task(ctx, task)
     what = task.kind.value.replace("_", " ")
     record(case, "resent", CLI, ctx.now, f"the {what} task to {address}")
     return address
@@ -124,9 +124,9 @@ def reopen(ctx: ServiceContext, case: Case, reason: str, *, revoke_certificate: 
     case.closed_at = case.retain_until = None
     case.hours_granted = None
     case.proof_reminded_at = case.expiry_warned_at = None
-    task = review.open_task(ctx, case, TaskKind.REVIEW, CLI)
+    task = casework.open_task(ctx, case, TaskKind.REVIEW, CLI)
     if case.applicant is not None:
-        review.email_applicant(
+        casework.email_applicant(
             ctx,
             case,
             "case_reopened",

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import credentials
 from models.cases import Case
 from models.certificates import MAX_REASON, Certificate
+from models.data_dir import certificate_path
 from models.enums import CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.people import Person
@@ -47,6 +48,7 @@ from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_number
+from models.services.verification import get_certificate
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
 
 if TYPE_CHECKING:
@@ -86,10 +88,6 @@ def release_renderer() -> None:
     if renderer.cache_info().currsize:
         renderer.cache_clear()
         gc.collect()
-
-
-def certificate_path(data_dir: Path, number: str) -> Path:
-    return data_dir / "certificates" / f"{number}.pdf"
 
 
 def credential_filename(number: str) -> str:
@@ -471,26 +469,7 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-# --- Reading: list, find, verify ---------------------------------------------------------
-
-
-def find_certificate(session: Session, code_or_number: str) -> Certificate | None:
-    """By number (PDU-2026-000042) or verification code, typed any way (case, dashes)."""
-    text = code_or_number.strip().upper()
-    compact = "".join(ch for ch in text if ch.isalnum())
-    code = "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-    return session.scalar(
-        select(Certificate)
-        .where((Certificate.number == text) | (Certificate.verification_code == code))
-        .options(selectinload(Certificate.person), selectinload(Certificate.replaced_by))
-    )
-
-
-def get_certificate(session: Session, number: str) -> Certificate:
-    certificate = find_certificate(session, number)
-    if certificate is None:
-        raise NotFound(f"no certificate {number.strip()}")
-    return certificate
+# --- Reading: list (find and verify: models.services.verification) -------------------------
 
 
 def _number(value: Decimal) -> int | float:
@@ -535,20 +514,6 @@ def list_certificates(
             Person.email == credentials.normalize_email(email)
         )
     return list(session.scalars(query))
-
-
-@dataclass(frozen=True)
-class Verification:
-    answer: str  # models.services.purge.verification_answer's words
-    certificate: Certificate | None
-
-
-def verify(session: Session, code_or_number: str) -> Verification:
-    """What verifying a code or number says (valid, revoked, disposed, not found)."""
-    from models.services.purge import verification_answer
-
-    answer = verification_answer(session, code_or_number)
-    return Verification(answer, find_certificate(session, code_or_number))
 
 
 def credential_of(pdf: bytes) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from models.cases import ReviewTask
 from models.people import Staff
+from models.services.casework import email_task
 from models.services.context import ServiceContext
-from models.services.review import email_task
 from models.services.timeline import Actor, record
 from models.services.tokens import retire_tokens
 

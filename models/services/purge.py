@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session
 
 from models.cases import Case, ReviewTask, TimelineEntry
 from models.certificates import Certificate
+from models.data_dir import attachment_file, certificate_path
 from models.enums import CaseKind, CaseStatus, CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.messages import Attachment, ErrorReply, InboundMessage, OutboxMessage, ReplyToken
 from models.people import Person
 from models.retention import (
-    DISPOSED_ANSWER,
     EVENT,
     MAIL,
     Candidate,
@@ -54,8 +54,6 @@ from models.retention import (
     unlinked_outbox,
 )
 from models.schema import Base
-from models.services.attachments import relative_path
-from models.services.certificates import certificate_path
 from models.services.errors import UserError
 from models.services.holds import event_reference
 from models.tombstones import PurgeRun, Tombstone
@@ -575,7 +573,7 @@ def _delete_files(s: Session, data_dir: Path, shas: set[str], numbers: Sequence[
     """Files go only after their rows (a file shared with a live case stays)."""
     s.flush()
     shared = set(s.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas))))
-    paths = [data_dir / relative_path(sha) for sha in shas - shared]
+    paths = [data_dir / attachment_file(sha) for sha in shas - shared]
     paths += [certificate_path(data_dir, number) for number in numbers]
     deleted = 0
     for path in paths:
@@ -652,29 +650,3 @@ def _purge_events(
             }
             work.commit()
         report.add(counts)
-
-
-# --- Verification ------------------------------------------------------------------------
-
-VALID_ANSWER = "valid"
-REVOKED_ANSWER = "revoked"
-NOT_FOUND_ANSWER = "not found"
-
-
-def verification_answer(session: Session, code_or_number: str) -> str:
-    """What verifying a certificate says, by its number (PDU-2026-000042) or its code."""
-    text = code_or_number.strip().upper()
-    compact = "".join(ch for ch in text if ch.isalnum())
-    code = "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-    status = session.scalar(
-        select(Certificate.status).where(
-            (Certificate.number == text) | (Certificate.verification_code == code)
-        )
-    )
-    if status is None:
-        return NOT_FOUND_ANSWER
-    return {
-        CertificateStatus.VALID: VALID_ANSWER,
-        CertificateStatus.REVOKED: REVOKED_ANSWER,
-        CertificateStatus.DISPOSED: DISPOSED_ANSWER,
-    }[CertificateStatus(status)]

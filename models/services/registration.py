@@ -16,10 +16,9 @@ from models.accounts import ProviderAccount
 from models.cases import Case
 from models.enums import CaseKind
 from models.forms import ProviderForm
+from models.services.casework import email_applicant, new_case, start_review, upsert_person
 from models.services.context import ServiceContext
 from models.services.directory import add_provider, directory_entries
-from models.services.intake import new_case, start_review, upsert_person
-from models.services.review import email_applicant
 from models.services.timeline import Actor, record, transition
 from models.triage import explain_match
 from models.usernames import make_username

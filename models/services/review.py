@@ -1,4 +1,5 @@
-"""Review: tasks for staff, their decisions, and the applicant's side of the conversation.
+"""Review decisions: staff decide a task (APPROVE, DENY, INFO, REASSIGN, ACCEPT, REJECT) and
+the applicant answers or withdraws. What approval does per kind is in `models.services.kinds`.
 
 Every function here runs inside the caller's unit of work: the state change, its timeline
 entry and the emails it causes (outbox rows) commit together or not at all.
@@ -7,26 +8,27 @@ entry and the emails it causes (outbox rows) commit together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from models.cases import Case, ReviewTask
-from models.enums import CaseKind, Channel, TaskKind, TaskStatus
-from models.messages import ReplyToken
-from models.people import Staff
-from models.services.assignment import pick_reviewer
+from models.enums import CaseKind, CaseStatus, TaskKind, TaskStatus
+from models.services.casework import (
+    close_task,
+    email_applicant,
+    email_task,
+    move,
+    open_task,
+    require_task,
+)
+from models.services.certificates import issue_for_case
 from models.services.context import ServiceContext
 from models.services.errors import UserError
-from models.services.outbox import FileAttachment, enqueue
-from models.services.summaries import case_summary, form_rows
-from models.services.timeline import Actor, record, transition
-from models.services.tokens import issue_token, retire_tokens
+from models.services.kinds import KINDS
+from models.services.staff import find_staff
+from models.services.timeline import Actor, record
+from models.services.tokens import retire_tokens
 from models.workflow import Event
 
-REVIEW_VERBS = {"APPROVE", "DENY", "INFO", "REASSIGN"}
-PROOF_VERBS = {"ACCEPT", "REJECT", "REASSIGN"}
-APPLICANT_VERBS = {"REPLY", "WITHDRAW"}
 DECISION_VERBS = {"APPROVE", "DENY", "INFO", "ACCEPT", "REJECT", "REASSIGN"}
 
 
@@ -43,146 +45,11 @@ def hours_text(hours: Decimal) -> str:
     return format(hours.normalize(), "f")
 
 
-def _move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
-    years = ctx.settings.retention_years_for(case.kind)
-    transition(case, event, actor, ctx.now, detail, retain_years=years)
-
-
-def _staff_token(ctx: ServiceContext, case: Case, task: ReviewTask) -> tuple[str, ReplyToken]:
-    verbs = REVIEW_VERBS if task.kind is TaskKind.REVIEW else PROOF_VERBS
-    return issue_token(
-        ctx.session,
-        case=case,
-        task=task,
-        recipient=task.assignee.email,
-        allowed=verbs,
-        now=ctx.now,
-        ttl=timedelta(days=ctx.settings.token_ttl_days),
-        secret_key=ctx.settings.secret_key,
-    )
-
-
-def applicant_token(ctx: ServiceContext, case: Case) -> tuple[str, ReplyToken]:
-    assert case.applicant is not None
-    return issue_token(
-        ctx.session,
-        case=case,
-        recipient=case.applicant.email,
-        allowed=APPLICANT_VERBS,
-        now=ctx.now,
-        ttl=timedelta(days=ctx.settings.token_ttl_days + 120),
-        secret_key=ctx.settings.secret_key,
-    )
-
-
-def email_applicant(
-    ctx: ServiceContext,
-    case: Case,
-    template: str,
-    *,
-    reply: bool = True,
-    attachments: list[FileAttachment] | None = None,
-    **context: Any,
-) -> None:
-    assert case.applicant is not None
-    enqueue(
-        ctx.session,
-        ctx.settings,
-        template=template,
-        to=[case.applicant.email],
-        context=case_summary(ctx, case) | {"expects_reply": reply} | context,
-        now=ctx.now,
-        case=case,
-        token=applicant_token(ctx, case) if reply else None,
-        attachments=attachments or [],
-    )
-
-
-def _proof_defaults(ctx: ServiceContext, case: Case) -> dict[str, Any]:
-    """A proof task lists the files received (a reassigned one too)."""
-    from sqlalchemy import select
-
-    from models.messages import Attachment
-
-    names = ctx.session.scalars(
-        select(Attachment.filename).where(Attachment.case_id == case.id).order_by(Attachment.id)
-    ).all()
-    return {"reply_text": "", "attachment_names": list(names)}
-
-
-def email_task(
-    ctx: ServiceContext,
-    task: ReviewTask,
-    template: str | None = None,
-    cc: list[str] | None = None,
-    **context: Any,
-) -> None:
-    case = task.case
-    template = template or ("review_task" if task.kind is TaskKind.REVIEW else "proof_task")
-    if task.kind is TaskKind.PROOF_REVIEW:
-        context = _proof_defaults(ctx, case) | context
-    enqueue(
-        ctx.session,
-        ctx.settings,
-        template=template,
-        to=[task.assignee.email],
-        cc=cc or [],
-        context=case_summary(ctx, case)
-        | {
-            "expects_reply": True,
-            "assignee_name": task.assignee.name,
-            "due_at": task.due_at,
-            "form_rows": form_rows(case),
-        }
-        | context,
-        now=ctx.now,
-        case=case,
-        token=_staff_token(ctx, case, task),
-    )
-
-
-def open_task(
-    ctx: ServiceContext,
-    case: Case,
-    kind: TaskKind,
-    actor: Actor,
-    assignee: Staff | None = None,
-    **email_context: Any,
-) -> ReviewTask:
-    exclude = {case.applicant.email} if case.applicant else set()
-    staff = assignee or pick_reviewer(ctx.session, ctx.today, exclude)
-    task = ReviewTask(
-        kind=kind,
-        status=TaskStatus.OPEN,
-        assignee=staff,
-        created_at=ctx.now,
-        due_at=ctx.calendar.add_business_days(ctx.now, ctx.settings.review_business_days),
-        paused_seconds=0,
-    )
-    case.tasks.append(task)
-    staff.last_assigned_at = ctx.now
-    ctx.session.flush()
-    record(case, "assigned", actor, ctx.now, f"{kind.value} task to {staff.email}")
-    email_task(ctx, task, **email_context)
-    return task
-
-
-def _close_task(ctx: ServiceContext, task: ReviewTask, decision: str) -> None:
-    task.status, task.completed_at, task.decision = TaskStatus.DONE, ctx.now, decision
-
-
-def _require_task(case: Case, kind: TaskKind) -> ReviewTask:
-    task = case.open_task
-    if task is None or task.kind is not kind:
-        raise UserError(f"{case.reference} has no open {kind.value.replace('_', ' ')} task")
-    return task
-
-
 # --- staff decisions --------------------------------------------------------------------
 
 
 def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None) -> Done:
-    task = _require_task(case, TaskKind.REVIEW)
+    task = require_task(case, TaskKind.REVIEW)
     requested = case.hours_requested
     granted = requested if hours is None else hours
     if case.kind is CaseKind.PREAPPROVAL:
@@ -199,48 +66,30 @@ def approve(ctx: ServiceContext, case: Case, actor: Actor, hours: Decimal | None
         if granted is not None and requested
         else ""
     )
-    _move(ctx, case, Event.APPROVE, actor, detail)
-    _close_task(ctx, task, "approved")
+    move(ctx, case, Event.APPROVE, actor, detail)
+    close_task(ctx, task, "approved")
     case.hours_granted = granted
-    if case.kind is CaseKind.PROVIDER:
-        from models.services.registration import on_approved
-
-        on_approved(ctx, case, actor)
-    elif case.kind in (CaseKind.ACCOUNT_REQUEST, CaseKind.OPPORTUNITY):
-        from models.services import provider_requests
-
-        provider_requests.on_approved(ctx, case, actor)
-    else:
-        email_applicant(
-            ctx,
-            case,
-            "decision_approved",
-            hours_granted=granted,
-            hours_requested=requested,
-            fewer=granted != requested,
-        )
+    KINDS[case.kind].on_approved(ctx, case, actor)
     return Done("approve", detail)
 
 
 def deny(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> Done:
-    task = _require_task(case, TaskKind.REVIEW)
-    _move(ctx, case, Event.DENY, actor, reason)
-    _close_task(ctx, task, "denied")
+    task = require_task(case, TaskKind.REVIEW)
+    move(ctx, case, Event.DENY, actor, reason)
+    close_task(ctx, task, "denied")
     email_applicant(ctx, case, "decision_denied", reply=False, reason=reason)
     return Done("deny", reason)
 
 
 def request_info(ctx: ServiceContext, case: Case, actor: Actor, question: str) -> Done:
-    task = _require_task(case, TaskKind.REVIEW)
-    _move(ctx, case, Event.REQUEST_INFO, actor, question)
+    task = require_task(case, TaskKind.REVIEW)
+    move(ctx, case, Event.REQUEST_INFO, actor, question)
     task.paused_since = ctx.now  # the clock stops until the applicant answers
     email_applicant(ctx, case, "info_request", question=question)
     return Done("info", question)
 
 
 def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
-    from models.services.staff import find_staff
-
     task = case.open_task
     if task is None:
         raise UserError(f"{case.reference} has no open task to reassign")
@@ -261,11 +110,9 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
 
 
 def accept_proof(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
-    from models.services.certificates import issue_for_case
-
-    task = _require_task(case, TaskKind.PROOF_REVIEW)
-    _move(ctx, case, Event.ACCEPT_PROOF, actor)
-    _close_task(ctx, task, "accepted")
+    task = require_task(case, TaskKind.PROOF_REVIEW)
+    move(ctx, case, Event.ACCEPT_PROOF, actor)
+    close_task(ctx, task, "accepted")
     certificate, attachment = issue_for_case(ctx, case)
     record(case, "certificate_issued", actor, ctx.now, certificate.number)
     email_applicant(
@@ -282,9 +129,9 @@ def accept_proof(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
 
 
 def reject_proof(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> Done:
-    task = _require_task(case, TaskKind.PROOF_REVIEW)
-    _move(ctx, case, Event.REJECT_PROOF, actor, reason)
-    _close_task(ctx, task, "rejected")
+    task = require_task(case, TaskKind.PROOF_REVIEW)
+    move(ctx, case, Event.REJECT_PROOF, actor, reason)
+    close_task(ctx, task, "rejected")
     email_applicant(ctx, case, "proof_rejected", reason=reason)
     return Done("reject", reason)
 
@@ -325,11 +172,9 @@ def applicant_replied(
     ctx: ServiceContext, case: Case, actor: Actor, text: str, attachment_names: list[str]
 ) -> Done:
     """An answer to INFO (resumes the clock) or proof of completion (opens verification)."""
-    from models.enums import CaseStatus
-
     if case.status is CaseStatus.AWAITING_APPLICANT:
-        task = _require_task(case, TaskKind.REVIEW)
-        _move(ctx, case, Event.APPLICANT_REPLIED, actor, _excerpt(text))
+        task = require_task(case, TaskKind.REVIEW)
+        move(ctx, case, Event.APPLICANT_REPLIED, actor, _excerpt(text))
         _resume(ctx, task)
         email_task(
             ctx, task, "applicant_reply_forward", reply_text=text, attachment_names=attachment_names
@@ -341,7 +186,7 @@ def applicant_replied(
                 "proof of completion must be attached (a certificate of attendance, agenda or "
                 "sign-in sheet as PDF, JPEG or PNG)"
             )
-        _move(ctx, case, Event.PROOF_RECEIVED, actor, ", ".join(attachment_names))
+        move(ctx, case, Event.PROOF_RECEIVED, actor, ", ".join(attachment_names))
         ctx.session.flush()  # the attachments, for the task email's list
         open_task(ctx, case, TaskKind.PROOF_REVIEW, Actor.system(actor.channel), reply_text=text)
         return Done("proof", ", ".join(attachment_names))
@@ -352,7 +197,7 @@ def applicant_replied(
 
 
 def withdraw(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
-    _move(ctx, case, Event.WITHDRAW, actor)
+    move(ctx, case, Event.WITHDRAW, actor)
     for task in case.tasks:
         if task.status is TaskStatus.OPEN:
             task.status, task.completed_at, task.decision = (
@@ -376,7 +221,3 @@ def _resume(ctx: ServiceContext, task: ReviewTask) -> None:
 def _excerpt(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def channel_actor(address: str, channel: Channel, message_id: str | None = None) -> Actor:
-    return Actor(address, channel, message_id)

@@ -8,7 +8,19 @@ from typing import TYPE_CHECKING, Any
 from models.cases import Case
 from models.enums import CaseKind
 from models.forms import field_labels
-from models.provider_requests import REQUEST_KINDS, SPECS, RequestType
+from models.provider_requests import (
+    CHECKLISTS,
+    REQUEST_KINDS,
+    SPECS,
+    VERIFY_SENDER,
+    OpportunityRequest,
+    RequestType,
+    approve_meaning,
+    load_request,
+    request_title,
+)
+from models.providers import Provider
+from models.services.provider_accounts import current_manager
 
 if TYPE_CHECKING:
     from models.services.context import ServiceContext
@@ -70,9 +82,36 @@ def case_summary(ctx: ServiceContext, case: Case) -> dict[str, Any]:
             "hours_granted": case.hours_granted,
         }
     elif case.kind in REQUEST_KINDS:
-        from models.services.provider_requests import request_context
-
         summary |= request_context(ctx, case)
     else:
         summary |= {"organization_name": form.get("organization", {}).get("name", "")}
     return summary
+
+
+def request_context(ctx: ServiceContext, case: Case) -> dict[str, Any]:
+    spec, form = load_request(case.form)
+    provider = ctx.session.get(Provider, case.provider_id) if case.provider_id else None
+    organization = provider.name if provider else form.organization
+    title = request_title(form, organization)
+    checklist_title, checklist_items = CHECKLISTS[spec.type]
+    staff_check = ""
+    if case.triage_rule == VERIFY_SENDER and provider is not None:
+        manager = current_manager(ctx.session, provider)
+        phone = f", {manager.phone}" if manager.phone else ""
+        source = "the provider" if isinstance(form, OpportunityRequest) else "the account manager"
+        staff_check = (
+            f"the sender is not confirmed as {source} (see the triage notes). Before "
+            f"approving, confirm it with {manager.name} ({manager.email}{phone})."
+        )
+    return {
+        "request_type": spec.type.value,
+        "request_noun": spec.noun,
+        "request_title": title,
+        "organization_name": organization,
+        # The shared staff emails (reminder, escalation, reassigned) name a case by it.
+        "activity_title": f"{spec.subject}: {title}",
+        "approve_meaning": approve_meaning(form, organization),
+        "checklist_title": checklist_title,
+        "checklist_items": list(checklist_items),
+        "staff_check": staff_check,
+    }

@@ -21,9 +21,9 @@ from models.cases import Case, ReviewTask
 from models.deadlines import Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
 from models.services.assignment import admins, supervisors
+from models.services.casework import email_applicant, email_task
 from models.services.context import ServiceContext
 from models.services.outbox import enqueue
-from models.services.review import email_applicant, email_task
 from models.services.status import ladder_policy
 from models.services.summaries import case_summary
 from models.services.timeline import Actor, record, transition

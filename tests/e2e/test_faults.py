@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from flows import jobs
 from models.enums import OutboxStatus
 from models.messages import OutboxMessage
-from models.services import inbound_rules
+from models.services.email import receive
 from models.uow import UnitOfWork
 from tests import mail_client
 from tests.e2e import ledger
@@ -138,7 +138,7 @@ def test_postgresql_restarted_in_the_middle_of_a_poll_applies_every_reply_once(
     tasks = open_cases(office, 4)
     rita_answers(office, tasks[:3])
     before = untouched_deadline()
-    real_decide = inbound_rules.decide
+    real_decide = receive.decide
     decided: list[int] = []
 
     def decide_with_a_restart(work, row, now):  # type: ignore[no-untyped-def]
@@ -148,11 +148,11 @@ def test_postgresql_restarted_in_the_middle_of_a_poll_applies_every_reply_once(
             postgres_server.restart()  # before this transaction commits
         return verdict
 
-    monkeypatch.setattr(inbound_rules, "decide", decide_with_a_restart)
+    monkeypatch.setattr(receive, "decide", decide_with_a_restart)
     with pytest.raises(Exception) as cut:
         jobs.poll()
     assert "OperationalError" in type(cut.value).__name__, cut.value
-    monkeypatch.setattr(inbound_rules, "decide", real_decide)
+    monkeypatch.setattr(receive, "decide", real_decide)
     assert len(office.server.messages(office.system, "INBOX")) == 1
 
     office.cycle()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from flows import jobs
 from models.enums import OutboxStatus
 from models.messages import InboundMessage, OutboxMessage
-from models.services import mail_poll
+from models.services.email import poll as mail_poll
 from models.uow import UnitOfWork
 from tests import mail_client
 from tests.e2e.forms import preapproval

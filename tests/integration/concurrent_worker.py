@@ -21,7 +21,7 @@ from pathlib import Path
 import flows  # noqa: F401  (our `mailbox` ahead of the standard library's)
 from flows import jobs
 from models import clock
-from models.services.inbound import receive
+from models.services.email.receive import receive
 from models.uow import UnitOfWork
 from tests.e2e.forms import preapproval
 from tests.inbound_support import form_json, new_message

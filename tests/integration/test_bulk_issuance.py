@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from models import credentials
 from models.certificates import Certificate
+from models.data_dir import certificate_path
 from models.enums import StaffRole
 from models.events import Attendee, ProviderEvent
 from models.messages import OutboxMessage
@@ -37,7 +38,6 @@ from models.services.certificates import (
     InProcess,
     RenderJob,
     WorkerPool,
-    certificate_path,
     certificate_view,
     credential_of,
     issue_for_case,
@@ -45,12 +45,12 @@ from models.services.certificates import (
     reissue,
     revoke,
     transcript,
-    verify,
 )
 from models.services.context import ServiceContext
 from models.services.directory import add_provider
 from models.services.errors import Conflict, UserError
 from models.services.staff import add_staff
+from models.services.verification import verify
 from models.uow import UnitOfWork
 from templates.pdf import BlankCertificateError, extract_text
 from tests import factories

@@ -23,6 +23,7 @@ from flows import cli
 from models import clock
 from models.cases import Case
 from models.certificates import Certificate
+from models.data_dir import certificate_path
 from models.enums import (
     CaseKind,
     CaseStatus,
@@ -36,9 +37,8 @@ from models.messages import ErrorReply, InboundMessage, OutboxMessage, ReplyToke
 from models.providers import Provider
 from models.retention import DISPOSED_ANSWER, canonical_json, record_sha256
 from models.schema import Base
-from models.services import purge
+from models.services import purge, verification
 from models.services.attachments import save_attachment
-from models.services.certificates import certificate_path
 from models.services.context import ServiceContext
 from models.services.holds import add_hold
 from models.services.intake import submit
@@ -291,9 +291,9 @@ def test_after_the_purge_nothing_of_the_educator_is_left_in_the_database_or_the_
 
     with uow() as work:
         s = work.session
-        assert purge.verification_answer(s, number) == DISPOSED_ANSWER
+        assert verification.verification_answer(s, number) == DISPOSED_ANSWER
         code = f"wxyzwxyzwxyz{number[-4:]}"  # typed from paper: any case, no dashes
-        assert purge.verification_answer(s, code) == DISPOSED_ANSWER
+        assert verification.verification_answer(s, code) == DISPOSED_ANSWER
         tombstone = s.scalar(select(Tombstone))
         assert tombstone is not None
         stone = tombstone.as_dict()
@@ -466,7 +466,7 @@ def test_every_case_kind_is_listed_and_purged_with_its_tombstone(uow, monkeypatc
 
 KILL_IN_THE_SECOND_BATCH = """
 import os, signal, sys
-from models.services import purge
+from models.services import purge, verification
 real, calls = purge._delete_files, []
 def die(*args):
     calls.append(1)
@@ -550,7 +550,7 @@ def test_an_event_whose_certificates_were_issued_later_is_kept_from_the_last_iss
     at(monkeypatch, "2026-09-02T16:00:00Z")  # and after the certificate's issue
     assert run_purge(uow).counts["events"] == 1
     with uow() as work:
-        assert purge.verification_answer(work.session, issued) == DISPOSED_ANSWER
+        assert verification.verification_answer(work.session, issued) == DISPOSED_ANSWER
 
 
 def test_an_sql_error_names_no_address_in_its_text(uow):
@@ -575,9 +575,9 @@ def test_verification_answers_valid_revoked_disposed_or_not_found(uow):
         revoked.status = CertificateStatus.REVOKED
         s.add(revoked)
         s.flush()
-        assert purge.verification_answer(s, "pdu-2021-000001") == "valid"
-        assert purge.verification_answer(s, " WXYZ-WXYZ-WXYZ-0002 ") == "revoked"
-        assert purge.verification_answer(s, "PDU-1999-000001") == "not found"
+        assert verification.verification_answer(s, "pdu-2021-000001") == "valid"
+        assert verification.verification_answer(s, " WXYZ-WXYZ-WXYZ-0002 ") == "revoked"
+        assert verification.verification_answer(s, "PDU-1999-000001") == "not found"
 
 
 def test_a_purged_case_cannot_be_put_on_hold_and_an_executed_purge_needs_an_approval(
@@ -687,7 +687,7 @@ def test_a_provider_event_past_retention_loses_its_attendees_and_certificate_hol
     assert "quillfeather" not in everything_in_the_database(uow)
     assert "reading institute" in everything_in_the_database(uow)  # the provider's report stays
     with uow() as work:
-        answer = purge.verification_answer(work.session, number)
+        answer = verification.verification_answer(work.session, number)
         assert answer == DISPOSED_ANSWER
     assert "events" not in run_purge(uow).counts
 
@@ -716,7 +716,7 @@ def test_a_held_provider_event_keeps_its_attendees_and_certificates_until_releas
     assert report.held == [reference] and "events" not in report.counts
     assert pdf.exists() and "quillfeather" in everything_in_the_database(uow)
     with uow() as work:
-        assert purge.verification_answer(work.session, number) == purge.VALID_ANSWER
+        assert verification.verification_answer(work.session, number) == verification.VALID_ANSWER
     assert cli.main(["hold", "release", reference]) == 0
     assert run_purge(uow).counts["events"] == 1
     assert not pdf.exists() and "quillfeather" not in everything_in_the_database(uow)

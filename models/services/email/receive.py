@@ -21,9 +21,12 @@ from mailbox.addresses import redact
 
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import object_session
 
+from models.cases import Case
 from models.enums import InboundOutcome
 from models.messages import InboundMessage
+from models.services.email.decide import decide
 from models.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -66,12 +69,8 @@ def dedupe_key(raw: bytes, message_id: str | None) -> str:
 
 
 def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
-    from models.cases import Case
-
     reference = None
     if row.case_id is not None:
-        from sqlalchemy.orm import object_session
-
         session = object_session(row)
         case = session.get(Case, row.case_id) if session else None
         reference = case.reference if case else None
@@ -187,8 +186,6 @@ def _finish(
 def process_stored(
     uow_factory: Callable[[], UnitOfWork], inbound_id: int, *, now: datetime
 ) -> InboundResult:
-    from models.services.inbound_rules import decide
-
     try:
         with uow_factory() as work:
             row = work.session.get(InboundMessage, inbound_id)

@@ -1,7 +1,7 @@
 """An approved provider reports an activity by email: it becomes an event at once.
 
 The email path of `pdu provider event add`. Recognised, read and checked as a provider
-request (`models.provider_requests`, first line `PDU provider activity report` or the
+request (`models.services.email.requests`, first line `PDU provider activity report` or the
 subject keyword `Activity report`); this module adds who may report and the recording.
 
 Who may report: only an address on the provider's account or its directory contact
@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from mailbox.classify import dmarc_pass
 from mailbox.parse import ParsedMessage
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,14 +26,12 @@ from models.events import ISSUE_DURING, EventFormat, ProviderEvent
 from models.provider_requests import SPECS, RequestSpec, RequestType
 from models.providers import Provider
 from models.services.context import ServiceContext
-from models.services.error_replies import reply_once_a_day
+from models.services.email.handled import Handled
+from models.services.email.replies import refuse_request, reply_once_a_day
 from models.services.errors import UserError
 from models.services.events import add_event
 from models.services.outbox import enqueue
-from models.services.provider_requests import provider_addresses, refuse_request
-
-if TYPE_CHECKING:
-    from models.services.inbound_rules import Verdict
+from models.services.provider_accounts import provider_addresses
 
 
 def report_from_email(
@@ -43,10 +41,8 @@ def report_from_email(
     data: dict[str, Any],
     report: ActivityReport,
     provider: Provider,
-) -> Verdict:
+) -> Handled:
     """Record the event and tell the sender its id (one transaction), or refuse."""
-    from models.services.inbound_rules import Verdict
-
     sender = (parsed.from_address or "").lower()
     if sender not in provider_addresses(ctx.session, provider):
         access = SPECS[RequestType.ACCESS].subject
@@ -81,7 +77,7 @@ def report_from_email(
             in_reply_to=parsed.message_id,
             context=_context(existing, already_recorded=True),
         )
-        return Verdict(
+        return Handled(
             InboundOutcome.SUBMISSION, "duplicate_report", f"event {existing.id}", sender=sender
         )
     try:
@@ -109,7 +105,7 @@ def report_from_email(
         now=ctx.now,
         in_reply_to=parsed.message_id,
     )
-    return Verdict(InboundOutcome.SUBMISSION, "event_recorded", f"event {event.id}", sender=sender)
+    return Handled(InboundOutcome.SUBMISSION, "event_recorded", f"event {event.id}", sender=sender)
 
 
 def _same_event(

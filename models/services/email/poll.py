@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.messages import InboundMessage, MailboxState
-from models.services.inbound import (
+from models.services.email.receive import (
     InboundResult,
     log_outcome,
     receive,

@@ -1,214 +1,88 @@
-"""Requests from approved providers by email: account access, a changed email address, a new
-account manager (AR- cases), and opportunities to share on the portal (OP- cases).
+"""Cases from approved providers: account access, a changed email address, a new account
+manager (AR- cases), and opportunities to share on the portal (OP- cases).
 
-Each request is a case reviewed with the review machinery (`models.services.review`):
-routed to a reviewer, seven business days, reminders and escalations by the sweep, APPROVE /
-DENY / INFO / REASSIGN by email. This module adds only what is particular to them: who may
-ask (nobody acts for someone else by email), the notes the reviewer sees, and what an
-approval changes.
-
-Who may send what (a third party is refused with an explanation, before any case exists):
-- access: the person to add, or the provider's current account manager;
-- email change: the account's current or new address, or the account manager;
-- manager change: the new manager, or the current account manager;
-- opportunity: anyone; the provider's own addresses count as confirmed;
-- activity report: only the provider's own addresses (`models.services.activity_reports`).
-Triage records on the case whether the sender is confirmed (the account manager's address,
-DMARC-aligned when `PDU_TRUSTED_AUTHSERV_ID` is set). Every other request is marked
-STAFF VERIFICATION REQUIRED in the reviewer's task, naming whom to call.
+Each is reviewed with the review machinery (`models.services.casework`): routed to a
+reviewer, seven business days, reminders and escalations by the sweep, APPROVE / DENY /
+INFO / REASSIGN. This module adds what is particular to them: the notes the reviewer sees
+(who sent it, whether that is confirmed, what the request would change) and what an
+approval changes. Who may send which request is the channel's check
+(`models.services.email.requests`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
-from mailbox.classify import dmarc_pass
-from mailbox.parse import ParsedMessage
-from mailbox.quoting import trim_reply
-from mailbox.tokens import new_token, token_hash
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.accounts import ProviderAccount
 from models.cases import Case
-from models.enums import CaseKind, CaseStatus, Channel, InboundOutcome
+from models.enums import CaseKind, CaseStatus, Channel
 from models.people import Person, Staff
 from models.provider_requests import (
-    CHECKLISTS,
     SENDER_CONFIRMED,
-    SPECS,
     VERIFY_SENDER,
     AccessRequest,
-    ActivityReport,
     EmailChangeRequest,
     ManagerChangeRequest,
     OpportunityRequest,
     RequestForm,
     RequestSpec,
-    RequestType,
-    approve_meaning,
     listing,
     load_request,
     opportunity_flags,
-    parse_request_form,
-    render_request_form,
-    request_key,
-    request_title,
     stored_form,
-    validate_request,
     when,
 )
 from models.providers import Provider
+from models.services.casework import new_case, start_review, upsert_person
 from models.services.context import ServiceContext
-from models.services.directory import directory_entries, find_provider
-from models.services.intake import new_case, start_review, upsert_person
 from models.services.outbox import enqueue
+from models.services.provider_accounts import (
+    Contact,
+    account_of,
+    accounts_of,
+    current_manager,
+    new_setup_code,
+    open_account,
+    person_of,
+    provider_addresses,
+)
 from models.services.summaries import case_summary
 from models.services.timeline import Actor, record
-from models.triage import explain_match
-from models.usernames import make_username
-
-if TYPE_CHECKING:
-    from models.services.inbound_rules import Verdict
 
 log = logging.getLogger(__name__)
 
-SETUP_CODE_TTL = timedelta(days=14)  # as for a newly approved provider's manager
 
-
-# --- The provider and its people ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contact:
-    """The provider's current account manager (or, without accounts, its directory contact)."""
-
-    email: str
-    name: str
-    phone: str | None
-    username: str | None
-
-
-def _accounts(session: Session, provider_id: int) -> list[ProviderAccount]:
-    return list(
-        session.scalars(
-            select(ProviderAccount)
-            .where(ProviderAccount.provider_id == provider_id)
-            .order_by(ProviderAccount.id)
-        )
-    )
-
-
-def _person(session: Session, person_id: int | None) -> Person | None:
-    return session.get(Person, person_id) if person_id is not None else None
-
-
-def _account_of(session: Session, provider_id: int, email: str) -> ProviderAccount | None:
-    return session.scalar(
-        select(ProviderAccount)
-        .join(Person, Person.id == ProviderAccount.person_id)
-        .where(ProviderAccount.provider_id == provider_id, Person.email == email.lower())
-        .order_by(ProviderAccount.id)
-        .limit(1)
-    )
-
-
-def current_manager(session: Session, provider: Provider) -> Contact:
-    managers = [a for a in _accounts(session, provider.id) if a.is_manager]
-    for account in reversed(managers):  # the latest manager is the current one
-        person = _person(session, account.person_id)
-        if person is not None:
-            return Contact(person.email, person.full_name, person.phone, account.username)
-    # Imported directory entries have no accounts yet: their contact is the manager.
-    return Contact(
-        provider.contact_email, provider.contact_name or provider.name, provider.contact_phone, None
-    )
-
-
-def provider_addresses(session: Session, provider: Provider) -> set[str]:
-    people = [_person(session, a.person_id) for a in _accounts(session, provider.id)]
-    return {provider.contact_email.lower()} | {p.email for p in people if p is not None}
-
-
-def resolve_provider(session: Session, name: str) -> tuple[Provider | None, str]:
-    """The approved provider a request names, and how it matched (or what is wrong)."""
-    exact = find_provider(session, name)
-    if exact is not None:
-        how = "provider number" if exact.number == name.strip().upper() else "exact name"
-        return exact, how
-    match = explain_match(name, directory_entries(session))
-    if match.entry is not None:
-        return session.get(Provider, match.entry.id), match.how
-    if match.how == "ambiguous":
-        names = ", ".join(f"{c.name}" for c in match.candidates[:5])
-        return None, f"matches several approved providers ({names}): give the provider number"
-    return None, (
-        f"no approved PDU provider is called '{name}': check the spelling or give the provider "
-        "number. An organization that is not yet a provider registers first (the "
-        "provider registration form)"
-    )
-
-
-# --- Intake: an email recognised as a request --------------------------------------------
-
-
-def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: RequestSpec) -> Verdict:
-    """Validate, check who may ask, then open the case and route it (one transaction)."""
-    from models.services.inbound_rules import Verdict
-
-    sender = (parsed.from_address or "").lower()
-    data = parse_request_form(spec, trim_reply(parsed.text or ""))
-    form, problems = validate_request(spec, data)
-    if form is None:
-        messages = [p.message for p in problems]
-        return refuse_request(ctx, parsed, spec, data, messages, "form_invalid")
-    label = spec.labels["organization"]
-    provider, how = resolve_provider(ctx.session, form.organization)
-    if provider is None:
-        return refuse_request(ctx, parsed, spec, data, [f"{label}: {how}"], "unknown_provider")
-    if isinstance(form, ActivityReport):  # the provider's own record: no case, no review
-        from models.services.activity_reports import report_from_email
-
-        return report_from_email(ctx, parsed, spec, data, form, provider)
+def open_request(
+    ctx: ServiceContext,
+    spec: RequestSpec,
+    form: RequestForm,
+    key: str,
+    provider: Provider,
+    how: str,
+    *,
+    sender: str,
+    display: str,
+    authenticated: bool,
+    message_id: str | None,
+) -> Case:
+    """Open the case with the reviewer's notes and route it (the caller's transaction)."""
     manager = current_manager(ctx.session, provider)
-    account = None
-    if isinstance(form, EmailChangeRequest):
-        account = _account_of(ctx.session, provider.id, form.current_email)
-        if account is None:
-            problem = (
-                f"{spec.labels['current_email']}: no account of {provider.name} uses "
-                f"{form.current_email}. Check the address, or ask for access instead "
-                f"(subject: {SPECS[RequestType.ACCESS].subject})"
-            )
-            return refuse_request(ctx, parsed, spec, data, [problem], "unknown_account")
-    allowed = _allowed_senders(form, manager)
-    if allowed is not None and sender not in allowed:
-        problem = (
-            f"this request must come from {_who_may_send(form)} or from the account "
-            f"manager of {provider.name}: nobody can ask for someone else by email"
-        )
-        return refuse_request(ctx, parsed, spec, data, [problem], "sender_not_allowed")
-
-    key = request_key(spec, form, sender)
-    existing = ctx.session.scalar(select(Case).where(Case.submission_key == key))
-    if existing is not None:
-        return Verdict(
-            InboundOutcome.SUBMISSION, "duplicate_submission", existing.reference, existing.id
-        )
-    trusted = ctx.settings.trusted_authserv_id
-    authenticated = not trusted or dmarc_pass(parsed, trusted)
+    account = (
+        account_of(ctx.session, provider.id, form.current_email)
+        if isinstance(form, EmailChangeRequest)
+        else None
+    )
     confirmed_addresses = (
         provider_addresses(ctx.session, provider)
         if isinstance(form, OpportunityRequest)
         else {manager.email}
     )
     confirmed = authenticated and sender in confirmed_addresses
-    actor = Actor(sender, Channel.EMAIL, parsed.message_id)
-    # A display name showing another address ("rita@opi.example" <x@y>) never names anyone.
-    display = "" if parsed.display_name_spoof else parsed.from_display
+    actor = Actor(sender, Channel.EMAIL, message_id)
     applicant = _applicant(ctx, form, sender, display)
     case = new_case(ctx, spec.type.case_kind, form, key, actor, applicant)
     case.form = stored_form(spec, form)
@@ -221,26 +95,7 @@ def request_from_email(ctx: ServiceContext, parsed: ParsedMessage, spec: Request
     start_review(
         ctx, case, Actor.system(Channel.EMAIL), "; ".join(n.replace("; ", ", ") for n in notes)
     )
-    return Verdict(InboundOutcome.SUBMISSION, "submitted", case.reference, case.id, sender)
-
-
-def _allowed_senders(form: RequestForm, manager: Contact) -> set[str] | None:
-    """The addresses that may send this request; None: anyone (an opportunity)."""
-    if isinstance(form, OpportunityRequest):
-        return None
-    if isinstance(form, EmailChangeRequest):
-        return {form.current_email, form.new_email, manager.email}
-    assert isinstance(form, AccessRequest | ManagerChangeRequest)
-    return {form.email, manager.email}
-
-
-def _who_may_send(form: RequestForm) -> str:
-    if isinstance(form, EmailChangeRequest):
-        return f"the account's current address ({form.current_email}) or its new one"
-    if isinstance(form, ManagerChangeRequest):
-        return f"the new manager's address ({form.email})"
-    assert isinstance(form, AccessRequest)
-    return f"the address to be added ({form.email})"
+    return case
 
 
 def _sender_note(
@@ -273,7 +128,7 @@ def _particulars(
     """What the reviewer needs to know about this request beyond the form."""
     session = ctx.session
     if isinstance(form, AccessRequest):
-        existing = _account_of(session, provider.id, form.email)
+        existing = account_of(session, provider.id, form.email)
         if existing is not None:
             return [f"{form.email} already has account {existing.username} at this provider"]
         return [f"{form.email} has no account at this provider yet"]
@@ -284,12 +139,12 @@ def _particulars(
             notes.append(
                 f"the form names username {form.username}, the address's is {account.username}"
             )
-        taken = _account_of(session, provider.id, form.new_email)
+        taken = account_of(session, provider.id, form.new_email)
         if taken is not None:
             notes.append(f"{form.new_email} already has account {taken.username} here")
         return notes
     if isinstance(form, ManagerChangeRequest):
-        existing = _account_of(session, provider.id, form.email)
+        existing = account_of(session, provider.id, form.email)
         now_has = (
             f"already has account {existing.username}" if existing else "will get a new account"
         )
@@ -322,61 +177,6 @@ def _applicant(ctx: ServiceContext, form: RequestForm, sender: str, display: str
     return upsert_person(ctx, sender, first or sender, last)
 
 
-def refuse_request(
-    ctx: ServiceContext,
-    parsed: ParsedMessage,
-    spec: RequestSpec,
-    data: dict[str, Any],
-    problems: list[str],
-    reason: str,
-) -> Verdict:
-    """ONE reply listing every problem, with the form as sent, ready to correct."""
-    from models.services.email_intake import problems_reply
-
-    context = {
-        "request_subject": spec.subject,
-        "request_purpose": spec.purpose,
-        "form_text": render_request_form(spec, data),
-        "reviewed": spec.reviewed,
-    }
-    return problems_reply(ctx, parsed, problems, reason, "provider_request_problems", context)
-
-
-# --- What the emails about these cases say (models.services.summaries.case_summary) -------
-
-
-def request_context(ctx: ServiceContext, case: Case) -> dict[str, Any]:
-    spec, form = load_request(case.form)
-    provider = ctx.session.get(Provider, case.provider_id) if case.provider_id else None
-    organization = provider.name if provider else form.organization
-    title = request_title(form, organization)
-    checklist_title, checklist_items = CHECKLISTS[spec.type]
-    staff_check = ""
-    if case.triage_rule == VERIFY_SENDER and provider is not None:
-        manager = current_manager(ctx.session, provider)
-        phone = f", {manager.phone}" if manager.phone else ""
-        source = "the provider" if isinstance(form, OpportunityRequest) else "the account manager"
-        staff_check = (
-            f"the sender is not confirmed as {source} (see the triage notes). Before "
-            f"approving, confirm it with {manager.name} ({manager.email}{phone})."
-        )
-    return {
-        "request_type": spec.type.value,
-        "request_noun": spec.noun,
-        "request_title": title,
-        "organization_name": organization,
-        # The shared staff emails (reminder, escalation, reassigned) name a case by it.
-        "activity_title": f"{spec.subject}: {title}",
-        "approve_meaning": approve_meaning(form, organization),
-        "checklist_title": checklist_title,
-        "checklist_items": list(checklist_items),
-        "staff_check": staff_check,
-    }
-
-
-# --- Approval: what changes ---------------------------------------------------------------
-
-
 def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
     """Called by review.approve once the case is approved (same transaction)."""
     _, form = load_request(case.form)
@@ -390,29 +190,6 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
         _change_manager(ctx, case, form, provider, actor)
     else:
         _share(ctx, case, form, provider, actor)
-
-
-def _open_account(
-    ctx: ServiceContext, provider: Provider, person: Person, *, is_manager: bool
-) -> tuple[ProviderAccount, str]:
-    """A new account with OPI's username and a one-time set-password code (hashed)."""
-    taken = set(ctx.session.scalars(select(ProviderAccount.username)))
-    account = ProviderAccount(
-        username=make_username(person.first_name, person.last_name, taken),
-        provider_id=provider.id,
-        person_id=person.id,
-        is_manager=is_manager,
-        created_at=ctx.now,
-    )
-    ctx.session.add(account)
-    return account, _new_setup_code(ctx, account)
-
-
-def _new_setup_code(ctx: ServiceContext, account: ProviderAccount) -> str:
-    code = new_token()
-    account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
-    account.setup_expires_at = ctx.now + SETUP_CODE_TTL
-    return code
 
 
 def _contact_at_opi(ctx: ServiceContext, actor: Actor) -> dict[str, str]:
@@ -471,12 +248,12 @@ def _grant_access(
     manager = current_manager(ctx.session, provider)
     person = upsert_person(ctx, form.email, form.first_name, form.last_name, phone=form.phone)
     ctx.session.flush()
-    account = _account_of(ctx.session, provider.id, person.email)
+    account = account_of(ctx.session, provider.id, person.email)
     new_account = account is None
     if account is None:
-        account, code = _open_account(ctx, provider, person, is_manager=False)
+        account, code = open_account(ctx, provider, person, is_manager=False)
     else:  # already a user: a fresh code lets them back in
-        code = _new_setup_code(ctx, account)
+        code = new_setup_code(ctx, account)
     action = "account_added" if new_account else "account_setup_code"
     record(case, action, actor, ctx.now, f"{account.username} for {person.email}")
     _welcome(ctx, case, provider, person, account, code, new_account=new_account)
@@ -502,14 +279,12 @@ def _change_email(
 ) -> None:
     old, new = form.current_email, form.new_email
     # Idempotent: an account that already moved (a twin request) is found by its new address.
-    account = _account_of(ctx.session, provider.id, old) or _account_of(
-        ctx.session, provider.id, new
-    )
+    account = account_of(ctx.session, provider.id, old) or account_of(ctx.session, provider.id, new)
     if account is None:
         record(case, "account_not_found", actor, ctx.now, f"no account of {old}: nothing changed")
         log.warning("%s: approved, but no account uses the old address", case.reference)
         return
-    person = _person(ctx.session, account.person_id)
+    person = person_of(ctx.session, account.person_id)
     assert person is not None
     if person.email != new:
         holder = ctx.session.scalar(select(Person).where(Person.email == new))
@@ -540,12 +315,12 @@ def _change_manager(
     previous = current_manager(ctx.session, provider)
     person = upsert_person(ctx, form.email, form.first_name, form.last_name, phone=form.phone)
     ctx.session.flush()
-    account = _account_of(ctx.session, provider.id, person.email)
+    account = account_of(ctx.session, provider.id, person.email)
     code = None
     new_account = account is None
     if account is None:
-        account, code = _open_account(ctx, provider, person, is_manager=True)
-    for other in _accounts(ctx.session, provider.id):
+        account, code = open_account(ctx, provider, person, is_manager=True)
+    for other in accounts_of(ctx.session, provider.id):
         # Previous managers keep a user account; staff close it if they have left.
         other.is_manager = other is account
     account.is_manager = True
@@ -589,9 +364,6 @@ def _share(
         contact_name=form.contact_name,
         contact_email=form.contact_email,
     )
-
-
-# --- The portal listing -------------------------------------------------------------------
 
 
 def shared_opportunities(session: Session) -> list[dict[str, Any]]:

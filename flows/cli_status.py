@@ -1,0 +1,54 @@
+"""`pdu status`: the review queue per assignee and the seven-business-day SLA (no Prefect)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flows.cli_support import print_json, print_table, uow
+from models import clock
+from models.services.context import ServiceContext
+from models.services.errors import UserError
+from models.services.status import office_status, queue_table, sla_lines
+
+
+def register(commands: Any) -> None:
+    status = commands.add_parser(
+        "status", help="the review queue per assignee and the seven-business-day SLA"
+    )
+    status.add_argument("--json", action="store_true")
+    status.add_argument(
+        "--days", type=int, default=30, help="the SLA covers decisions of this many days (30)"
+    )
+    status.set_defaults(handler=show_status)
+
+
+def show_status(args: argparse.Namespace) -> int:
+    return print_status(args.days, as_json=args.json)
+
+
+def print_status(days: int, *, as_json: bool = False) -> int:
+    """`pdu status`, also shown at the end of `pdu demo`."""
+    if days < 1:
+        raise UserError("--days must be at least 1")
+    with uow() as work:
+        status = office_status(ServiceContext.of(work, clock.now()), days)
+    if as_json:
+        print_json(status.as_dict())
+        return 0
+    local = status.at.astimezone(ZoneInfo(status.timezone))
+    print(f"Review queue, {local:%a %d %b %Y %H:%M %Z}")
+    rows = queue_table(status)
+    print_table([k.upper() for k in rows[0]], [list(r.values()) for r in rows])
+    print(
+        f"(due soon: within {status.due_soon_business_days} business days; waiting on "
+        "applicant: the clock is stopped)"
+    )
+    print(
+        f"\nDecisions of the last {status.window_days} days "
+        f"(promise: {status.promise_business_days} business days)"
+    )
+    for line in sla_lines(status):
+        print(f"  {line}")
+    return 0

@@ -1,0 +1,148 @@
+"""Deciding what an inbound message is and acting on it (inside the caller's transaction).
+
+Order matters and follows Discourse / Phorge / Zulip receivers: refuse what is malformed,
+ignore what is automatic, then authenticate (token, In-Reply-To, subject tag), then act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from mailbox.classify import classify
+from mailbox.limits import MessageRejected
+from mailbox.parse import ParsedMessage
+
+from sqlalchemy import select
+
+from models.cases import Case
+from models.enums import CLOSED_STATUSES, InboundOutcome
+from models.messages import InboundMessage
+from models.people import Person
+from models.services.assignment import admins
+from models.services.context import ServiceContext
+from models.services.email.absences import office_command, out_of_office
+from models.services.email.commands import act
+from models.services.email.handled import Handled
+from models.services.email.matching import (
+    find_token,
+    other_case_named,
+    parse_stored,
+    reply_tags,
+)
+from models.services.email.replies import refuse
+from models.services.email.submissions import submission_from_email
+from models.services.outbox import enqueue
+from models.uow import UnitOfWork
+
+
+def decide(work: UnitOfWork, row: InboundMessage, now: datetime) -> Handled:
+    ctx = ServiceContext.of(work, now)
+    assert row.raw is not None
+    try:
+        parsed = parse_stored(ctx, row.raw)
+    except MessageRejected as exc:
+        return Handled(InboundOutcome.REFUSED, exc.reason_code, exc.detail)
+    sender, subject = parsed.from_address, parsed.subject
+    verdict = _decide_parsed(ctx, parsed, row)
+    return Handled(
+        verdict.outcome,
+        verdict.reason,
+        verdict.detail,
+        verdict.case_id,
+        verdict.sender or sender,
+        verdict.subject or subject,
+    )
+
+
+def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage) -> Handled:
+    s = ctx.settings
+    automatic = classify(
+        parsed, own_addresses={s.mail_address.lower()}, loop_header_value=s.mail_domain
+    )
+    if automatic is not None:
+        if automatic.reason == "bounce":
+            return _bounce(ctx, automatic.failed_recipients)
+        away = out_of_office(ctx, parsed) if automatic.auto_reply else None
+        return away or Handled(InboundOutcome.IGNORED, automatic.reason)
+    sender = parsed.from_address
+    if not sender:
+        return Handled(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
+    if len(reply_tags(ctx, parsed)) > 1:
+        # Two of our reply addresses in one message: which case it is about is a guess.
+        return refuse(
+            ctx,
+            parsed,
+            "too_many_recipients",
+            "the message is addressed to more than one of our reply addresses: "
+            "answer each email on its own",
+        )
+    token, problem, by_subject = find_token(ctx, parsed)
+    if problem and token is None:
+        return refuse(ctx, parsed, problem, "that reply address is not known or has expired")
+    if token is None:
+        # no token: a staff member's AWAY/BACK, a new submission, or a stranger
+        return office_command(ctx, parsed) or submission_from_email(ctx, parsed, row)
+    case = ctx.session.get(Case, token.case_id)
+    assert case is not None
+    if sender != token.recipient:
+        # No reply: the forged sender must learn nothing, the real one was not involved.
+        return Handled(
+            InboundOutcome.REFUSED,
+            "sender_mismatch",
+            "From is not the party this reply address was issued to",
+            case.id,
+        )
+    if problem:  # expired, but the right person: tell them how to reach us
+        return refuse(ctx, parsed, problem, "this reply address has expired", case)
+    other = other_case_named(ctx, parsed, case)
+    if other is not None:
+        # Acting on the token's case when the message says it is about another would apply
+        # a decision to a case its author did not mean.
+        return refuse(
+            ctx,
+            parsed,
+            "case_mismatch",
+            f"this reply address belongs to {case.reference}, but the message is about "
+            f"{other}: reply to our email about {other}",
+            case,
+        )
+    if case.status in CLOSED_STATUSES:
+        return refuse(
+            ctx, parsed, "case_closed", f"{case.reference} is closed ({case.status.value})", case
+        )
+    return act(ctx, parsed, row, token, case, by_subject=by_subject)
+
+
+def _bounce(ctx: ServiceContext, failed: Sequence[str]) -> Handled:
+    """Mark the addresses we know as undeliverable and tell the admins, once per bounce."""
+
+    marked, cases = [], []
+    for address in failed:
+        person = ctx.session.scalar(select(Person).where(Person.email == address.lower()))
+        if person is None:
+            continue
+        person.email_bounced_at = ctx.now
+        marked.append(person.email)
+        cases += [
+            (c.reference, c.status.value)
+            for c in ctx.session.scalars(select(Case).where(Case.applicant_id == person.id))
+            if c.status not in CLOSED_STATUSES
+        ]
+    to = [a.email for a in admins(ctx.session)]
+    if marked and to:
+        enqueue(
+            ctx.session,
+            ctx.settings,
+            template="bounce_notice",
+            to=to,
+            now=ctx.now,
+            context={
+                "addresses": marked,
+                "cases": cases,
+                "expects_reply": False,
+                "reference": None,
+            },
+        )
+    return Handled(
+        InboundOutcome.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable"
+    )
