@@ -1,7 +1,8 @@
 """Handing an open task to another staff member: away, leaving, or moved by an admin.
 
-The old assignee's reply addresses for the task stop working, the new one gets the task
-by email with a fresh one, and the case's timeline says who, to whom and why.
+The new assignee gets the task by email with a fresh reply address (the old assignee's no
+longer decides: it answers "already decided or reassigned"), and the case's timeline says
+who, to whom and why.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from models.people import Staff
 from models.services.casework import email_task
 from models.services.context import ServiceContext
 from models.services.timeline import Actor, record
-from models.services.tokens import retire_tokens
 
 
 def hand_over(ctx: ServiceContext, task: ReviewTask, to: Staff, actor: Actor, why: str) -> None:
     previous = task.assignee.email
-    retire_tokens(ctx.session, ctx.now, task_id=task.id, recipient=previous)
     task.assignee = to
     to.last_assigned_at = ctx.now
     record(task.case, "reassigned", actor, ctx.now, f"from {previous} to {to.email}: {why}")

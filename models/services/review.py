@@ -26,7 +26,6 @@ from models.services.errors import UserError
 from models.services.kinds import KINDS
 from models.services.staff import find_staff
 from models.services.timeline import Actor, record
-from models.services.tokens import retire_tokens
 from models.workflow import Event
 
 DECISION_VERBS = {"APPROVE", "DENY", "INFO", "ACCEPT", "REJECT", "REASSIGN"}
@@ -101,7 +100,6 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
     previous = task.assignee.email
     if staff.email == previous:
         raise UserError(f"{case.reference} is already with {previous}")
-    retire_tokens(ctx.session, ctx.now, task_id=task.id, recipient=previous)
     task.assignee = staff
     staff.last_assigned_at = ctx.now
     record(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
