@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from flows import cli_provider_status
 from flows.cli_support import print_json, print_table, uow
 from models import clock
 from models.enums import ProviderKind
@@ -33,8 +34,10 @@ def register(commands: Any) -> None:
     imp.set_defaults(handler=directory_import)
     dlist = sub.add_parser("list", help="list approved providers")
     dlist.add_argument("--search")
+    dlist.add_argument("--all", action="store_true", help="suspended and withdrawn ones too")
     dlist.add_argument("--json", action="store_true")
     dlist.set_defaults(handler=directory_list)
+    cli_provider_status.register(sub)
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
@@ -80,9 +83,11 @@ def directory_import(args: argparse.Namespace) -> int:
 
 
 def directory_list(args: argparse.Namespace) -> int:
+    from models.services.context import ServiceContext
     from models.services.directory import list_providers
 
     with uow() as work:
+        today = ServiceContext.of(work, clock.now()).today
         rows = [
             {
                 "number": p.number,
@@ -90,13 +95,16 @@ def directory_list(args: argparse.Namespace) -> int:
                 "kind": str(p.kind),
                 "contact": p.contact_email,
                 "approved": p.approved_at.date().isoformat(),
+                "status": str(p.status),
+                "until": p.status_until.isoformat() if p.status_until else None,
             }
-            for p in list_providers(work.session, args.search)
+            for p in list_providers(work.session, args.search, today=today, everyone=args.all)
         ]
     if args.json:
         print_json(rows)
     else:
         print_table(
-            ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED"], [list(r.values()) for r in rows]
+            ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED", "STATUS", "UNTIL"],
+            [list(r.values()) for r in rows],
         )
     return 0

@@ -53,6 +53,7 @@ from models.services.context import ServiceContext
 from models.services.directory import find_provider
 from models.services.errors import NotFound, UserError
 from models.services.outbox import enqueue
+from models.services.provider_status import require_working
 from models.uow import UnitOfWork
 
 MAX_TITLE = 300
@@ -96,6 +97,7 @@ def add_event(
     found = find_provider(ctx.session, provider)
     if found is None:
         raise NotFound(f"{provider!r} is not in the approved provider directory")
+    require_working(found, ctx.today)
     title = " ".join(title.split())
     if not title:
         raise UserError("an event needs a title")
@@ -164,7 +166,9 @@ def list_events(session: Session, provider: str | None = None) -> list[ProviderE
 
 def check_issuable(event: ProviderEvent, today: date) -> None:
     """Certificates say the activity was completed: not before it ends (a self-paced
-    course is completed on each attendee's own day, so from its start)."""
+    course is completed on each attendee's own day, so from its start). Only a provider in
+    good standing issues."""
+    require_working(event.provider, today)
     if today < event.start_date:
         raise UserError(f"event {event.id} starts on {event.start_date}: no certificate before")
     if event.format not in ISSUE_DURING and today < event.end_date:
@@ -430,7 +434,9 @@ def issue_pending(
     per chunk: a long batch claims and issues at the time each chunk is done.
     """
     with uow_factory() as work:
-        get_event(work.session, event_id)
+        event = get_event(work.session, event_id)
+        # A provider suspended since its roster was queued issues nothing more.
+        require_working(event.provider, ServiceContext.of(work, clock()).today)
         total = count_pending(work.session, event_id, clock())
     report = BatchReport()
     if total == 0:

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from models.accounts import ProviderAccount
 from models.cases import Case
-from models.enums import CaseKind
+from models.enums import CaseKind, ProviderStatus
 from models.forms import ProviderForm
+from models.providers import Provider
 from models.services.casework import email_applicant, new_case, start_review, upsert_person
 from models.services.context import ServiceContext
-from models.services.directory import add_provider, directory_entries
+from models.services.directory import add_provider, directory_entries, renew_provider
 from models.services.timeline import Actor, record, transition
 from models.triage import explain_match
 from models.usernames import make_username
@@ -40,6 +41,17 @@ def new_registration(ctx: ServiceContext, form: ProviderForm, key: str, actor: A
         start_review(ctx, case, system, note)
         return case
     entry = match.entry
+    known = ctx.session.get(Provider, entry.id)
+    if known is not None and known.status is not ProviderStatus.APPROVED:
+        # Told to reapply (or suspended, withdrawn): the new registration is reviewed, and
+        # on approval the existing entry is renewed, keeping its number.
+        case.provider_id = known.id
+        note = (
+            f"matches directory entry {known.number} '{known.name}' ({match.how}), which is "
+            f"{known.status.value.replace('_', ' ')}: approving renews it under the same number"
+        )
+        start_review(ctx, case, system, note)
+        return case
     transition(
         case,
         Event.TRIAGE_REDIRECT,
@@ -69,32 +81,44 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
         {k: v for k, v in case.form.items() if k in ProviderForm.model_fields}
     )
     organization, manager = form.organization, form.manager
-    provider = add_provider(
-        ctx.session,
-        organization.name,
-        str(manager.email),
-        ctx.now,
-        organization.kind,
-        contact_name=f"{manager.first_name} {manager.last_name}",
-        phone=manager.phone,
-        address=organization.address,
-        website=str(organization.website) if organization.website else None,
-    )
+    details = {
+        "contact_name": f"{manager.first_name} {manager.last_name}",
+        "phone": manager.phone,
+        "address": organization.address,
+        "website": str(organization.website) if organization.website else None,
+    }
+    existing = ctx.session.get(Provider, case.provider_id) if case.provider_id else None
+    if existing is not None:  # a reapplication: the same entry and number, renewed
+        provider = renew_provider(
+            ctx.session, existing, organization.name, str(manager.email), organization.kind,
+            ctx.now, **details,
+        )  # fmt: skip
+    else:
+        provider = add_provider(
+            ctx.session, organization.name, str(manager.email), ctx.now, organization.kind,
+            **details,
+        )  # fmt: skip
     case.provider_id = provider.id
-    taken = set(ctx.session.scalars(select(ProviderAccount.username)))
-    username = make_username(manager.first_name, manager.last_name, taken)
     code = new_token()
-    ctx.session.add(
-        ProviderAccount(
-            username=username,
+    account = ctx.session.scalar(
+        select(ProviderAccount).where(
+            ProviderAccount.provider_id == provider.id,
+            ProviderAccount.person_id == case.applicant_id,
+        )
+    )
+    if account is None:
+        taken = set(ctx.session.scalars(select(ProviderAccount.username)))
+        account = ProviderAccount(
+            username=make_username(manager.first_name, manager.last_name, taken),
             provider_id=provider.id,
             person_id=case.applicant_id,
             is_manager=True,
-            setup_token_hash=token_hash(code, ctx.settings.secret_key),
-            setup_expires_at=ctx.now + SETUP_CODE_TTL,
             created_at=ctx.now,
         )
-    )
+        ctx.session.add(account)
+    account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
+    account.setup_expires_at = ctx.now + SETUP_CODE_TTL
+    username = account.username
     record(
         case,
         "provider_added",

@@ -376,6 +376,8 @@ def shared_opportunities(session: Session) -> list[dict[str, Any]]:
         _, form = load_request(case.form)
         assert isinstance(form, OpportunityRequest)
         provider = session.get(Provider, case.provider_id) if case.provider_id else None
+        if provider is not None and not provider.status.is_listed:
+            continue  # suspended or withdrawn: off the portal with the directory
         rows.append(
             {
                 "reference": case.reference,
