@@ -17,6 +17,7 @@ from flows import (
     cli_cases,
     cli_certificates,
     cli_closures,
+    cli_import,
     cli_ops,
     cli_providers,
     cli_retention,
@@ -32,7 +33,7 @@ log = logging.getLogger("pdu")
 
 GROUPS = (
     cli_admin, cli_staff, cli_closures, cli_cases, cli_work, cli_retention, cli_certificates,
-    cli_ops, cli_status, cli_providers, cli_web,
+    cli_ops, cli_status, cli_providers, cli_web, cli_import,
 )  # fmt: skip
 
 

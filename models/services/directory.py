@@ -29,8 +29,13 @@ def _kind(value: str | None) -> ProviderKind:
 
 
 def next_provider_number(session: Session) -> str:
+    """The next MTP- number, skipping any an imported legacy provider already holds."""
     count = session.scalar(select(func.max(Provider.id))) or 0
-    return f"MTP-{count + 1:05d}"
+    taken = set(session.scalars(select(Provider.number).where(Provider.number.like("MTP-%"))))
+    number = count + 1
+    while f"MTP-{number:05d}" in taken:
+        number += 1
+    return f"MTP-{number:05d}"
 
 
 def add_provider(
