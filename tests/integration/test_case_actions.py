@@ -22,6 +22,7 @@ from models.services.errors import UserError
 from models.services.timeline import Actor
 from models.uow import UnitOfWork
 from tests import factories
+from tests.e2e.forms import preapproval
 from tests.integration.test_cli import pdu
 from tests.integration.test_deadline_sweep import mst, office, submit
 
@@ -191,7 +192,8 @@ def test_reopening_a_completed_case_revokes_its_certificate_only_when_confirmed(
 def test_a_decided_case_goes_back_to_review_with_a_new_seven_day_clock(office, from_status):
     office(mst("2026-12-14T09:00:00"))
     with UnitOfWork() as work:
-        factories.case(work.session, "PA-2026-00099", now=clock.now(), status=from_status)
+        case = factories.case(work.session, "PA-2026-00099", now=clock.now(), status=from_status)
+        case.form, case.hours_requested = preapproval(), Decimal(18)  # what the emails show
         work.commit()
     in_ctx(reopen, "PA-2026-00099", "triaged wrongly", revoke_certificate=False)
     with UnitOfWork() as work:
