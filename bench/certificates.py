@@ -10,7 +10,7 @@ and peak memory for each way of rendering:
   WeasyPrint document (the shipped way before batches);
 - workers: the shipped way, two worker processes with a warm setup each, drawing 12
   certificates as one document and writing each page as its own PDF, while the main
-  process reserves and records (models.services.events.issue_pending).
+  process reserves and records (models.services.provider_events.issue_pending).
 
     .venv/bin/python bench/certificates.py              # 1,000 certificates: naive, single, workers
     .venv/bin/python bench/certificates.py --count 100  # a quick run
@@ -68,7 +68,7 @@ def setup(data_dir: Path) -> None:
     from models.migrate import upgrade
     from models.services.context import ServiceContext
     from models.services.directory import add_provider
-    from models.services.events import add_event
+    from models.services.provider_events import add_event
     from models.uow import UnitOfWork
 
     upgrade(f"sqlite:///{data_dir / 'pdu.sqlite3'}")
@@ -91,8 +91,8 @@ def setup(data_dir: Path) -> None:
 def run_mode(mode: str, content: bytes, workers: int) -> dict[str, Any]:
     """One mode, in this (fresh) process: the whole issuance of the roster."""
     from models import clock
-    from models.services.certificates import InProcess, WorkerPool
-    from models.services.events import accept_roster, issue_pending
+    from models.services.issuing import InProcess, WorkerPool
+    from models.services.provider_events import accept_roster, issue_pending
     from models.uow import UnitOfWork
 
     event_id = MODES.index(mode) + 1

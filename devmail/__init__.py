@@ -157,11 +157,11 @@ class DevMail(ChildProcess):
         ]
         for address in self.accounts:
             argv += ["--account", address]
-        self.spawn(argv, cwd=self.root)
+        process = self.spawn(argv, cwd=self.root)
         deadline = time.monotonic() + timeout
         try:
-            wait_for_greeting(e.smtp_port, b"220", deadline, self.process)
-            wait_for_greeting(e.imap_port, b"* OK", deadline, self.process)
+            wait_for_greeting(e.smtp_port, b"220", deadline, process)
+            wait_for_greeting(e.imap_port, b"* OK", deadline, process)
         except DevMailError as exc:
             self.stop()
             raise DevMailError(

@@ -1,5 +1,6 @@
-"""A person's mail client, as the demo plays one: read the inbox over IMAP, reply over SMTP
-the way Thunderbird does (To = Reply-To, the original quoted below, threading headers)."""
+"""A person's mail client, as the demo and the tests play one: read the inbox over IMAP, reply
+over SMTP the way Thunderbird does (To = Reply-To, the original quoted below, threading
+headers)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parsedate_to_datetime
+from typing import Any
 
 from imapclient import IMAPClient
 
-from devmail import Endpoints
+from devmail import HOST, Endpoints
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+    return message_from_bytes(raw, policy=policy.default)
 
 
 def body_text(message: EmailMessage) -> str:
@@ -73,24 +75,48 @@ class Person:
         at: datetime | None = None,
     ) -> EmailMessage:
         """Reply to `original`; `at` dates it (the demo's simulated clock), else now."""
-        answer = EmailMessage()
-        target = original.get("Reply-To") or original["From"]
-        answer["From"] = f"{self.name} <{self.address}>" if self.name else self.address
-        answer["To"] = getaddresses([str(target)])[0][1]
-        subject = str(original["Subject"])
-        answer["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-        answer["Date"] = formatdate(at.timestamp()) if at else formatdate(localtime=True)
-        answer["Message-ID"] = make_msgid(domain=self.address.rpartition("@")[2])
-        if original["Message-ID"]:
-            answer["In-Reply-To"] = original["Message-ID"]
-            answer["References"] = original["Message-ID"]
-        when = parsedate_to_datetime(str(original["Date"])) if original["Date"] else None
-        said = f"On {when:%a, %b %d, %Y at %H:%M}, " if when else ""
-        quoted = "\n".join(f"> {line}" for line in body_text(original).splitlines())
-        answer.set_content(f"{text}\n\n{said}{original['From']} wrote:\n{quoted}\n")
-        for filename, content_type, data in files or []:
-            maintype, _, subtype = content_type.partition("/")
-            answer.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-        with smtplib.SMTP(self.endpoints.host, self.endpoints.smtp_port, timeout=10) as smtp:
-            smtp.send_message(answer)
+        sender = f"{self.name} <{self.address}>" if self.name else self.address
+        date = formatdate(at.timestamp()) if at else formatdate(localtime=True)
+        answer = compose_reply(original, sender, text, files, date=date)
+        send(self.endpoints.smtp_port, answer, host=self.endpoints.host)
         return answer
+
+
+def compose_reply(
+    original: EmailMessage,
+    sender: str,
+    text: str,
+    files: list[tuple[str, str, bytes]] | None = None,
+    *,
+    to: str | None = None,
+    date: str | None = None,
+) -> EmailMessage:
+    """Like Thunderbird: To = Reply-To (else From), the original quoted below, threading
+    headers. `sender` may carry a display name; `date` is the Date header, if any."""
+    answer = EmailMessage()
+    target = to or original.get("Reply-To") or original["From"]
+    answer["From"] = sender
+    answer["To"] = getaddresses([str(target)])[0][1]
+    subject = str(original["Subject"])
+    answer["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    if date:
+        answer["Date"] = date
+    domain = getaddresses([sender])[0][1].rpartition("@")[2]
+    answer["Message-ID"] = make_msgid(domain=domain)
+    if original["Message-ID"]:
+        answer["In-Reply-To"] = original["Message-ID"]
+        answer["References"] = original["Message-ID"]
+    when = parsedate_to_datetime(str(original["Date"])) if original["Date"] else None
+    said = f"On {when:%a, %b %d, %Y at %H:%M}, " if when else ""
+    quoted = "\n".join(f"> {line}" for line in body_text(original).splitlines())
+    answer.set_content(f"{text}\n\n{said}{original['From']} wrote:\n{quoted}\n")
+    for filename, content_type, data in files or []:
+        maintype, _, subtype = content_type.partition("/")
+        answer.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return answer
+
+
+def send(port: int, message: EmailMessage, *, host: str = HOST, **kwargs: Any) -> None:
+    """Hand `message` to the SMTP server on `port` (keyword arguments: `send_message`'s)."""
+    with smtplib.SMTP(host, port, timeout=10) as smtp:
+        smtp.send_message(message, **kwargs)

@@ -12,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows.privacy import private_run
 from flows.run_names import stamped
-from models.services.events import issue_pending
+from models.services.provider_events import issue_pending
 from models.uow import UnitOfWork
 
 ARTIFACT_KEY = "certificate-batch"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import flows  # noqa: F401  (puts the project root first: our `mailbox`, not the stdlib's)
 from flows import (
+    cli_accounts,
     cli_admin,
     cli_cases,
     cli_certificates,
@@ -33,7 +34,7 @@ log = logging.getLogger("pdu")
 
 GROUPS = (
     cli_admin, cli_staff, cli_closures, cli_cases, cli_work, cli_retention, cli_certificates,
-    cli_ops, cli_status, cli_providers, cli_web, cli_import,
+    cli_ops, cli_status, cli_providers, cli_web, cli_accounts, cli_import,
 )  # fmt: skip
 
 

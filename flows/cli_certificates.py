@@ -161,7 +161,8 @@ def _ctx(work: Any) -> Any:
 
 
 def certificate_list(args: argparse.Namespace) -> int:
-    from models.services.certificates import certificate_view, list_certificates
+    from models.services.certificate_view import certificate_view
+    from models.services.issuing import list_certificates
 
     event_id = None
     if args.event is not None:
@@ -190,7 +191,7 @@ def certificate_list(args: argparse.Namespace) -> int:
 
 
 def _read_credential(path: Path) -> dict[str, Any]:
-    from models.services.certificates import credential_of
+    from models.services.issuing import credential_of
 
     try:
         content = path.read_bytes()
@@ -210,8 +211,10 @@ def _read_credential(path: Path) -> dict[str, Any]:
 def certificate_verify(args: argparse.Namespace) -> int:
     from models import credentials
     from models.enums import CertificateStatus
-    from models.services.certificates import code_of, issuer_did
+    from models.services.certificate_view import view_of
+    from models.services.issuing import code_of, issuer_did
     from models.services.verification import verify
+    from templates.hours import hours_number
 
     signature: dict[str, Any] | None = None
     code = args.code
@@ -232,25 +235,23 @@ def certificate_verify(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{code.strip()}: {result.answer} (no certificate has this number or code)"
             )
-        tz = ZoneInfo(work.settings.timezone)
-        status = CertificateStatus(cert.status)
+        shown = view_of(cert, ZoneInfo(work.settings.timezone))
+        status = shown.status
         view: dict[str, Any] = {
             "answer": result.answer,
             "status": str(status),
-            "number": cert.number,
+            "number": shown.number,
         }
-        if status is not CertificateStatus.DISPOSED:
+        if not shown.disposed:
             view |= {
-                "holder": cert.holder_name,
-                "hours": float(cert.hours) if cert.hours % 1 else int(cert.hours),
-                "activity": cert.activity_title,
-                "provider": cert.provider_name,
-                "issued_on": cert.issued_at.astimezone(tz).date().isoformat(),
-                "revoked_on": (
-                    cert.revoked_at.astimezone(tz).date().isoformat() if cert.revoked_at else None
-                ),
-                "revoked_reason": cert.revoked_reason,
-                "replaced_by": cert.replaced_by.number if cert.replaced_by else None,
+                "holder": shown.holder,
+                "hours": hours_number(shown.hours),
+                "activity": shown.activity,
+                "provider": shown.provider,
+                "issued_on": shown.issued_on.isoformat(),
+                "revoked_on": shown.revoked_at.date().isoformat() if shown.revoked_at else None,
+                "revoked_reason": shown.revoked_reason,
+                "replaced_by": shown.replaced_by,
             }
     if signature is not None:
         view["signature"] = signature
@@ -278,7 +279,7 @@ def certificate_verify(args: argparse.Namespace) -> int:
 
 
 def certificate_revoke(args: argparse.Namespace) -> int:
-    from models.services.certificates import revoke
+    from models.services.issuing import revoke
 
     with uow() as work:
         certificate = revoke(_ctx(work), args.number, args.reason)
@@ -289,8 +290,8 @@ def certificate_revoke(args: argparse.Namespace) -> int:
 
 
 def certificate_reissue(args: argparse.Namespace) -> int:
-    from models.services.certificates import Corrections, reissue
-    from models.services.events import parse_hours
+    from models.services.issuing import Corrections, reissue
+    from models.services.provider_events import parse_hours
 
     corrections = Corrections(
         holder_name=args.name,
@@ -306,8 +307,9 @@ def certificate_reissue(args: argparse.Namespace) -> int:
 
 
 def certificate_transcript(args: argparse.Namespace) -> int:
-    from models.services.certificates import transcript
-    from templates.render import date_short, hours
+    from models.services.issuing import transcript
+    from templates.hours import hours_text as hours
+    from templates.render import date_short
 
     expires = _date(args.expires, "--expires") if args.expires else None
     with uow() as work:
@@ -369,7 +371,7 @@ def _num(value: Decimal) -> int | float:
 
 def certificate_credential(args: argparse.Namespace) -> int:
     from models import credentials
-    from models.services.certificates import stored_credential
+    from models.services.issuing import stored_credential
     from models.services.verification import get_certificate
 
     with uow() as work:
@@ -390,7 +392,7 @@ def certificate_credential(args: argparse.Namespace) -> int:
 
 
 def event_add(args: argparse.Namespace) -> int:
-    from models.services.events import add_event
+    from models.services.provider_events import add_event
 
     with uow() as work:
         event = add_event(
@@ -417,7 +419,7 @@ def event_add(args: argparse.Namespace) -> int:
 
 
 def event_list(args: argparse.Namespace) -> int:
-    from models.services.events import list_events
+    from models.services.provider_events import list_events
 
     with uow() as work:
         rows = [
@@ -467,7 +469,7 @@ def _progress() -> Callable[[int, int], None] | None:
 
 
 def provider_issue(args: argparse.Namespace) -> int:
-    from models.services.events import accept_roster, issue_pending
+    from models.services.provider_events import accept_roster, issue_pending
     from models.uow import UnitOfWork
 
     if args.workers is not None and args.workers < 1:
@@ -517,7 +519,7 @@ def provider_issue(args: argparse.Namespace) -> int:
 
 
 def provider_report(args: argparse.Namespace) -> int:
-    from models.services.events import annual_report, report_csv, report_paths, report_pdf
+    from models.services.provider_events import annual_report, report_csv, report_paths, report_pdf
 
     with uow() as work:
         report = annual_report(work.session, args.provider, args.year, clock.now())

@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from flows.cli_support import uow
+from models.data_dir import devmail_dir, prefect_server_log
 from models.settings import get_settings, reset_settings
 
 
@@ -102,7 +103,8 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_deploy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from flows.serve import ROOT, app_logs_to_prefect, quiet_prefect
+    from flows.serve import app_logs_to_prefect, quiet_prefect
+    from models.project_root import ROOT
     from models.services.errors import UserError
 
     if not os.environ.get("PREFECT_API_URL"):
@@ -135,7 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
         if args.dev_mail:
             from devmail import DevMail
 
-            mail = DevMail(settings.data_dir / "devmail", accounts=_mail_accounts())
+            mail = DevMail(devmail_dir(settings.data_dir), accounts=_mail_accounts())
             endpoints = mail.start()
             stack.callback(mail.stop)
             os.environ.update(endpoints.settings_env(settings.mail_address))
@@ -145,7 +147,7 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"  {line}")
         api_url = os.environ.get("PREFECT_API_URL")
         if not api_url:
-            server = LocalPrefectServer(log=settings.data_dir / "prefect-server.log")
+            server = LocalPrefectServer(log=prefect_server_log(settings.data_dir))
             print(f"starting a local Prefect server (log: {server.log}) …", flush=True)
             api_url = server.start()
             stack.callback(server.stop)

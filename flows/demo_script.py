@@ -24,13 +24,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from devmail import DevMail, Endpoints, free_port
 from devmail.client import Person, attachments
 from models.project_root import ROOT
+
+if TYPE_CHECKING:  # flows.intake imports Prefect: only PrefectRunner pays for it
+    from flows.intake import FormKind
 
 DEFAULT_DIR = ROOT / "var" / "demo"
 MARKER = ".pdu-demo"  # only a directory holding this is ever wiped
@@ -148,21 +151,21 @@ MARIA_FORM = {
 
 def proof_pdf() -> bytes:
     """Jane's certificate of attendance, as the provider would hand it out."""
-    from weasyprint import HTML
+    from templates.documents import plain_pdf
 
     html = (
         "<h1>Certificate of attendance</h1><p>Jane Okafor attended the "
         "<b>Trauma-Informed Classrooms Institute</b>, Billings, MT, December 7-9, 2026 "
         "(18 hours).</p><p>Big Sky Learning Collaborative</p>"
     )
-    return bytes(HTML(string=html).write_pdf())
+    return plain_pdf(html)
 
 
 # --- how the flows run ------------------------------------------------------------------------
 
 
 class Runner(Protocol):
-    def intake(self, kind: str, form: dict[str, Any]) -> dict[str, Any]: ...
+    def intake(self, kind: FormKind, form: dict[str, Any]) -> dict[str, Any]: ...
     def poll(self) -> dict[str, int]: ...
     def sweep(self) -> dict[str, int]: ...
     def sla(self) -> dict[str, Any]: ...
@@ -171,7 +174,7 @@ class Runner(Protocol):
 class DirectRunner:
     """The flows' bodies, without Prefect (`--without-prefect`)."""
 
-    def intake(self, kind: str, form: dict[str, Any]) -> dict[str, Any]:
+    def intake(self, kind: FormKind, form: dict[str, Any]) -> dict[str, Any]:
         from flows import jobs
 
         result = jobs.intake(kind, form, channel="cli")
@@ -218,7 +221,7 @@ class PrefectRunner:
         self._intake, self._poll, self._sweep = intake, poll_mailbox, sweep_deadlines
         self._sla = sla_summary
 
-    def intake(self, kind: str, form: dict[str, Any]) -> dict[str, Any]:
+    def intake(self, kind: FormKind, form: dict[str, Any]) -> dict[str, Any]:
         with self._tags("pdu", "demo", "intake"):
             return dict(self._intake(kind, form))
 
@@ -261,7 +264,7 @@ class Demo:
         local = datetime.fromisoformat(instant).astimezone(ZoneInfo(TIMEZONE))
         self.say(f"── {local:%a %d %b %Y, %H:%M %Z} " + "─" * 40)
 
-    def submit(self, who: str, kind: str, form: dict[str, Any], what: str) -> str:
+    def submit(self, who: str, kind: FormKind, form: dict[str, Any], what: str) -> str:
         result = self.runner.intake(kind, form)
         reference = str(result["reference"])
         self.say(f"{who} submits {what} → {reference} ({result['status'].replace('_', ' ')})")
@@ -411,7 +414,7 @@ def certificate_file(reference: str) -> tuple[Path, str]:
     from models.certificates import Certificate
     from models.data_dir import certificate_path
     from models.services.case_view import get_case
-    from models.services.certificates import verification_url
+    from models.services.issuing import verification_url
     from models.uow import UnitOfWork
 
     with UnitOfWork() as work:

@@ -6,6 +6,7 @@ The same body as `pdu submit` and email intake (`models.services.intake.submit_f
 from __future__ import annotations
 
 from typing import Any, Literal
+from uuid import UUID
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -14,9 +15,11 @@ import flows  # noqa: F401  (the project root first: our `mailbox`)
 from flows import jobs
 from flows.privacy import private_run
 
+FormKind = Literal["preapproval", "provider"]  # the forms a person may key in
+
 
 @flow(name="intake", persist_result=False)
-def intake(kind: Literal["preapproval", "provider"], form: dict[str, Any]) -> dict[str, Any]:
+def intake(kind: FormKind, form: dict[str, Any]) -> dict[str, Any]:
     """The form arrives as a parameter (typed in the UI): once it is in our database, the
     run's copy in Prefect's database is replaced by the reference (no personal data there)."""
     with private_run():
@@ -46,4 +49,4 @@ def _record_run(name: str | None, parameters: dict[str, Any]) -> None:
     if run_id is None:
         return
     with get_client(sync_client=True) as client:
-        client.update_flow_run(flow_run_id=run_id, name=name, parameters=parameters)
+        client.update_flow_run(flow_run_id=UUID(run_id), name=name, parameters=parameters)

@@ -10,12 +10,18 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from models import clock
 from models.services.intake import IntakeResult, submit_form
 from models.settings import AuthMethod, Settings, get_settings
 from models.uow import UnitOfWork
+
+if TYPE_CHECKING:  # imported when used, like the services they come from
+    from models.services.email.poll import PollReport
+    from models.services.email.receive import InboundResult
+    from models.services.outbox import DeliveryReport
+    from models.services.sweep import SweepReport
 
 log = logging.getLogger(__name__)
 
@@ -43,43 +49,42 @@ def _token_provider(s: Settings, method: AuthMethod) -> Callable[[], str] | None
     )
 
 
+def _server(s: Settings, protocol: Literal["imap", "smtp"]) -> dict[str, Any]:
+    """One mail server's settings (PDU_IMAP_* or PDU_SMTP_*), as both adapters take them."""
+
+    def setting(name: str) -> Any:
+        return getattr(s, f"{protocol}_{name}")
+
+    return {
+        "host": setting("host"),
+        "port": setting("port"),
+        "user": setting("user"),
+        "password": setting("password"),
+        "security": setting("security").value,
+        "timeout": setting("timeout"),
+        "oauth2_token_provider": _token_provider(s, setting("auth")),
+    }
+
+
 def open_mailbox(settings: Settings | None = None) -> AbstractContextManager[Any]:
     from mailbox.imap import ImapMailbox
 
-    s = settings or get_settings()
-    return ImapMailbox(
-        host=s.imap_host,
-        port=s.imap_port,
-        user=s.imap_user,
-        password=s.imap_password,
-        security=s.imap_security.value,
-        timeout=s.imap_timeout,
-        oauth2_token_provider=_token_provider(s, s.imap_auth),
-    )
+    return ImapMailbox(**_server(settings or get_settings(), "imap"))
 
 
 def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]:
     from mailbox.smtp import SmtpSender
 
-    s = settings or get_settings()
-    return SmtpSender(
-        host=s.smtp_host,
-        port=s.smtp_port,
-        user=s.smtp_user,
-        password=s.smtp_password,
-        security=s.smtp_security.value,
-        timeout=s.smtp_timeout,
-        oauth2_token_provider=_token_provider(s, s.smtp_auth),
-    )
+    return SmtpSender(**_server(settings or get_settings(), "smtp"))
 
 
-def poll(limit: int | None = None) -> Any:
+def poll(limit: int | None = None) -> PollReport:
     from models.services.email.poll import poll_once
 
     return poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
 
 
-def send() -> Any:
+def send() -> DeliveryReport:
     from mailbox.smtp import TemporarySendError
 
     from models.services.outbox import deliver_pending
@@ -139,13 +144,13 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     return done
 
 
-def ingest(raw: bytes) -> Any:
+def ingest(raw: bytes) -> InboundResult:
     from models.services.email.receive import receive
 
     return receive(UnitOfWork, raw, now=clock.now())
 
 
-def sweep(now: datetime | None = None) -> Any:
+def sweep(now: datetime | None = None) -> SweepReport:
     from models.services.sweep import sweep as run_sweep
 
     return run_sweep(UnitOfWork, now or clock.now())

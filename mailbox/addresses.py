@@ -14,9 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email.errors import ObsoleteHeaderDefect
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import AddressHeader, HeaderRegistry
 from email.utils import getaddresses
 from mailbox.headers import decode_words, unfold
+from typing import cast
 
 MAX_FROM_LENGTH = 998  # RFC 5322's line limit; longer From fields are not mail clients'
 MAX_NESTING = 5  # comments nested deeper make the stdlib parsers recurse without bound
@@ -119,11 +120,7 @@ def extract_addresses(header_value: str) -> tuple[str, ...]:
 def _legacy_parse(value: str) -> tuple[str, str] | None:
     try:
         # strict=True (3.11.10+) refuses what older releases misread; both are checked.
-        pairs = (
-            getaddresses([value], strict=True)  # type: ignore[call-arg]
-            if _STRICT_SUPPORTED
-            else getaddresses([value])
-        )
+        pairs = getaddresses([value], strict=True) if _STRICT_SUPPORTED else getaddresses([value])
     except Exception:  # the legacy parser raises assorted errors on hostile input
         return None
     if len(pairs) != 1 or "@" not in pairs[0][1]:
@@ -134,7 +131,8 @@ def _legacy_parse(value: str) -> tuple[str, str] | None:
 def _modern_parse(value: str) -> tuple[str, str] | None:
     try:
         header = _REGISTRY("From", value)
-        addresses = header.addresses  # type: ignore[attr-defined]
+        # typeshed says BaseHeader; for "From" the registry makes an AddressHeader too.
+        addresses = cast(AddressHeader, header).addresses
         defects = header.defects
     except Exception:  # the header registry raises assorted errors on hostile input
         return None

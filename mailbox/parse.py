@@ -24,6 +24,7 @@ from mailbox.flowed import unflow
 from mailbox.headers import decode_header, decode_words, parse_params, raw_text, unfold
 from mailbox.html_text import MAX_HTML_CHARS, html_to_text
 from mailbox.limits import Limits, check_limits
+from typing import cast
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
 # C0 controls but tab and newline: PostgreSQL text refuses NUL, and none of them is text.
@@ -246,7 +247,8 @@ class _Walk:
         name = disposition_params.get("filename") or params.get("name")
         filename = decode_words(name) if name else None
         if part.is_multipart():  # multiparts and nested messages: a list of Messages
-            children = part.get_payload()
+            # (get_payload() is read only here: on a leaf it can raise, see _payload)
+            children = cast(list[Message | str], part.get_payload())
             return self._visit_container(content_type, children, filename, parent_type)
         if parent_type == "multipart/report" and content_type != "text/plain":
             if content_type.endswith("delivery-status"):
@@ -262,7 +264,11 @@ class _Walk:
         return None
 
     def _visit_container(
-        self, content_type: str, children: list[Message], filename: str | None, parent_type: str
+        self,
+        content_type: str,
+        children: list[Message | str],
+        filename: str | None,
+        parent_type: str,
     ) -> _Body | None:
         if content_type.endswith("delivery-status"):
             self.delivery_status.append(_flatten_fields(children))
@@ -312,7 +318,7 @@ def _text_body(part: Message, content_type: str, params: dict[str, str]) -> _Bod
     return _Body(text, TextSource.PLAIN)
 
 
-def _flatten_fields(blocks: list[Message]) -> str:
+def _flatten_fields(blocks: list[Message | str]) -> str:
     """message/delivery-status: the stdlib parses each block of fields as a Message."""
     texts = []
     for block in blocks:

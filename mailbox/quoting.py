@@ -296,7 +296,9 @@ def _select(lines: list[str], kinds: list[Kind]) -> list[str]:
     if Kind.DELIMITER in kinds:
         cut = kinds.index(Kind.DELIMITER)
         lines, kinds = lines[:cut], kinds[:cut]
-    pairs = [(k, line) for k, line in zip(kinds, lines, strict=True) if k is not Kind.SIGNATURE]
+    pairs: list[tuple[Kind, str]] = [
+        (k, line) for k, line in zip(kinds, lines, strict=True) if k is not Kind.SIGNATURE
+    ]
     kept = _new_part(pairs)
     if any(kind is Kind.TEXT for kind, _ in kept):
         while kept and kept[-1][0] in (Kind.QUOTE, Kind.EMPTY):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -66,6 +66,9 @@ class StrEnumType(TypeDecorator[E]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+    if TYPE_CHECKING:
+        # Every entity here maps a Table (SQLAlchemy types it as any FromClause).
+        __table__: ClassVar[Table]
 
 
 def enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:

@@ -48,6 +48,18 @@ class Case(Base):
     expiry_warned_at: Mapped[datetime | None] = mapped_column(
         comment="last reminder before the approved request expires"
     )
+    # ACCEPT reserves the certificate in the decision's transaction; it is drawn after that
+    # commits and recorded in a transaction of its own (models.services.case_certificates).
+    certificate_number: Mapped[str | None] = mapped_column(
+        String(24), comment="reserved at ACCEPT, before rendering"
+    )
+    certificate_code: Mapped[str | None] = mapped_column(String(40))
+    certificate_reserved_at: Mapped[datetime | None] = mapped_column(
+        comment="the certificate's issue instant"
+    )
+    certificate_failure: Mapped[str | None] = mapped_column(
+        Text, comment="why the reserved certificate was not issued; staff told"
+    )
 
     applicant: Mapped[Person | None] = relationship()
     tasks: Mapped[list[ReviewTask]] = relationship(

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from templates.hours import hours_number, hours_text
+
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 PROOF_TYPE = "DataIntegrityProof"
@@ -249,10 +251,6 @@ def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 def _urn(name: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
@@ -302,7 +300,7 @@ def build_credential(facts: CredentialFacts, issuer: Ed25519PublicKey) -> dict[s
             "narrative": "Attendance at the activity, as recorded by "
             f"{offered_by}. One hour of attendance is one renewal unit (ARM 10.57.215)."
         },
-        "creditsAvailable": _number(facts.hours_available),
+        "creditsAvailable": hours_number(facts.hours_available),
         "creator": {
             "id": _urn(f"pdu-provider:{offered_by}"),
             "type": ["Profile"],
@@ -315,7 +313,8 @@ def build_credential(facts: CredentialFacts, issuer: Ed25519PublicKey) -> dict[s
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"PDU certificate {facts.number}",
         "description": f"Montana Professional Development Unit certificate {facts.number}: "
-        f"{_hours(facts.hours)} renewal units. Its current status is at {facts.verification_url}.",
+        f"{hours_text(facts.hours)} renewal units. "
+        f"Its current status is at {facts.verification_url}.",
         "issuer": {
             "id": did_key(issuer),
             "type": ["Profile"],
@@ -327,15 +326,11 @@ def build_credential(facts: CredentialFacts, issuer: Ed25519PublicKey) -> dict[s
             "type": ["AchievementSubject"],
             "identifier": identifiers,
             "achievement": achievement,
-            "creditsEarned": _number(facts.hours),
+            "creditsEarned": hours_number(facts.hours),
             "activityStartDate": _instant(facts.activity_start),
             "activityEndDate": _instant(facts.activity_end),
         },
     }
-
-
-def _hours(value: Decimal) -> str:
-    return format(value.normalize(), "f")  # 6.50 → 6.5, 60 → 60 (never 6E+1)
 
 
 # --- Signing and verifying ---------------------------------------------------------------

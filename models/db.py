@@ -6,8 +6,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -64,3 +65,11 @@ def dispose_engines() -> None:
         engine_for(url).dispose()
     _cached_urls.clear()
     engine_for.cache_clear()
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and count the rows it matched (1: a compare-and-set claim
+    won). `Session.execute` is typed as returning a Result; for these it is a CursorResult."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult), "rows_changed is for UPDATE and DELETE"
+    return result.rowcount

@@ -42,6 +42,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from templates.hours import hours_number
+
 LicenseStatus = Literal["current", "reinstatement", "none"]
 RequestType = Literal["pdu_certificate", "pir", "salary_lane", "step_up", "micro_credential"]
 ActivityFormat = Literal["in_person", "virtual", "self_paced"]
@@ -96,28 +98,19 @@ def _clean_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in value.split("\n")).strip()
 
 
-def _line(max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
-        AfterValidator(_clean_line),
-    ]
+def _length(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
-        AfterValidator(_clean_text),
-    ]
-
-
-Name = _line(100)
-ShortLine = _line(200)
-OrgName = _line(300)  # the directory's name column is 300 characters
-LongLine = _line(500)
-Text = _text(5000)
-ShortText = _text(2000)
+# Spelled out (not made by a function) so that type checkers see each as a `str`.
+_LINE = AfterValidator(_clean_line)
+_TEXT = AfterValidator(_clean_text)
+Name = Annotated[str, _length(100), _LINE]
+ShortLine = Annotated[str, _length(200), _LINE]
+OrgName = Annotated[str, _length(300), _LINE]  # the directory's name column is 300 characters
+LongLine = Annotated[str, _length(500), _LINE]
+Text = Annotated[str, _length(5000), _TEXT]
+ShortText = Annotated[str, _length(2000), _TEXT]
 
 
 def _email(value: str) -> str:
@@ -193,25 +186,23 @@ def _in_range(value: date) -> date:
 Day = Annotated[date, AfterValidator(_in_range)]
 
 
-def _json_number(value: Decimal) -> int | float:
-    # 18 stays 18 in JSON (not "18"), and 18 / 18.0 / "18" serialise alike for the key.
-    return int(value) if value == value.to_integral_value() else float(value)
+_AS_NUMBER = PlainSerializer(hours_number, return_type=int | float, when_used="json")
 
 
-def _decimal(maximum: Decimal) -> Any:
-    return Annotated[
-        Decimal,
-        Field(gt=0, le=maximum, decimal_places=2),
-        PlainSerializer(_json_number, return_type=int | float, when_used="json"),
-        WithJsonSchema(
-            {"type": "number", "exclusiveMinimum": 0, "maximum": float(maximum), "multipleOf": 0.01}
-        ),
-    ]
+def _amount_schema(maximum: Decimal) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "number", "exclusiveMinimum": 0, "maximum": float(maximum), "multipleOf": 0.01}
+    )
 
 
-Hours = _decimal(MAX_HOURS)
-Credits = _decimal(MAX_CREDITS)
-Units = Annotated[Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")]
+# A positive amount in hundredths, up to a maximum.
+Hours = Annotated[
+    Decimal, Field(gt=0, le=MAX_HOURS, decimal_places=2), _AS_NUMBER, _amount_schema(MAX_HOURS)
+]
+Credits = Annotated[
+    Decimal, Field(gt=0, le=MAX_CREDITS, decimal_places=2), _AS_NUMBER, _amount_schema(MAX_CREDITS)
+]
+Units = Annotated[Decimal, _AS_NUMBER]
 
 
 # --- Cross-field rules (one implementation for the models and for partial input) ----------
@@ -249,7 +240,7 @@ def _activity_rules(
             problems.append(
                 (
                     "hours",
-                    f"{_json_number(hours)} hours cannot fit in {days} "
+                    f"{hours_number(hours)} hours cannot fit in {days} "
                     f"day{'s' if days > 1 else ''} ({start} to {end})",
                 )
             )
@@ -398,7 +389,10 @@ class PreapprovalForm(_Section):
             data = {k: v for k, v in data.items() if k != "units"}
         return data
 
-    @computed_field(title="PDU units", description="Hours, or credits converted (ARM 10.57.215).")
+    # mypy cannot type a decorated property; pydantic's documented way is this ignore.
+    @computed_field(  # type: ignore[prop-decorator]
+        title="PDU units", description="Hours, or credits converted (ARM 10.57.215)."
+    )
     @property
     def units(self) -> Units:
         activity = self.activity

@@ -19,6 +19,7 @@ knows the two application forms; its helpers are reused here for these flat form
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import re
@@ -207,7 +208,7 @@ class RequestSpec:
     """One request type: its form, and the words that recognise it in an email."""
 
     type: RequestType
-    model: type[RequestForm]
+    model: builtins.type[RequestForm]  # builtins: `type` here is the field above
     subject: str  # the documented subject keyword
     title: str  # the text form's first line: recognises a filled-in form in a body
     noun: str  # "account access request": in the emails about the case

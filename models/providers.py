@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, StrEnumType, enum_check
@@ -44,3 +44,20 @@ class Provider(Base):
         if self.status is ProviderStatus.MUST_REAPPLY:
             return self.status_until is None or today <= self.status_until
         return self.status is ProviderStatus.APPROVED
+
+
+class ProviderHistory(Base):
+    """What happened to a provider's record and accounts, by whom (staff, portal, system)."""
+
+    __tablename__ = "provider_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(48), comment="e.g. account_disabled")
+    actor: Mapped[str] = mapped_column(
+        String(320), comment="staff address, portal username, or 'system'"
+    )
+    detail: Mapped[str] = mapped_column(String(1000), default="")

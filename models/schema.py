@@ -14,8 +14,10 @@ from models.messages import (
     ReplyToken,
 )
 from models.people import OfficeClosure, Person, Staff
-from models.providers import Provider
+from models.providers import Provider, ProviderHistory
+from models.sign_ins import SignInFailure
 from models.tombstones import PurgeRun, Tombstone
+from models.web_sessions import WebSession
 
 __all__ = [
     "Attachment",
@@ -32,11 +34,14 @@ __all__ = [
     "Provider",
     "ProviderAccount",
     "ProviderEvent",
+    "ProviderHistory",
     "PurgeRun",
     "ReferenceCounter",
     "ReplyToken",
     "ReviewTask",
+    "SignInFailure",
     "Staff",
     "TimelineEntry",
     "Tombstone",
+    "WebSession",
 ]

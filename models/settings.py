@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     proof_reminder_business_days: int = Field(5, ge=0)
     proof_expiry_days: int = Field(60, gt=0)
     retention_years: int = Field(5, gt=0)
+    portal_idle_minutes: int = Field(30, gt=0, description="a portal session ends unused")
+    portal_absolute_hours: int = Field(12, gt=0, description="a portal session ends anyway")
+    portal_require_2fa: bool = Field(False, description="account managers must use TOTP")
     retention_years_by_kind: dict[str, int] = Field(
         default_factory=dict,
         description='per record kind, e.g. {"provider": 10, "event": 7} (JSON in the environment)',
@@ -128,7 +131,10 @@ def _toml_values(path: str) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"PDU_CONFIG={path}: {exc}") from exc
-    return data.get("pdu", data)
+    values = data.get("pdu", data)
+    if not isinstance(values, dict):
+        raise SettingsError(f"PDU_CONFIG={path}: `pdu` must be a table ([pdu])")
+    return values
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from itertools import pairwise
@@ -22,7 +22,6 @@ from xml.etree import ElementTree
 
 import cssselect2
 import pydyf
-import segno
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.pdf.metadata import DocumentMetadata
@@ -34,9 +33,10 @@ from templates.certificate_data import (
     CertificateData,
     CertificateLayoutError,
 )
+from templates.hours import hours_text as format_hours
 from templates.pdf_text import Unreadable, extract_text, text_layer
+from templates.qr import qr_data_uri
 from templates.render import environment
-from templates.render import hours as format_hours
 from templates.stationery import Stationery, serialise_once
 
 CERTIFICATE_DIR = Path(__file__).resolve().parent / "certificate"
@@ -131,7 +131,7 @@ def balanced_lines(text: str, count: int) -> list[str]:
 def fit_text(
     text: str,
     fits: Sequence[tuple[int, Sequence[str]]],
-    sizes: dict[str, float],
+    sizes: Mapping[str, float],
     fallback: str,
 ) -> tuple[list[str], str]:
     """The lines and size class for `text`: the fewest lines, then the largest size, whose
@@ -152,11 +152,10 @@ def qr_png(url: str) -> str:
     0.95in without smoothing (medium error correction: survives a crease or a stamp,
     stays small). One image, not the ~600 subpaths of the SVG form: those made the PDF
     ~30% slower to write and twice as slow to read back."""
-    code = segno.make(url, error="m", micro=False, mask=MASK)
-    return str(code.png_data_uri(scale=QR_SCALE, border=2, dark="#17365d", light="#ffffff"))
+    return qr_data_uri(url, scale=QR_SCALE, mask=MASK)
 
 
-class _WellFormedHTML(HTML):
+class _WellFormedHTML(HTML):  # type: ignore[misc]  # WeasyPrint is untyped: HTML is Any
     """Our template's HTML, which is also well-formed XML, parsed by expat: ~30 times
     faster than WeasyPrint's HTML5 parser (pure Python, ~2 ms a certificate). Sets what
     `HTML.__init__` sets in the pinned WeasyPrint (tests compare the two parsers' PDFs
@@ -398,7 +397,8 @@ class CertificateRenderer:
                         pdfs.append(pdf)
             finally:
                 self._forget_new_images(known)
-        for i, pdf in zip(drawn, pdfs or [None] * len(drawn), strict=True):
+        batch: Sequence[bytes | None] = pdfs or [None] * len(drawn)  # None: render it alone
+        for i, pdf in zip(drawn, batch, strict=True):
             if pdf is not None:
                 results[i] = pdf
                 continue

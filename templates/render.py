@@ -13,13 +13,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from templates.hours import hours_text
 
 TEMPLATES_DIR = Path(__file__).resolve().parent
 # The quoting parser cuts a reply at this line: keep the two in step (mailbox/quoting.py).
@@ -98,19 +99,6 @@ def datetime_local(value: datetime, tz: str | tzinfo | None = None) -> str:
     )
 
 
-def hours(value: Decimal | int | float | str) -> str:
-    """6 → `6`, 6.5 → `6.5`, Decimal('7.50') → `7.5`; never `6.0` or `6E+1`."""
-    if isinstance(value, bool) or value is None:
-        raise TypeError(f"hours: expected a number, got {value!r}")
-    try:
-        # str() first: a float's repr is the short decimal people typed (6.1, not 6.0999…).
-        number = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(f"hours: {value!r} is not a number") from exc
-    text = format(number.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
-
-
 def one_line(value: str) -> str:
     """Header-safe text: control characters (CR, LF, NUL…) and line separators become
     spaces, runs of whitespace collapse to one."""
@@ -139,7 +127,7 @@ def environment() -> Environment:
         date_short=date_short,
         date_range=date_range,
         datetime_local=datetime_local,
-        hours=hours,
+        hours=hours_text,
     )
     # Defaults a caller's context may override (services pass the configured timezone).
     env.globals.update(reply_marker=REPLY_MARKER, timezone=DEFAULT_TIMEZONE)

@@ -25,7 +25,7 @@ _REFERENCE = re.compile(rb"(\d+) 0 R")
 _STREAM = b"\nstream\n"
 
 
-class _Serialised(pydyf.Object):
+class _Serialised(pydyf.Object):  # type: ignore[misc]  # pydyf is untyped: Object is Any
     """An object written as known bytes. pydyf computes a stream's data, compressing it at
     level 9, each time it is asked: twice a write when the PDF carries an identifier, as
     PDF/A requires (once for the file, once for the identifier's hash)."""

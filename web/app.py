@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import apply, directory, verify
 from web.pages import render
+from web.portal.install import install as install_portals
 from web.security import Limit, RateLimiter
 
 log = logging.getLogger("web")
@@ -38,6 +39,7 @@ def create_app(form_limit: Limit = FORM_LIMIT, verify_limit: Limit = VERIFY_LIMI
     app.include_router(apply.router)
     app.include_router(verify.router)
     app.include_router(directory.router)
+    install_portals(app)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:

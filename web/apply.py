@@ -22,9 +22,10 @@ from models.forms import FormProblem
 from models.services import intake
 from models.settings import get_settings
 from models.uow import UnitOfWork
+from web.csrf import csrf_passes, set_nonce, with_form_token
 from web.form_view import form_view, posted_data, unplaced
 from web.pages import client_address, render
-from web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok, csrf_token, new_nonce, sign, signed_ok
+from web.security import sign, signed_ok
 
 router = APIRouter()
 
@@ -46,7 +47,7 @@ def _form_page(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     kind = FORMS[slug]
-    nonce = request.cookies.get(CSRF_COOKIE) or new_nonce()
+    form_token, fresh = with_form_token(request)
     problems = problems or []
     page = render(
         request,
@@ -60,17 +61,9 @@ def _form_page(
         problems=problems,
         general_problems=unplaced(kind, problems),
         notice=notice,
-        csrf_field=CSRF_FIELD,
-        csrf=csrf_token(get_settings().secret_key, nonce),
+        **form_token,
     )
-    page.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/apply",
-    )
+    set_nonce(page, request, fresh)
     page.headers["Cache-Control"] = "no-store"
     return page
 
@@ -133,8 +126,7 @@ async def submit_form(request: Request, slug: str) -> Response:
             f"kept below: please wait {minutes} minute{'s' if minutes > 1 else ''} and send "
             "the form again.",
         )  # fmt: skip
-    secret = get_settings().secret_key
-    if not csrf_ok(secret, request.cookies.get(CSRF_COOKIE), posted.get(CSRF_FIELD)):
+    if not await csrf_passes(request):
         return _form_page(
             request, slug, data, status=400,
             notice="This form had expired or was sent from another site, so nothing was "
@@ -151,5 +143,5 @@ async def submit_form(request: Request, slug: str) -> Response:
         "status": result.status,
         "new": "1" if result.created else "0",
     }
-    fields["sig"] = sign(secret, _signed(fields))
+    fields["sig"] = sign(get_settings().secret_key, _signed(fields))
     return RedirectResponse(f"/apply/received?{urlencode(fields)}", status_code=303)

@@ -27,7 +27,8 @@ def render(
     """templates/web/<name>.html.j2 as a page (autoescaped, StrictUndefined)."""
     template = environment().get_template(f"web/{name}.html.j2")
     context.setdefault("errors_in_title", False)
-    html = template.render(nav=NAV, path=request.url.path, **context)
+    nav = context.pop("nav", None) or NAV  # the portals pass their own menu
+    html = template.render(nav=nav, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status, headers=headers)
 
 

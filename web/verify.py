@@ -21,13 +21,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models import clock, credentials
 from models.certificates import Certificate
-from models.enums import CertificateStatus
-from models.services.certificates import credential_filename, stored_credential
+from models.services.certificate_view import view_of
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound
+from models.services.issuing import credential_filename, stored_credential
 from models.services.verification import verify
 from models.uow import UnitOfWork
-from templates.render import date_range, date_short, hours
+from templates.hours import hours_text as hours
+from templates.render import date_range, date_short
 from web.pages import client_address, render, too_many
 
 router = APIRouter()
@@ -44,24 +45,23 @@ def verify_form(request: Request, code: str = "") -> Response:
 
 
 def _view(cert: Certificate, tz: ZoneInfo) -> dict[str, Any]:
-    status = CertificateStatus(cert.status)
-    view: dict[str, Any] = {"status": str(status), "number": cert.number}
-    if status is CertificateStatus.DISPOSED:
+    shown = view_of(cert, tz)
+    view: dict[str, Any] = {"status": str(shown.status), "number": shown.number}
+    if shown.disposed:
         return view  # its details were purged with the record
-    replacement = cert.replaced_by
     return view | {
-        "holder": cert.holder_name,
-        "license_number": cert.license_number,
-        "activity": cert.activity_title,
-        "provider": cert.provider_name,
-        "dates": date_range(cert.start_date, cert.end_date),
-        "hours": hours(cert.hours),
-        "issued_on": date_short(cert.issued_at, tz),
-        "revoked_on": date_short(cert.revoked_at, tz) if cert.revoked_at else None,
-        "revoked_reason": cert.revoked_reason,
+        "holder": shown.holder,
+        "license_number": shown.license_number,
+        "activity": shown.activity,
+        "provider": shown.provider,
+        "dates": date_range(shown.start_date, shown.end_date),
+        "hours": hours(shown.hours),
+        "issued_on": date_short(shown.issued_on),
+        "revoked_on": date_short(shown.revoked_at.date()) if shown.revoked_at else None,
+        "revoked_reason": shown.revoked_reason,
         "replaced_by": (
-            {"number": replacement.number, "code": replacement.verification_code}
-            if replacement is not None
+            {"number": shown.replaced_by, "code": shown.replaced_by_code}
+            if shown.replaced_by is not None
             else None
         ),
     }

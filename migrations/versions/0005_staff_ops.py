@@ -1,7 +1,7 @@
 """staff supervisors and delegates; provider status
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0001'
+down_revision = '0002'  # main's head when this branch last merged it (was 0001)
 branch_labels = None
 depends_on = None
 

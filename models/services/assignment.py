@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.cases import ReviewTask
+from models.cases import Case, ReviewTask
 from models.enums import StaffRole, TaskStatus
 from models.people import Staff
+from models.services.context import ServiceContext
+from models.services.outbox import enqueue
 
 
 class NoStaff(RuntimeError):
@@ -57,7 +61,9 @@ def pick_reviewer(session: Session, today: date, exclude: set[str]) -> Staff:
     )
 
 
-def supervisors(session: Session, today: date, exclude: set[str] = frozenset()) -> list[Staff]:
+def supervisors(
+    session: Session, today: date, exclude: Collection[str] = frozenset()
+) -> list[Staff]:
     return [
         s
         for s in session.scalars(
@@ -77,3 +83,20 @@ def admins(session: Session) -> list[Staff]:
             .order_by(Staff.id)
         )
     )
+
+
+def tell_admins(
+    ctx: ServiceContext, template: str, context: dict[str, Any], case: Case | None = None
+) -> None:
+    """One email to every active admin (with none, nobody is told: not an error)."""
+    to = [a.email for a in admins(ctx.session)]
+    if to:
+        enqueue(
+            ctx.session,
+            ctx.settings,
+            template=template,
+            to=to,
+            context=context,
+            now=ctx.now,
+            case=case,
+        )

@@ -16,7 +16,7 @@ from models.services import casework, review
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.staff import active_staff
-from models.services.timeline import Actor, record, transition
+from models.services.timeline import Actor, record_action, transition
 from models.services.tokens import retire_tokens
 from models.workflow import Event, IllegalTransition, advance
 
@@ -37,7 +37,7 @@ def resend(ctx: ServiceContext, case: Case) -> str:
         address = case.applicant.email
         retire_tokens(ctx.session, ctx.now, case_id=case.id, recipient=address)
         casework.email_applicant(ctx, case, "info_request", question=question or "")
-        record(case, "resent", CLI, ctx.now, f"the question to {address}")
+        record_action(case, "resent", CLI, ctx.now, f"the question to {address}")
         return address
     if task is None or task.paused_since is not None:
         raise UserError(
@@ -48,7 +48,7 @@ def resend(ctx: ServiceContext, case: Case) -> str:
     retire_tokens(ctx.session, ctx.now, task_id=task.id, recipient=address)
     casework.email_task(ctx, task)
     what = task.kind.value.replace("_", " ")
-    record(case, "resent", CLI, ctx.now, f"the {what} task to {address}")
+    record_action(case, "resent", CLI, ctx.now, f"the {what} task to {address}")
     return address
 
 
@@ -90,7 +90,7 @@ def reopen(ctx: ServiceContext, case: Case, reason: str, *, revoke_certificate: 
     """A decided case back to review with a new seven-business-day clock. A certificate
     issued for it is revoked with the reason, only when `revoke_certificate` says so.
     Returns the numbers of the certificates revoked."""
-    from models.services.certificates import revoke
+    from models.services.issuing import revoke
 
     reason = " ".join(reason.split())
     if not reason:

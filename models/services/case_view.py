@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from models.cases import Case, ReviewTask
 from models.certificates import Certificate
 from models.enums import CaseStatus
-from models.services.certificates import certificate_view
+from models.services.certificate_view import certificate_view
 from models.services.errors import NotFound, UserError
+from templates.hours import hours_number
 
 
 def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
@@ -54,8 +56,8 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
         "due_at": _iso(task.due_at, tz) if task and case.open_task else None,
         "escalation_level": task.escalation_level if task else 0,
         "retroactive": case.retroactive,
-        "hours_requested": _number(case.hours_requested),
-        "hours_granted": _number(case.hours_granted),
+        "hours_requested": _hours(case.hours_requested),
+        "hours_granted": _hours(case.hours_granted),
         "closed_at": _iso(case.closed_at, tz),
         "retain_until": _iso(case.retain_until, tz),
         "legal_hold": case.legal_hold,
@@ -66,13 +68,6 @@ def case_view(session: Session, case: Case, timezone: str) -> dict[str, Any]:
         # The same objects as `pdu certificate list --json`.
         "certificates": [certificate_view(c, tz) for c in certificates],
     }
-
-
-def _number(value: Any) -> float | int | None:
-    if value is None:
-        return None
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() else as_float
 
 
 def list_cases(session: Session, status: str | None = None) -> list[Case]:
@@ -88,3 +83,7 @@ def list_cases(session: Session, status: str | None = None) -> list[Case]:
             choices = ", ".join(s.value for s in CaseStatus)
             raise UserError(f"unknown status {status!r}: choose one of {choices}") from None
     return list(session.scalars(query))
+
+
+def _hours(value: Decimal | None) -> int | float | None:
+    return None if value is None else hours_number(value)

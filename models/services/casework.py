@@ -22,7 +22,7 @@ from models.services.errors import UserError
 from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_reference
 from models.services.summaries import case_summary, form_rows
-from models.services.timeline import Actor, record, transition
+from models.services.timeline import Actor, record_action, transition
 from models.services.tokens import issue_token
 from models.workflow import Event
 
@@ -62,7 +62,7 @@ def new_case(
         updated_at=ctx.now,
     )
     ctx.session.add(case)
-    record(case, "submitted", actor, ctx.now, f"by {actor.channel.value}")
+    record_action(case, "submitted", actor, ctx.now, f"by {actor.channel.value}")
     return case
 
 
@@ -188,7 +188,7 @@ def open_task(
     case.tasks.append(task)
     staff.last_assigned_at = ctx.now
     ctx.session.flush()
-    record(case, "assigned", actor, ctx.now, f"{kind.value} task to {staff.email}")
+    record_action(case, "assigned", actor, ctx.now, f"{kind.value} task to {staff.email}")
     email_task(ctx, task, **email_context)
     return task
 

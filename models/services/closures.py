@@ -20,7 +20,7 @@ from models.people import OfficeClosure
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.status import ladder_policy
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 
 MAX_CLOSURE_DAYS = 31
 MAX_REASON = 200
@@ -115,7 +115,7 @@ def reschedule_open_tasks(ctx: ServiceContext, actor: Actor, why: str) -> list[M
             continue
         before, task.due_at = task.due_at, after
         moved.append(Moved(task.case.reference, task.id, before, after))
-        record(
+        record_action(
             task.case,
             "due_moved",
             actor,

@@ -11,12 +11,12 @@ from models.cases import ReviewTask
 from models.people import Staff
 from models.services.casework import email_task
 from models.services.context import ServiceContext
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 
 
 def hand_over(ctx: ServiceContext, task: ReviewTask, to: Staff, actor: Actor, why: str) -> None:
     previous = task.assignee.email
     task.assignee = to
     to.last_assigned_at = ctx.now
-    record(task.case, "reassigned", actor, ctx.now, f"from {previous} to {to.email}: {why}")
+    record_action(task.case, "reassigned", actor, ctx.now, f"from {previous} to {to.email}: {why}")
     email_task(ctx, task, "handed_over", previous_assignee=previous, why=why)

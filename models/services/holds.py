@@ -20,7 +20,7 @@ from models.enums import CaseStatus
 from models.events import ProviderEvent
 from models.retention import hold_problem
 from models.services.errors import Conflict, NotFound, UserError
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 
 _EVENT = re.compile(r"event[:\s-]*(\d+)", re.IGNORECASE)
 
@@ -86,7 +86,7 @@ def add_hold(session: Session, reference: str, reason: str, actor: Actor, now: d
     action = "legal_hold_changed" if case.legal_hold else "legal_hold_added"
     case.legal_hold = reason.strip()
     case.updated_at = now
-    record(case, action, actor, now, case.legal_hold)
+    record_action(case, action, actor, now, case.legal_hold)
     return _case_hold(case)
 
 
@@ -102,7 +102,7 @@ def release_hold(session: Session, reference: str, actor: Actor, now: datetime) 
         raise Conflict(f"{case.reference} is not on legal hold")
     case.legal_hold = None
     case.updated_at = now
-    record(case, "legal_hold_released", actor, now)
+    record_action(case, "legal_hold_released", actor, now)
     return _case_hold(case)
 
 

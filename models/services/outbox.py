@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.cases import Case
+from models.db import rows_changed
 from models.enums import OutboxStatus
 from models.messages import OutboxMessage, ReplyToken
 from models.settings import Settings
@@ -143,7 +144,7 @@ def _claim(work: UnitOfWork, row_id: int, now: datetime) -> OutboxMessage | None
     if free is not None:
         update_ = update(OutboxMessage).where(*due)
         values = {"next_attempt_at": now + LEASE, "attempts": OutboxMessage.attempts + 1}
-        won = work.session.execute(update_.values(values)).rowcount == 1
+        won = rows_changed(work.session, update_.values(values)) == 1
     work.commit()
     if not won:
         return None

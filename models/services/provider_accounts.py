@@ -110,8 +110,12 @@ def open_account(
     return account, new_setup_code(ctx, account)
 
 
-def new_setup_code(ctx: ServiceContext, account: ProviderAccount) -> str:
+def new_setup_code(
+    ctx: ServiceContext, account: ProviderAccount, ttl: timedelta = SETUP_CODE_TTL
+) -> str:
+    """A new one-time set-password code (stored hashed); any earlier one stops working."""
     code = new_token()
     account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
-    account.setup_expires_at = ctx.now + SETUP_CODE_TTL
+    account.setup_expires_at = ctx.now + ttl
+    account.setup_used_at = None
     return code

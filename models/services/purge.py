@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from models.cases import Case, ReviewTask, TimelineEntry
 from models.certificates import Certificate
 from models.data_dir import attachment_file, certificate_path
+from models.db import rows_changed
 from models.enums import CaseKind, CaseStatus, CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.messages import Attachment, ErrorReply, InboundMessage, OutboxMessage, ReplyToken
@@ -68,12 +69,12 @@ MESSAGE_ID_HEADER = "Message-ID"
 
 # Rows of a case, in an order that respects the foreign keys when deleting.
 _CASE_TABLES: tuple[tuple[str, Table], ...] = (
-    ("outbox", OutboxMessage.__table__),  # type: ignore[arg-type]
-    ("attachments", Attachment.__table__),  # type: ignore[arg-type]
-    ("reply_tokens", ReplyToken.__table__),  # type: ignore[arg-type]
-    ("tasks", ReviewTask.__table__),  # type: ignore[arg-type]
-    ("timeline", TimelineEntry.__table__),  # type: ignore[arg-type]
-    ("inbound", InboundMessage.__table__),  # type: ignore[arg-type]
+    ("outbox", OutboxMessage.__table__),
+    ("attachments", Attachment.__table__),
+    ("reply_tokens", ReplyToken.__table__),
+    ("tasks", ReviewTask.__table__),
+    ("timeline", TimelineEntry.__table__),
+    ("inbound", InboundMessage.__table__),
 )
 
 
@@ -394,7 +395,9 @@ def _checkpoint(work: UnitOfWork) -> None:
         return
     raw = work.engine.raw_connection()
     try:
-        busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        sqlite = raw.driver_connection
+        assert sqlite is not None  # None only once the connection is closed
+        busy = sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy:
             log.warning("WAL checkpoint incomplete (readers active): it completes later")
     finally:
@@ -605,17 +608,17 @@ def _purge_unlinked_mail(
             orphans = Attachment.inbound_id.in_(ids) & Attachment.case_id.is_(None)
             shas = set(s.scalars(select(Attachment.sha256).where(orphans)))
             s.execute(delete(Attachment).where(orphans))
-            done = s.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids))).rowcount
+            done = rows_changed(s, delete(InboundMessage).where(InboundMessage.id.in_(ids)))
             files = _delete_files(s, work.settings.data_dir, shas, [])
             work.commit()
         report.add({"mail_messages": done, "files": files})
     with uow_factory() as work:
         s = work.session
         _secure_delete(s)
-        outbox = s.execute(delete(OutboxMessage).where(unlinked_outbox(report.cutoff, years)))
-        errors = s.execute(delete(ErrorReply).where(old_error_replies(report.cutoff, years)))
+        outbox = rows_changed(s, delete(OutboxMessage).where(unlinked_outbox(report.cutoff, years)))
+        errors = rows_changed(s, delete(ErrorReply).where(old_error_replies(report.cutoff, years)))
         work.commit()
-    report.add({"mail_outbox": outbox.rowcount, "error_replies": errors.rowcount})
+    report.add({"mail_outbox": outbox, "error_replies": errors})
 
 
 def _purge_events(
@@ -639,7 +642,7 @@ def _purge_events(
                 numbers.append(number)
                 people.add(person_id)
             people |= set(s.scalars(select(Attendee.person_id).where(Attendee.event_id.in_(ids))))
-            attendees = s.execute(delete(Attendee).where(Attendee.event_id.in_(ids))).rowcount
+            attendees = rows_changed(s, delete(Attendee).where(Attendee.event_id.in_(ids)))
             s.execute(update(Certificate).where(live).values(**_DISPOSED))
             counts = {
                 "events": len(ids),

@@ -20,7 +20,7 @@ from models.providers import Provider
 from models.services.casework import email_applicant, new_case, start_review, upsert_person
 from models.services.context import ServiceContext
 from models.services.directory import add_provider, directory_entries, renew_provider
-from models.services.timeline import Actor, record, transition
+from models.services.timeline import Actor, record_action, transition
 from models.triage import explain_match
 from models.usernames import make_username
 from models.workflow import Event
@@ -119,7 +119,7 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
     account.setup_token_hash = token_hash(code, ctx.settings.secret_key)
     account.setup_expires_at = ctx.now + SETUP_CODE_TTL
     username = account.username
-    record(
+    record_action(
         case,
         "provider_added",
         actor,

@@ -51,7 +51,7 @@ from models.services.provider_accounts import (
     provider_addresses,
 )
 from models.services.summaries import case_summary
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,7 @@ def on_approved(ctx: ServiceContext, case: Case, actor: Actor) -> None:
     elif isinstance(form, ManagerChangeRequest):
         _change_manager(ctx, case, form, provider, actor)
     else:
+        assert isinstance(form, OpportunityRequest)  # an activity report has no case
         _share(ctx, case, form, provider, actor)
 
 
@@ -246,30 +247,54 @@ def _grant_access(
     ctx: ServiceContext, case: Case, form: AccessRequest, provider: Provider, actor: Actor
 ) -> None:
     manager = current_manager(ctx.session, provider)
+    person, account, code, new_account = _account_for(ctx, provider, form, is_manager=False)
+    action = "account_added" if new_account else "account_setup_code"
+    record_action(case, action, actor, ctx.now, f"{account.username} for {person.email}")
+    _welcome(ctx, case, provider, person, account, code, new_account=new_account)
+    _tell_of_change(ctx, case, actor, person, account, manager.email, previous_manager=None)
+
+
+def _account_for(
+    ctx: ServiceContext,
+    provider: Provider,
+    form: AccessRequest | ManagerChangeRequest,
+    *,
+    is_manager: bool,
+) -> tuple[Person, ProviderAccount, str | None, bool]:
+    """The form's person and their account at the provider, opened if they had none.
+    Returns (person, account, a one-time setup code or None, whether the account is new);
+    a user who already has an account gets a fresh code only when asking for access."""
     person = upsert_person(ctx, form.email, form.first_name, form.last_name, phone=form.phone)
     ctx.session.flush()
     account = account_of(ctx.session, provider.id, person.email)
-    new_account = account is None
     if account is None:
-        account, code = open_account(ctx, provider, person, is_manager=False)
-    else:  # already a user: a fresh code lets them back in
-        code = new_setup_code(ctx, account)
-    action = "account_added" if new_account else "account_setup_code"
-    record(case, action, actor, ctx.now, f"{account.username} for {person.email}")
-    _welcome(ctx, case, provider, person, account, code, new_account=new_account)
+        account, code = open_account(ctx, provider, person, is_manager=is_manager)
+        return person, account, code, True
+    # Already a user: a fresh code lets them back in (access); a new manager keeps theirs.
+    return person, account, None if is_manager else new_setup_code(ctx, account), False
+
+
+def _tell_of_change(
+    ctx: ServiceContext,
+    case: Case,
+    actor: Actor,
+    person: Person,
+    account: ProviderAccount,
+    manager_email: str,
+    *,
+    previous_manager: str | None,
+) -> None:
+    """The account manager (the previous one, on a change) and whoever asked hear of it."""
+    applicant = case.applicant.email if case.applicant else ""
     _send(
         ctx,
         case,
         "account_changed_notice",
-        [
-            a
-            for a in (manager.email, case.applicant.email if case.applicant else "")
-            if a != person.email
-        ],
+        [a for a in (manager_email, applicant) if a != person.email],
         person_name=person.full_name,
         person_email=person.email,
         username=account.username,
-        previous_manager=None,
+        previous_manager=previous_manager,
         **_contact_at_opi(ctx, actor),
     )
 
@@ -281,7 +306,9 @@ def _change_email(
     # Idempotent: an account that already moved (a twin request) is found by its new address.
     account = account_of(ctx.session, provider.id, old) or account_of(ctx.session, provider.id, new)
     if account is None:
-        record(case, "account_not_found", actor, ctx.now, f"no account of {old}: nothing changed")
+        record_action(
+            case, "account_not_found", actor, ctx.now, f"no account of {old}: nothing changed"
+        )
         log.warning("%s: approved, but no account uses the old address", case.reference)
         return
     person = person_of(ctx.session, account.person_id)
@@ -294,7 +321,9 @@ def _change_email(
             account.person_id = holder.id  # the new address is someone's record already
     if provider.contact_email.lower() == old:
         provider.contact_email = new
-    record(case, "account_email_changed", actor, ctx.now, f"{account.username}: {old} to {new}")
+    record_action(
+        case, "account_email_changed", actor, ctx.now, f"{account.username}: {old} to {new}"
+    )
     applicant = case.applicant.email if case.applicant else ""
     _send(
         ctx,
@@ -313,13 +342,7 @@ def _change_manager(
     ctx: ServiceContext, case: Case, form: ManagerChangeRequest, provider: Provider, actor: Actor
 ) -> None:
     previous = current_manager(ctx.session, provider)
-    person = upsert_person(ctx, form.email, form.first_name, form.last_name, phone=form.phone)
-    ctx.session.flush()
-    account = account_of(ctx.session, provider.id, person.email)
-    code = None
-    new_account = account is None
-    if account is None:
-        account, code = open_account(ctx, provider, person, is_manager=True)
+    person, account, code, new_account = _account_for(ctx, provider, form, is_manager=True)
     for other in accounts_of(ctx.session, provider.id):
         # Previous managers keep a user account; staff close it if they have left.
         other.is_manager = other is account
@@ -327,7 +350,7 @@ def _change_manager(
     provider.contact_name = person.full_name
     provider.contact_email = person.email
     provider.contact_phone = form.phone
-    record(
+    record_action(
         case,
         "account_manager_changed",
         actor,
@@ -335,24 +358,15 @@ def _change_manager(
         f"{previous.email} to {person.email} ({account.username})",
     )
     _welcome(ctx, case, provider, person, account, code, new_account=new_account)
-    applicant = case.applicant.email if case.applicant else ""
-    _send(
-        ctx,
-        case,
-        "account_changed_notice",
-        [a for a in (previous.email, applicant) if a != person.email],
-        person_name=person.full_name,
-        person_email=person.email,
-        username=account.username,
-        previous_manager=previous.name,
-        **_contact_at_opi(ctx, actor),
+    _tell_of_change(
+        ctx, case, actor, person, account, previous.email, previous_manager=previous.name
     )
 
 
 def _share(
     ctx: ServiceContext, case: Case, form: OpportunityRequest, provider: Provider, actor: Actor
 ) -> None:
-    record(case, "opportunity_shared", actor, ctx.now, f"{form.title} ({listing(form)})")
+    record_action(case, "opportunity_shared", actor, ctx.now, f"{form.title} ({listing(form)})")
     _send(
         ctx,
         case,

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from models.cases import Case, ReviewTask
 from models.enums import CaseKind, CaseStatus, TaskKind, TaskStatus
+from models.services import case_certificates
 from models.services.casework import (
     close_task,
     email_applicant,
@@ -20,15 +21,16 @@ from models.services.casework import (
     open_task,
     require_task,
 )
-from models.services.certificates import issue_for_case
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.kinds import KINDS
 from models.services.staff import find_staff
-from models.services.timeline import Actor, record
+from models.services.timeline import Actor, record_action
 from models.workflow import Event
+from templates.hours import hours_text
 
 DECISION_VERBS = {"APPROVE", "DENY", "INFO", "ACCEPT", "REJECT", "REASSIGN"}
+ACCEPTED = "accept"  # Done.action of ACCEPT: its certificate is issued after the commit
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,6 @@ class Done:
 
     action: str
     detail: str = ""
-
-
-def hours_text(hours: Decimal) -> str:
-    """18.00 → "18", 6.50 → "6.5" (Decimal's own formats keep the zeros)."""
-    return format(hours.normalize(), "f")
 
 
 # --- staff decisions --------------------------------------------------------------------
@@ -102,28 +99,18 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
         raise UserError(f"{case.reference} is already with {previous}")
     task.assignee = staff
     staff.last_assigned_at = ctx.now
-    record(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
+    record_action(case, "reassigned", actor, ctx.now, f"from {previous} to {staff.email}")
     email_task(ctx, task)
     return Done("reassign", staff.email)
 
 
 def accept_proof(ctx: ServiceContext, case: Case, actor: Actor) -> Done:
+    """The case completes and its certificate is reserved; it is drawn, recorded and sent
+    once this transaction commits (`case_certificates.issue_reserved`)."""
     task = require_task(case, TaskKind.PROOF_REVIEW)
     move(ctx, case, Event.ACCEPT_PROOF, actor)
     close_task(ctx, task, "accepted")
-    certificate, attachment = issue_for_case(ctx, case)
-    record(case, "certificate_issued", actor, ctx.now, certificate.number)
-    email_applicant(
-        ctx,
-        case,
-        "certificate_issued",
-        reply=False,
-        attachments=[attachment],
-        certificate_number=certificate.number,
-        hours=certificate.hours,
-        verification_code=certificate.verification_code,
-    )
-    return Done("accept", certificate.number)
+    return Done(ACCEPTED, case_certificates.reserve(ctx, case))
 
 
 def reject_proof(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> Done:

@@ -9,6 +9,7 @@ one already on the event's roster is skipped, never issued twice.
 
 from __future__ import annotations
 
+import _csv  # the reader's class: csv does not name it before 3.12
 import csv
 import io
 import re
@@ -126,7 +127,7 @@ def parse(content: bytes, max_hours: Decimal) -> Roster:
     return roster
 
 
-def _header(reader: csv.Reader, roster: Roster) -> tuple[int, dict[str, int] | None]:
+def _header(reader: _csv.Reader, roster: Roster) -> tuple[int, dict[str, int] | None]:
     for record in reader:
         if not any(cell.strip() for cell in record):
             continue
@@ -308,7 +309,7 @@ def _people(session: Session, emails: list[str]) -> dict[str, Person]:
     return found
 
 
-def record(session: Session, event: ProviderEvent, roster: Roster, now: datetime) -> int:
+def add_attendees(session: Session, event: ProviderEvent, roster: Roster, now: datetime) -> int:
     """Add the roster's people to the event as pending attendees; returns how many. A
     person whose earlier certificate failed is queued again with the new line's details."""
     people = _people(session, [r.email for r in roster.rows])

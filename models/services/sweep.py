@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Select, select, update
+from sqlalchemy import Select, select, update
 
 from models.cases import Case, ReviewTask
-from models.deadlines import Step, steps_due
+from models.db import rows_changed
+from models.deadlines import LadderPolicy, Step, steps_due
 from models.enums import CaseKind, CaseStatus, Channel, TaskStatus
-from models.services.assignment import admins, supervisors
+from models.services.assignment import supervisors, tell_admins
+from models.services.case_certificates import issue_reserved
 from models.services.casework import email_applicant, email_task
 from models.services.context import ServiceContext
-from models.services.outbox import enqueue
-from models.services.status import ladder_policy
 from models.services.summaries import case_summary
-from models.services.timeline import Actor, record, transition
+from models.services.timeline import Actor, record_action, transition
 from models.uow import UnitOfWork
 from models.workflow import Event
 
@@ -48,15 +48,28 @@ class SweepReport:
         self.fired[step] = self.fired.get(step, 0) + 1
 
 
-def _claim(ctx: ServiceContext, task: ReviewTask, column: Column[Any]) -> bool:
-    won = ctx.session.execute(
-        update(ReviewTask)
-        .where(ReviewTask.id == task.id, column.is_(None))
-        .values({column.key: ctx.now})
-        .execution_options(synchronize_session=False)
+def _policy(ctx: ServiceContext) -> LadderPolicy:
+    s = ctx.settings
+    return LadderPolicy(
+        review_days=s.review_business_days,
+        reminder_days_before=s.reminder_business_days_before,
+        reassign_days_after=s.reassign_business_days_after,
     )
-    ctx.session.refresh(task)
-    return won.rowcount == 1
+
+
+def _claim(ctx: ServiceContext, row: ReviewTask | Case, column: Any) -> bool:
+    """Stamp `column` with now unless already stamped (compare-and-set): whoever stamps it
+    sends the step, so two sweeps never both do."""
+    model = type(row)
+    won = rows_changed(
+        ctx.session,
+        update(model)
+        .where(model.id == row.id, column.is_(None))
+        .values({column.key: ctx.now})
+        .execution_options(synchronize_session=False),
+    )
+    ctx.session.refresh(row)
+    return won == 1
 
 
 def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:
@@ -65,11 +78,13 @@ def _fire(ctx: ServiceContext, task: ReviewTask, step: Step) -> bool:
     case = task.case
     if step is Step.REMINDER:
         email_task(ctx, task, "reminder")
-        record(case, "reminder_sent", SWEEP, ctx.now, task.assignee.email)
+        record_action(case, "reminder_sent", SWEEP, ctx.now, task.assignee.email)
     elif step is Step.ESCALATION:
         cc = [s.email for s in supervisors(ctx.session, ctx.today) if s.id != task.assignee_id]
         email_task(ctx, task, "escalation", cc=cc)
-        record(case, "escalated", SWEEP, ctx.now, f"overdue; supervisors copied: {', '.join(cc)}")
+        record_action(
+            case, "escalated", SWEEP, ctx.now, f"overdue; supervisors copied: {', '.join(cc)}"
+        )
     else:
         _reassign_to_supervisor(ctx, task)
     return True
@@ -89,18 +104,8 @@ def _reassign_to_supervisor(ctx: ServiceContext, task: ReviewTask) -> None:
         "new_assignee": chosen.email if chosen else None,
         "expects_reply": False,
     }
-    to = [a.email for a in admins(ctx.session)]
-    if to:
-        enqueue(
-            ctx.session,
-            ctx.settings,
-            template="admin_notice",
-            to=to,
-            context=notice,
-            now=ctx.now,
-            case=case,
-        )
-    record(
+    tell_admins(ctx, "admin_notice", notice, case)
+    record_action(
         case,
         "reassigned",
         SWEEP,
@@ -135,7 +140,7 @@ def sweep_tasks(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepRepo
                 if task is None or task.status is not TaskStatus.OPEN or task.paused_since:
                     continue
                 fired = {step for step, col in _STEP_COLUMN.items() if getattr(task, col.key)}
-                for step in steps_due(now, task.due_at, fired, ctx.calendar, ladder_policy(ctx)):
+                for step in steps_due(now, task.due_at, fired, ctx.calendar, _policy(ctx)):
                     if _fire(ctx, task, step):
                         report.add(step.value)
                 work.commit()
@@ -193,30 +198,20 @@ def _proof_step(ctx: ServiceContext, case: Case) -> str | None:
         email_applicant(ctx, case, "expired", reply=False)
         return "expired"
     warn_at = expires_at - timedelta(days=7)
-    if ctx.now >= warn_at and _claim_case(ctx, case, Case.expiry_warned_at):
+    if ctx.now >= warn_at and _claim(ctx, case, Case.expiry_warned_at):
         email_applicant(ctx, case, "proof_reminder", final=True, expires_at=expires_at)
-        record(case, "proof_reminder", SWEEP, ctx.now, "last reminder before expiry")
+        record_action(case, "proof_reminder", SWEEP, ctx.now, "last reminder before expiry")
         return "proof_last_reminder"
     remind_at = ctx.calendar.add_business_days(ended, s.proof_reminder_business_days)
-    if ctx.now >= remind_at and _claim_case(ctx, case, Case.proof_reminded_at):
+    if ctx.now >= remind_at and _claim(ctx, case, Case.proof_reminded_at):
         email_applicant(ctx, case, "proof_reminder", final=False, expires_at=expires_at)
-        record(case, "proof_reminder", SWEEP, ctx.now, "activity ended; no proof yet")
+        record_action(case, "proof_reminder", SWEEP, ctx.now, "activity ended; no proof yet")
         return "proof_reminder"
     return None
 
 
-def _claim_case(ctx: ServiceContext, case: Case, column: Any) -> bool:
-    won = ctx.session.execute(
-        update(Case)
-        .where(Case.id == case.id, column.is_(None))
-        .values({column.key: ctx.now})
-        .execution_options(synchronize_session=False)
-    )
-    ctx.session.refresh(case)
-    return won.rowcount == 1
-
-
 def sweep(uow_factory: type[UnitOfWork] | Any, now: datetime) -> SweepReport:
+    issue_reserved(uow_factory, now)  # an accepted proof's certificate a crash left undrawn
     report = sweep_tasks(uow_factory, now)
     proofs = sweep_proofs(uow_factory, now)
     for step, count in proofs.fired.items():

@@ -24,7 +24,7 @@ class Actor:
         return cls("system", channel)
 
 
-def record(case: Case, action: str, actor: Actor, now: datetime, detail: str = "") -> None:
+def record_action(case: Case, action: str, actor: Actor, now: datetime, detail: str = "") -> None:
     case.timeline.append(
         TimelineEntry(
             at=now,

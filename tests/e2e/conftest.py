@@ -1,4 +1,5 @@
-"""An office wired to the real mail servers: unique addresses per test, staff seeded."""
+"""An office wired to the real mail servers: unique addresses per test, staff seeded; and
+Debian's Chromium driven by Playwright for the browser tests."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
+from devmail import client as mail_client
 from flows import jobs
 from models.services.staff import add_staff
 from models.settings import reset_settings
 from models.uow import UnitOfWork
-from tests import mail_client
+from tests.web_support import CHROMIUM, CHROMIUM_ARGS
 
 _ids = itertools.count(1)
 
@@ -63,7 +66,9 @@ class Office:
         return matching[-1]
 
     def reply(self, original: Any, sender: str, text: str, **kwargs: Any) -> None:
-        mail_client.send(self.server.smtp_port, mail_client.reply(original, sender, text, **kwargs))
+        mail_client.send(
+            self.server.smtp_port, mail_client.compose_reply(original, sender, text, **kwargs)
+        )
 
 
 @pytest.fixture
@@ -85,3 +90,13 @@ def office(mail_server, database_url, monkeypatch) -> Iterator[Office]:  # type:
         add_staff(work.session, f"ada@{domain}", "Ada Admin", "admin", now)
         work.commit()
     yield Office(mail_server, domain, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from devmail import client as mail_client
 from models.cases import ReviewTask, TimelineEntry
 from models.enums import OutboxStatus, TaskStatus
 from models.messages import InboundMessage, OutboxMessage
 from models.uow import UnitOfWork
-from tests import mail_client
 
 FOLDERS = ("Processed", "Quarantine")
 

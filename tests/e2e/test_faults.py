@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from devmail import client as mail_client
 from flows import jobs
 from models.enums import OutboxStatus
 from models.messages import OutboxMessage
 from models.services.email import receive
 from models.uow import UnitOfWork
-from tests import mail_client
 from tests.e2e import ledger
 from tests.e2e.forms import preapproval
 from tests.inbound_support import form_json, new_message
@@ -202,7 +202,7 @@ def test_the_mail_watcher_killed_at_random_points_loses_nothing_and_applies_noth
     tasks = open_cases(office, REPLIES + 1)
     before = untouched_deadline()
     mail = [
-        mail_client.reply(task, office.staff("rita"), "APPROVE" if n % 2 else "DENY vendor")
+        mail_client.compose_reply(task, office.staff("rita"), "APPROVE" if n % 2 else "DENY vendor")
         for n, task in enumerate(tasks[:REPLIES])
     ]
     for n in range(SUBMISSIONS):

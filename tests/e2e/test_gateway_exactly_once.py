@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from devmail import client as mail_client
 from flows import jobs
 from models.enums import OutboxStatus
 from models.messages import InboundMessage, OutboxMessage
 from models.services.email import poll as mail_poll
 from models.uow import UnitOfWork
-from tests import mail_client
 from tests.e2e.forms import preapproval
 
 
@@ -65,7 +65,7 @@ def test_a_crash_between_commit_and_move_leaves_exactly_one_effect(office, monke
 
 def test_a_new_uidvalidity_rescans_and_relies_on_deduplication(office):
     _, task = submit_and_get_task(office)
-    raw = mail_client.reply(task, office.staff("rita"), "DENY out of scope").as_bytes()
+    raw = mail_client.compose_reply(task, office.staff("rita"), "DENY out of scope").as_bytes()
     office.server.append(office.system, raw)
     jobs.poll()
     with UnitOfWork() as work:  # as if the server had renumbered its mailbox

@@ -174,7 +174,7 @@ def test_an_approved_request_without_proof_is_reminded_then_expires(office):
 def test_a_submission_by_email_with_a_json_form_is_acknowledged_with_the_answer_by_date(office):
     from email.message import EmailMessage
 
-    from tests import mail_client
+    from devmail import client as mail_client
 
     message = EmailMessage()
     message["From"] = office.applicant

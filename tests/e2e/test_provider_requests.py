@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from devmail import client as mail_client
 from flows import jobs
 from models import clock
 from models.cases import Case
@@ -22,7 +23,6 @@ from models.services.context import ServiceContext
 from models.services.timeline import Actor
 from models.settings import reset_settings
 from models.uow import UnitOfWork
-from tests import mail_client
 from tests.e2e.forms import provider
 
 PDU = str(Path(sys.executable).parent / "pdu")

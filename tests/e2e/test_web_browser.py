@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from models.settings import reset_settings
 from tests.web_support import (
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     issue_certificates,
     pdu,
     running_web,
@@ -42,16 +40,6 @@ def run_pdu(*args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run([PDU, *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"pdu {' '.join(args)}: {done.stderr}"
     return done
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

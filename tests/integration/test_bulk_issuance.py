@@ -25,30 +25,31 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from models import credentials
+from models.cases import Case
 from models.certificates import Certificate
 from models.data_dir import certificate_path
 from models.enums import StaffRole
 from models.events import Attendee, ProviderEvent
 from models.messages import OutboxMessage
-from models.services import events as event_service
+from models.services import case_certificates
+from models.services import provider_events as event_service
 from models.services.case_view import case_view
-from models.services.certificates import (
+from models.services.certificate_view import certificate_view
+from models.services.context import ServiceContext
+from models.services.directory import add_provider
+from models.services.errors import Conflict, UserError
+from models.services.issuing import (
     CertificateNotIssued,
     Corrections,
     InProcess,
     RenderJob,
     WorkerPool,
-    certificate_view,
     credential_of,
-    issue_for_case,
     issuer_did,
     reissue,
     revoke,
     transcript,
 )
-from models.services.context import ServiceContext
-from models.services.directory import add_provider
-from models.services.errors import Conflict, UserError
 from models.services.staff import add_staff
 from models.services.verification import verify
 from models.uow import UnitOfWork
@@ -485,21 +486,61 @@ def test_a_pre_approval_certificate_is_issued_the_same_way_with_its_credential_a
             }
         }
         case.hours_granted = Decimal("10.5")
-        certificate, attachment = issue_for_case(ServiceContext.of(work, NOW), case)
+        number = case_certificates.reserve(ServiceContext.of(work, NOW), case)  # at ACCEPT
+        case_id = case.id
         work.commit()
-        number = certificate.number
+    # Nothing is drawn inside the decision's transaction: after it commits.
+    assert not certificate_path(isolated_environment, number).exists()
+    assert case_certificates.issue_reserved(uow, NOW, case_id) == [number]
+    assert case_certificates.issue_reserved(uow, NOW, case_id) == []  # once only
+    with uow() as work:
+        certificate = work.session.scalars(select(Certificate)).one()
+        case = work.session.get(Case, case_id)
         # `pdu case show` and `pdu certificate list` describe a certificate alike.
         [shown] = case_view(work.session, case, "America/Denver")["certificates"]
         assert shown == certificate_view(certificate, ZoneInfo("America/Denver"))
         assert {"holder", "email", "status"} <= shown.keys()
+        [sent] = work.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "certificate_issued")
+        )
+        assert [a["path"] for a in sent.attachments] == [f"certificates/{number}.pdf"]
     pdf = pdf_of(isolated_environment, number)
-    assert attachment.path == f"certificates/{number}.pdf"
     text = squeeze(extract_text(pdf))
     assert "Pre-approvedbytheOfficeofPublicInstruction" in text and "10.5PDUhours" in text
     credential = credential_of(pdf)
     assert credentials.check(credential, {issuer_did("dev-insecure-secret-change-me")}) is None
     creator = credential["credentialSubject"]["achievement"]["creator"]
     assert creator["name"] == "Montana Office of Public Instruction"
+
+
+def test_an_accepted_certificate_that_fails_after_rendering_is_kept_unissued_and_admins_told(
+    uow: Factory, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with uow() as work:
+        add_staff(work.session, "ada@opi.example", "Ada Admin", StaffRole.ADMIN, NOW)
+        applicant = factories.person(work.session, license_number="123456")
+        case = factories.case(work.session, now=NOW, applicant=applicant)
+        case.form = {
+            "activity": {"title": "T", "start_date": "2026-10-01", "end_date": "2026-10-01"}
+        }
+        case.hours_granted = Decimal("3")
+        case_certificates.reserve(ServiceContext.of(work, NOW), case)
+        case_id = case.id
+        work.commit()
+
+    def blank(job: Any) -> str:
+        raise BlankCertificateError("the PDF text lacks the holder name")
+
+    monkeypatch.setattr(case_certificates, "render_job", blank)
+    assert case_certificates.issue_reserved(uow, NOW) == []
+    assert case_certificates.issue_reserved(uow, NOW) == []  # not retried: staff decide
+    with uow() as work:
+        case = work.session.get(Case, case_id)
+        assert case.certificate_failure == "the PDF text lacks the holder name"
+        assert work.session.scalars(select(Certificate)).all() == []
+        [told] = work.session.scalars(select(OutboxMessage))
+        assert (told.template, told.to_addresses) == ("certificate_not_issued", ["ada@opi.example"])
+        assert f"[{case.reference}] Certificate not issued" in told.subject
 
 
 def test_a_pre_approval_without_a_license_number_is_refused_so_the_reviewer_is_told(
@@ -514,7 +555,7 @@ def test_a_pre_approval_without_a_license_number_is_refused_so_the_reviewer_is_t
         case.hours_granted = Decimal("3")
         # A UserError: the reviewer's ACCEPT by email is answered with this line.
         with pytest.raises(CertificateNotIssued, match=r"not issued: .*empty license_number"):
-            issue_for_case(ServiceContext.of(work, NOW), case)
+            case_certificates.reserve(ServiceContext.of(work, NOW), case)
     assert not (isolated_environment / "certificates").exists()
 
 

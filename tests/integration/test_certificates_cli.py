@@ -21,7 +21,7 @@ from sqlalchemy import update
 from flows.cli import main
 from models.certificates import Certificate
 from models.enums import CertificateStatus
-from models.services.certificates import credential_of
+from models.services.issuing import credential_of
 from models.uow import UnitOfWork
 from templates.pdf import extract_text
 

@@ -16,7 +16,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from models.services.certificates import RenderJob, WorkerPool, render_job
+from models.services.issuing import RenderJob, WorkerPool, render_job
 from tests.integration.test_certificate_pdf import DATA
 
 out = Path(sys.argv[1])
@@ -54,7 +54,7 @@ def test_the_process_that_numbers_and_records_certificates_does_not_load_weasypr
     # It prepares, signs and records while worker processes draw: WeasyPrint there would
     # cost every `pdu provider issue` ~2 s of start-up and ~50 MB for nothing.
     script = (
-        "import sys; import models.services.events, flows.cli_certificates; "
+        "import sys; import models.services.provider_events, flows.cli_certificates; "
         "print(sorted(m for m in ('weasyprint', 'pypdf') if m in sys.modules))"
     )
     done = subprocess.run(

@@ -18,7 +18,7 @@ from mailbox.smtp import (
 
 import pytest
 
-from tests.services.dovecot import free_port
+from devmail import free_port
 from tests.services.mailserver import MailServer
 
 

@@ -20,7 +20,7 @@ from models.cases import Case
 from models.certificates import Certificate
 from models.enums import CertificateStatus
 from models.forms import form_fields
-from models.services.certificates import issuer_did
+from models.services.issuing import issuer_did
 from models.settings import get_settings
 from models.uow import UnitOfWork
 from tests.e2e.forms import PREAPPROVAL, PROVIDER

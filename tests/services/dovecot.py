@@ -18,7 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from devmail import free_port
+
 PASSWORD = "test-password"
+
 HOST = "127.0.0.1"
 DOVECOT = "/usr/sbin/dovecot"
 LMTP = "/usr/lib/dovecot/lmtp"
@@ -27,12 +30,6 @@ _PACKAGES = "dovecot-imapd dovecot-lmtpd"
 
 class ServiceUnavailable(RuntimeError):
     """A binary a test server needs is missing: the message names the Debian package."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_greeting(

@@ -22,7 +22,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from imapclient import IMAPClient
 
-from tests.services.dovecot import HOST, PASSWORD, Dovecot, free_port, wait_for_greeting
+from devmail import free_port
+from tests.services.dovecot import HOST, PASSWORD, Dovecot, wait_for_greeting
 
 
 class LmtpRelay:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,19 +17,16 @@ from types import TracebackType
 import psycopg
 from psycopg import sql
 
+from devmail import free_port
+
 BIN = Path("/usr/lib/postgresql/15/bin")
+
 HOST = "127.0.0.1"
 USER = "postgres"
 
 
 class PostgresUnavailable(RuntimeError):
     """PostgreSQL 15's binaries are missing: the message names the Debian package."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
@@ -57,7 +53,7 @@ class Postgres:
                     f"{bin_dir / name} not found: apt-get install postgresql-15"
                 )
         self.bin = bin_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="pdu-postgres-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sockets"

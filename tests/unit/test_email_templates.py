@@ -12,12 +12,12 @@ import pytest
 from jinja2 import UndefinedError
 from markupsafe import escape
 
+from templates.hours import hours_text as hours
 from templates.render import (
     REPLY_MARKER,
     date_long,
     date_range,
     datetime_local,
-    hours,
     one_line,
     render_email,
 )
@@ -71,6 +71,19 @@ def ctx(base: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 CONTEXTS: dict[str, dict[str, Any]] = {
+    "account_access": {
+        "purpose": "reset",
+        "recipient_first_name": "Tom",
+        "username": "TBaker",
+        "organization_name": "Flathead Valley Educators' Network",
+        "provider_number": "MTP-00042",
+        "code": "abcdefghijklmnopqrstuvwxyz",
+        "link": "https://pdu.opi.example/account/setup?code=abcdefghijklmnopqrstuvwxyz",
+        "sign_in_url": "https://pdu.opi.example/provider/sign-in",
+        "until": DUE,
+        "timezone": "America/Denver",
+        "expects_reply": False,
+    },
     "acknowledgment": ctx(PREAPPROVAL, expects_reply=True, answer_by=DUE),
     "review_task": ctx(
         PREAPPROVAL,
@@ -297,6 +310,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 }
 
 EXPECTED_TEXT = {
+    "account_access": "It works once, until",
     "acknowledgment": "Wednesday, December 2, 2026",
     "review_task": "APPROVE hours",
     "info_request": "Could you send the agenda?",
@@ -416,6 +430,7 @@ REQUIRED = {
     "confirm_command": "command_line",
     "provider_request_problems": "problems",
     "account_welcome": "username",
+    "account_access": "username",
     "account_changed_notice": "person_email",
     "account_email_changed": "new_email",
     "opportunity_shared": "title",
@@ -591,3 +606,18 @@ def test_a_report_sent_twice_is_answered_with_the_id_it_already_has() -> None:
     context = CONTEXTS["activity_recorded"] | {"already_recorded": True}
     email = render_email("activity_recorded", **context)
     assert "already recorded as event 12; nothing new was recorded" in email.text
+
+
+@pytest.mark.parametrize(
+    ("purpose", "says"),
+    [
+        ("setup", "choose the password"),
+        ("reset", "reset the password"),
+        ("username", "Username: TBaker"),
+        ("locked", "paused until"),
+        ("password_changed", "was changed"),
+    ],
+)
+def test_each_account_access_email_says_its_purpose_and_never_a_password(purpose, says):
+    email = render_email("account_access", **ctx(CONTEXTS["account_access"], purpose=purpose))
+    assert says in email.text and "password:" not in email.text.lower()

@@ -237,3 +237,21 @@ def test_the_rule_names_each_hop_of_a_circle(tmp_path: Path) -> None:
         "models/services/b.py:1 imports models.services.c",
         "models/services/c.py:1 imports models.services.a",
     ]
+
+
+def test_weasyprint_is_imported_only_under_templates() -> None:
+    outside = []
+    for module, path in module_files(ROOT).items():
+        if module.startswith("templates"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(name.split(".")[0] == "weasyprint" for name in names):
+                outside.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert outside == [], "WeasyPrint outside templates/: " + ", ".join(outside)

@@ -53,3 +53,11 @@ def test_a_toml_file_is_read_and_the_environment_wins(tmp_path, monkeypatch):
     settings = load_settings()
     assert settings.mail_address == "pdu@opi.mt.gov"
     assert settings.smtp_port == 587
+
+
+def test_a_toml_file_whose_pdu_key_is_not_a_table_is_refused_by_name(tmp_path, monkeypatch):
+    config = tmp_path / "pdu.toml"
+    config.write_text('pdu = "opi"\n')
+    monkeypatch.setenv("PDU_CONFIG", str(config))
+    with pytest.raises(SettingsError, match=r"PDU_CONFIG=.*`pdu` must be a table"):
+        load_settings()

@@ -18,7 +18,7 @@ from models.cases import Case
 from models.enums import CLOSED_STATUSES, InboundOutcome
 from models.messages import InboundMessage
 from models.people import Person
-from models.services.assignment import admins
+from models.services.assignment import tell_admins
 from models.services.context import ServiceContext
 from models.services.email.absences import office_command, out_of_office
 from models.services.email.commands import act
@@ -31,7 +31,6 @@ from models.services.email.matching import (
 )
 from models.services.email.replies import refuse
 from models.services.email.submissions import submission_from_email
-from models.services.outbox import enqueue
 from models.uow import UnitOfWork
 
 
@@ -128,20 +127,11 @@ def _bounce(ctx: ServiceContext, failed: Sequence[str]) -> Handled:
             for c in ctx.session.scalars(select(Case).where(Case.applicant_id == person.id))
             if c.status not in CLOSED_STATUSES
         ]
-    to = [a.email for a in admins(ctx.session)]
-    if marked and to:
-        enqueue(
-            ctx.session,
-            ctx.settings,
-            template="bounce_notice",
-            to=to,
-            now=ctx.now,
-            context={
-                "addresses": marked,
-                "cases": cases,
-                "expects_reply": False,
-                "reference": None,
-            },
+    if marked:
+        tell_admins(
+            ctx,
+            "bounce_notice",
+            {"addresses": marked, "cases": cases, "expects_reply": False, "reference": None},
         )
     return Handled(
         InboundOutcome.BOUNCE, "bounced", f"{len(marked)} known address(es) marked undeliverable"

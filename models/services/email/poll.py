@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from models.db import rows_changed
 from models.messages import InboundMessage, MailboxState
 from models.services.email.receive import (
     InboundResult,
@@ -111,11 +112,12 @@ def _acquire(
         if row is not None and _dead_on_this_host(row.locked_by):
             free = free | (MailboxState.locked_by == row.locked_by)
         won = row is not None and (
-            work.session.execute(
+            rows_changed(
+                work.session,
                 update(MailboxState)
                 .where(MailboxState.id == row.id, free)
-                .values(locked_by=me, locked_until=now + LEASE)
-            ).rowcount
+                .values(locked_by=me, locked_until=now + LEASE),
+            )
             == 1
         )
         work.commit()

@@ -26,7 +26,9 @@ from sqlalchemy.orm import object_session
 from models.cases import Case
 from models.enums import InboundOutcome
 from models.messages import InboundMessage
+from models.services.case_certificates import issue_reserved
 from models.services.email.decide import decide
+from models.services.review import ACCEPTED
 from models.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def dedupe_key(raw: bytes, message_id: str | None) -> str:
 
 
 def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
+    assert row.outcome is not None, "only a processed message has a result"
     reference = None
     if row.case_id is not None:
         session = object_session(row)
@@ -198,7 +201,10 @@ def process_stored(
             row.subject = verdict.subject
             _finish(row, verdict.outcome, verdict.reason, verdict.detail, now)
             work.commit()
-            return _result(row)
+            result = _result(row)
+        if verdict.case_id is not None and verdict.reason.partition(" ")[0] == ACCEPTED:
+            _issue_accepted(uow_factory, verdict.case_id, now)
+        return result
     except (OperationalError, InterfaceError):
         # The database went away (restart, network): not this message's fault. It stays
         # stored without an outcome and in the inbox; the next poll processes it.
@@ -211,6 +217,15 @@ def process_stored(
             _finish(row, InboundOutcome.ERROR, "internal_error", type(exc).__name__, now)
             work.commit()
             return _result(row)
+
+
+def _issue_accepted(uow_factory: Callable[[], UnitOfWork], case_id: int, now: datetime) -> None:
+    """An accepted proof's certificate, drawn now that the decision is committed. The
+    message's outcome stands whatever happens here: what is not issued now, the sweep is."""
+    try:
+        issue_reserved(uow_factory, now, case_id)
+    except Exception as exc:
+        log.exception("case %s: certificate not issued yet (%s)", case_id, type(exc).__name__)
 
 
 def log_outcome(result: InboundResult, sender: str | None) -> None:

@@ -29,9 +29,9 @@ from models.services.context import ServiceContext
 from models.services.email.handled import Handled
 from models.services.email.replies import refuse_request, reply_once_a_day
 from models.services.errors import UserError
-from models.services.events import add_event
 from models.services.outbox import enqueue
 from models.services.provider_accounts import provider_addresses
+from models.services.provider_events import add_event
 
 
 def report_from_email(

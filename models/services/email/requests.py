@@ -20,12 +20,12 @@ from mailbox.quoting import trim_reply
 
 from sqlalchemy import select
 
+from models.activity_reports import ActivityReport
 from models.cases import Case
 from models.enums import InboundOutcome
 from models.provider_requests import (
     SPECS,
     AccessRequest,
-    ActivityReport,
     EmailChangeRequest,
     ManagerChangeRequest,
     OpportunityRequest,

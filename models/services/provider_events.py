@@ -6,7 +6,7 @@ rendering between them and outside both (SQLite takes its write lock at BEGIN: a
 inside a transaction would stall the poller):
 1. reserve: claim pending attendees (a lease, `SKIP LOCKED` on PostgreSQL), give each a
    number and code once (kept across retries), prepare and sign;
-2. render in worker processes (models.services.certificates.WorkerPool);
+2. render in worker processes (models.services.issuing.WorkerPool);
 3. record: the certificates, the emails (outbox) and the event's count, in one commit.
 While one chunk renders the next is reserved, so the workers never wait for the database.
 A crash leaves claimed attendees with their numbers: the next run (after the lease) draws
@@ -35,26 +35,25 @@ from models.enums import CertificateStatus, Channel
 from models.events import ISSUE_DURING, Attendee, EventFormat, ProviderEvent
 from models.providers import Provider
 from models.services import roster as rosters
-from models.services.assignment import admins
-from models.services.certificates import (
+from models.services.assignment import tell_admins
+from models.services.context import ServiceContext
+from models.services.directory import find_provider
+from models.services.errors import NotFound, UserError
+from models.services.issuing import (
     CertificateFacts,
     InProcess,
     Prepared,
     RenderPool,
     WorkerPool,
-    attachment_for,
     default_workers,
+    email_award,
     prepare,
-    record,
+    record_certificate,
     reserve_numbers,
-    verification_url,
 )
-from models.services.context import ServiceContext
-from models.services.directory import find_provider
-from models.services.errors import NotFound, UserError
-from models.services.outbox import enqueue
 from models.services.provider_status import require_working
 from models.uow import UnitOfWork
+from templates.hours import hours_text
 
 MAX_TITLE = 300
 MAX_HOURS = Decimal("9999.99")
@@ -221,7 +220,7 @@ def accept_roster(
         result = RosterResult(event.id, roster)
         if roster.problems and not skip_invalid:
             return result
-        result.queued = rosters.record(work.session, event, roster, now)
+        result.queued = rosters.add_attendees(work.session, event, roster, now)
         work.commit()
     return result
 
@@ -287,6 +286,7 @@ def _reserve(
             attendee.certificate_number, attendee.verification_code = number, code
             attendee.reserved_at = now
         for attendee in attendees:
+            assert attendee.certificate_number is not None  # all reserved just above
             assert attendee.verification_code is not None and attendee.reserved_at is not None
             try:
                 prepared = prepare(
@@ -309,21 +309,17 @@ def _reserve(
 
 def _tell_admins(ctx: ServiceContext, event: ProviderEvent, problems: list[str]) -> None:
     """Certificates not issued: the admins hear which attendees and why."""
-    to = [a.email for a in admins(ctx.session)]
-    if problems and to:
-        enqueue(
-            ctx.session,
-            ctx.settings,
-            template="certificate_not_issued",
-            to=to,
-            context={
+    if problems:
+        tell_admins(
+            ctx,
+            "certificate_not_issued",
+            {
                 "event_id": event.id,
                 "event_title": event.title,
                 "provider_name": event.provider.name,
                 "problems": problems,
                 "expects_reply": False,
             },
-            now=ctx.now,
         )
 
 
@@ -366,32 +362,11 @@ def _record(
                 failed.append(why)
                 report.failed.append((attendee.line, str(outcome)))
                 continue
-            issued.append((attendee, record(ctx, prepared, outcome, flush=False)))
+            issued.append((attendee, record_certificate(ctx, prepared, outcome, flush=False)))
         s.flush()
         for attendee, certificate in issued:
             attendee.certificate_id = certificate.id
-            enqueue(
-                s,
-                ctx.settings,
-                template="certificate_awarded",
-                to=[attendee.email],
-                context={
-                    "first_name": attendee.first_name,
-                    "activity_title": event.title,
-                    "provider_name": event.provider.name,
-                    "hours": certificate.hours,
-                    "certificate_number": certificate.number,
-                    "verification_code": certificate.verification_code,
-                    "verification_url": verification_url(
-                        ctx.settings.public_url, certificate.verification_code
-                    ),
-                    "replaces": None,
-                    "reason": None,
-                    "expects_reply": False,
-                },
-                now=now,
-                attachments=[attachment_for(ctx, certificate.number)],
-            )
+            email_award(ctx, certificate, attendee.email, attendee.first_name)
             report.numbers.append(certificate.number)
         s.execute(
             update(ProviderEvent)
@@ -580,10 +555,6 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def report_csv(report: AnnualReport) -> bytes:
     """One row per participant (an event without any still gets one row), so a
     spreadsheet can count and filter; UTF-8 with a BOM, as Excel expects."""
@@ -601,14 +572,14 @@ def report_csv(report: AnnualReport) -> bytes:
             e.end_date.isoformat(),
             "; ".join(e.locations),
             e.schedule or "",
-            _plain(Decimal(e.hours)),
+            hours_text(Decimal(e.hours)),
             len(item.participants),
             e.certificates_issued,
         ]
-        people = item.participants or [None]
+        people: Sequence[Participant | None] = item.participants or [None]  # one row at least
         for p in people:
             person = (
-                [p.name, p.license_number, _plain(p.hours), p.certificate_number]
+                [p.name, p.license_number, hours_text(p.hours), p.certificate_number]
                 if p
                 else ["", "", "", ""]
             )
@@ -618,21 +589,9 @@ def report_csv(report: AnnualReport) -> bytes:
 
 def report_pdf(report: AnnualReport, timezone: str) -> bytes:
     """The same report for people: a PDF/A-3b document (kept five years, like the rest)."""
-    from weasyprint import CSS, HTML
+    from templates.documents import annual_report_pdf  # WeasyPrint: imported when needed
 
-    from templates.render import TEMPLATES_DIR, environment
-
-    html = (
-        environment()
-        .get_template("report/provider_annual.html.j2")
-        .render(report=report, timezone=timezone, format_label=lambda f: EventFormat(f).label)
-    )
-    stylesheet = CSS(filename=str(TEMPLATES_DIR / "report" / "provider_annual.css"))
-    pdf = HTML(string=html, base_url=str(TEMPLATES_DIR / "report")).write_pdf(
-        stylesheets=[stylesheet], pdf_variant="pdf/a-3b"
-    )
-    assert isinstance(pdf, bytes)
-    return pdf
+    return annual_report_pdf(report, timezone, lambda f: EventFormat(f).label)
 
 
 def report_paths(directory: Path, report: AnnualReport) -> tuple[Path, Path]:

@@ -1,5 +1,6 @@
-"""Certificates: one way to issue them (pre-approval cases, provider rosters, corrections),
-and what happens to them after: listing, verification, revocation, reissue, transcripts.
+"""Issuing certificates: one way to issue them (pre-approval cases, provider rosters,
+corrections), and what happens to them after: listing, revocation, reissue, transcripts
+(verification: `models.services.verification`; the entity: `models.certificates`).
 
 Issuing is three steps, so that a batch can spread the middle one over processes:
 1. `prepare` (in a transaction): the number, the verification code, the validated facts
@@ -8,9 +9,9 @@ Issuing is three steps, so that a batch can spread the middle one over processes
 2. `render_job` (anywhere, no database): the PDF/A-3b with the credential embedded, read
    back by `check_not_blank` (the name, hours and number must be in its text), written
    atomically to data_dir/certificates/<number>.pdf;
-3. `record` (in a transaction): the Certificate row.
-`issue_certificate` runs the three in a row; `models.services.events.issue_pending` runs
-them over a roster, rendering in worker processes a batch at a time (`render_jobs`: one
+3. `record_certificate` (in a transaction): the Certificate row.
+`issue_certificate` runs the three in a row; `models.services.provider_events.issue_pending`
+runs them over a roster, rendering in worker processes a batch at a time (`render_jobs`: one
 WeasyPrint document laid out for the batch, one PDF written per certificate).
 """
 
@@ -32,7 +33,6 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -40,26 +40,29 @@ from sqlalchemy.orm import Session, selectinload
 from models import credentials
 from models.cases import Case
 from models.certificates import MAX_REASON, Certificate
-from models.data_dir import certificate_path
+from models.data_dir import certificate_file, certificate_path
 from models.enums import CertificateStatus, Channel
 from models.events import Attendee, ProviderEvent
 from models.people import Person
+from models.services.certificate_view import view_of
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_number
 from models.services.verification import get_certificate
 from models.transcript import Entry, Transcript, build_transcript, current_cycle, normalize_license
+from templates.hours import hours_number
 
 if TYPE_CHECKING:
     from templates.certificate_data import CertificateData
+    from templates.pdf import CertificateRenderer
 
 ISSUER_NAME = "Office of Public Instruction"
 ISSUER_TITLE = "Educator Licensure, Professional Development Units"
 CREDENTIAL_ISSUER = "Montana Office of Public Instruction"
 CREDENTIAL_DESCRIPTION = "Open Badges 3.0 credential of this certificate (signed, eddsa-jcs-2022)"
 # Certificates a worker draws as one document: the saving (~20% of the CPU) is reached
-# at 6; 12 is half of an issuing chunk (models.services.events.CHUNK), so both workers
+# at 6; 12 is half of an issuing chunk (models.services.provider_events.CHUNK), so both workers
 # share each chunk.
 BATCH = 12
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed in
@@ -72,8 +75,9 @@ def new_verification_code() -> str:
 
 
 @lru_cache(maxsize=1)
-def renderer():  # type: ignore[no-untyped-def]
-    """One renderer per process: it keeps WeasyPrint's font configuration warm."""
+def renderer() -> CertificateRenderer:
+    """One renderer per process: it keeps WeasyPrint's font configuration warm (imported
+    here: WeasyPrint is slow to import, and most processes never draw a certificate)."""
     from templates.pdf import CertificateRenderer
 
     atexit.register(release_renderer)
@@ -271,7 +275,7 @@ def _store(job: RenderJob, pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
-def record(
+def record_certificate(
     ctx: ServiceContext, prepared: Prepared, pdf_sha256: str, *, flush: bool = True
 ) -> Certificate:
     facts, data = prepared.facts, prepared.job.data
@@ -299,9 +303,8 @@ def record(
 
 
 def attachment_for(ctx: ServiceContext, number: str) -> FileAttachment:
-    target = certificate_path(ctx.settings.data_dir, number)
     return FileAttachment(
-        path=str(target.relative_to(ctx.settings.data_dir)),
+        path=certificate_file(number),
         filename=f"PDU certificate {number}.pdf",
         content_type="application/pdf",
     )
@@ -321,33 +324,10 @@ def issue_certificate(
     number, code = reserve_number(ctx)
     try:
         prepared = prepare(ctx, facts, number, code, ctx.now)
-        certificate = record(ctx, prepared, render_job(prepared.job))
+        certificate = record_certificate(ctx, prepared, render_job(prepared.job))
     except (BlankCertificateError, CertificateLayoutError) as exc:
         raise CertificateNotIssued(f"the certificate was not issued: {exc}") from exc
     return certificate, attachment_for(ctx, number)
-
-
-def issue_for_case(ctx: ServiceContext, case: Case) -> tuple[Certificate, FileAttachment]:
-    """The certificate of an accepted pre-approval (OPI is the provider)."""
-    assert case.applicant is not None and case.hours_granted is not None
-    activity = case.form["activity"]
-    hours = Decimal(case.hours_granted)
-    facts = CertificateFacts(
-        holder_name=case.applicant.full_name,
-        license_number=normalize_license(case.applicant.license_number or ""),
-        email=case.applicant.email,
-        activity_title=activity["title"],
-        activity_description=activity.get("description"),
-        provider_name=None,
-        start_date=date.fromisoformat(activity["start_date"]),
-        end_date=date.fromisoformat(activity["end_date"]),
-        hours=hours,
-        hours_available=hours,
-        activity_key=f"case:{case.reference}",
-        case_id=case.id,
-        person_id=case.applicant.id,
-    )
-    return issue_certificate(ctx, facts)
 
 
 # --- Rendering strategies: in this process, the naive way, or in worker processes -------
@@ -469,34 +449,7 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-# --- Reading: list (find and verify: models.services.verification) -------------------------
-
-
-def _number(value: Decimal) -> int | float:
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() else as_float
-
-
-def certificate_view(certificate: Certificate, tz: ZoneInfo) -> dict[str, Any]:
-    """One certificate as `pdu certificate list` shows it: the keys `pdu case show` uses
-    for its certificates, and more."""
-    return {
-        "number": certificate.number,
-        "verification_code": certificate.verification_code,
-        "holder": certificate.holder_name,
-        "email": certificate.person.email if certificate.person else None,
-        "hours": _number(certificate.hours),
-        "status": str(certificate.status),
-        "activity": certificate.activity_title,
-        "provider": certificate.provider_name,
-        "event_id": certificate.event_id,
-        "issued_on": certificate.issued_at.astimezone(tz).date().isoformat(),
-        "revoked_at": (
-            certificate.revoked_at.astimezone(tz).isoformat() if certificate.revoked_at else None
-        ),
-        "revoked_reason": certificate.revoked_reason,
-        "replaced_by": certificate.replaced_by.number if certificate.replaced_by else None,
-    }
+# --- Reading: list (find and verify: verification.py; the view: certificate_view.py) ------
 
 
 def list_certificates(
@@ -573,11 +526,11 @@ def _timeline(
     """A case's certificate changes on its timeline too (staff read the case there)."""
     if certificate.case_id is None:
         return
-    from models.services.timeline import Actor, record
+    from models.services.timeline import Actor, record_action
 
     case = ctx.session.get(Case, certificate.case_id)
     if case is not None:
-        record(case, action, Actor.system(channel), ctx.now, detail)
+        record_action(case, action, Actor.system(channel), ctx.now, detail)
 
 
 def revoke(
@@ -631,6 +584,7 @@ def _corrected_facts(
     offered or its case granted (a correction never adds hours beyond those)."""
     event = ctx.session.get(ProviderEvent, old.event_id) if old.event_id else None
     case = ctx.session.get(Case, old.case_id) if old.case_id else None
+    cap: Decimal | None  # what the event offered or the case granted, if either
     if event is not None:
         cap, description, key = event.hours, event.description, f"event:{event.id}"
     elif case is not None:
@@ -640,7 +594,7 @@ def _corrected_facts(
         cap, description, key = None, None, old.number
     hours = corrections.hours if corrections.hours is not None else old.hours
     if hours <= 0 or (cap is not None and hours > cap):
-        limit = f"at most {_number(cap)}, " if cap is not None else ""
+        limit = f"at most {hours_number(cap)}, " if cap is not None else ""
         raise UserError(f"hours must be {limit}and more than 0, not {hours}")
     return CertificateFacts(
         holder_name=" ".join((corrections.holder_name or old.holder_name).split()),
@@ -672,7 +626,7 @@ def reissue(
     old = get_certificate(ctx.session, number)
     _require_current(old)
     facts = _corrected_facts(ctx, old, corrections)
-    new, attachment = issue_certificate(ctx, facts)
+    new, _ = issue_certificate(ctx, facts)
     why = _reason(reason) if reason else "corrected"
     note = f"replaced by {new.number} ({why})"
     if old.status is CertificateStatus.VALID:
@@ -683,30 +637,47 @@ def reissue(
         attendee.certificate_id = new.id
     _timeline(ctx, old, "certificate_reissued", f"{old.number} {note}", channel)
     if old.person is not None:
-        enqueue(
-            ctx.session,
-            ctx.settings,
-            template="certificate_awarded",
-            to=[old.person.email],
-            context={
-                "first_name": old.person.first_name,
-                "activity_title": new.activity_title,
-                "provider_name": new.provider_name,
-                "hours": new.hours,
-                "certificate_number": new.number,
-                "verification_code": new.verification_code,
-                "verification_url": verification_url(
-                    ctx.settings.public_url, new.verification_code
-                ),
-                "replaces": old.number,
-                "reason": why,
-                "expects_reply": False,
-            },
-            now=ctx.now,
-            case=ctx.session.get(Case, old.case_id) if old.case_id else None,
-            attachments=[attachment],
+        case = ctx.session.get(Case, old.case_id) if old.case_id else None
+        person = old.person
+        email_award(
+            ctx, new, person.email, person.first_name, replaces=old.number, reason=why, case=case
         )
     return old, new
+
+
+def email_award(
+    ctx: ServiceContext,
+    certificate: Certificate,
+    to: str,
+    first_name: str,
+    *,
+    replaces: str | None = None,
+    reason: str | None = None,
+    case: Case | None = None,
+) -> None:
+    """The holder's email with their certificate attached (a roster's, or a correction's)."""
+    shown = view_of(certificate, ctx.tz)
+    enqueue(
+        ctx.session,
+        ctx.settings,
+        template="certificate_awarded",
+        to=[to],
+        context={
+            "first_name": first_name,
+            "activity_title": shown.activity,
+            "provider_name": shown.provider,
+            "hours": shown.hours,
+            "certificate_number": shown.number,
+            "verification_code": shown.verification_code,
+            "verification_url": verification_url(ctx.settings.public_url, shown.verification_code),
+            "replaces": replaces,
+            "reason": reason,
+            "expects_reply": False,
+        },
+        now=ctx.now,
+        case=case,
+        attachments=[attachment_for(ctx, certificate.number)],
+    )
 
 
 # --- Transcript -----------------------------------------------------------------------------
