@@ -93,6 +93,12 @@ def case_decide(args: argparse.Namespace) -> int:
         )
         work.commit()
         value = {"reference": case.reference, "status": str(case.status), "decision": done.action}
+        case_id = case.id
+    if args.decision == "accept":  # the certificate is drawn after the decision commits
+        from models.services.case_certificates import issue_reserved
+        from models.uow import UnitOfWork
+
+        issue_reserved(UnitOfWork, clock.now(), case_id)
     detail = f" ({done.detail})" if done.detail else ""
     return print_result(
         args.json, value, f"{value['reference']}: {done.action}{detail}; now {value['status']}"

@@ -16,6 +16,7 @@ from models.enums import CaseStatus, Channel
 from models.messages import OutboxMessage
 from models.services import review
 from models.services.case_actions import decide_as, reopen
+from models.services.case_certificates import issue_reserved
 from models.services.context import ServiceContext
 from models.services.email.receive import receive
 from models.services.errors import UserError
@@ -159,6 +160,9 @@ def _completed_with_certificate(office) -> str:
     in_ctx(review.applicant_replied, ref, jane, "attached", ["attendance.pdf"])
     in_ctx(decide_as, ref, RITA, "ACCEPT")
     assert status(ref) == "completed"
+    with UnitOfWork() as work:  # drawn after the decision commits, as by email
+        case_id = work.session.scalar(select(Case.id).where(Case.reference == ref))
+    assert issue_reserved(UnitOfWork, clock.now(), case_id)
     return ref
 
 
