@@ -19,12 +19,15 @@ from flows import (
     cli_admin,
     cli_cases,
     cli_certificates,
+    cli_closures,
     cli_completion,
     cli_doctor,
+    cli_import,
     cli_ops,
     cli_providers,
     cli_retention,
     cli_secret,
+    cli_staff,
     cli_status,
     cli_web,
     cli_work,
@@ -35,8 +38,9 @@ from flows.logs import LEVELS, configure_logging
 log = logging.getLogger("pdu")
 
 GROUPS = (
-    cli_admin, cli_cases, cli_work, cli_retention, cli_certificates, cli_ops, cli_status,
-    cli_providers, cli_web, cli_accounts, cli_secret, cli_doctor, cli_completion,
+    cli_admin, cli_staff, cli_closures, cli_cases, cli_work, cli_retention, cli_certificates,
+    cli_ops, cli_status, cli_providers, cli_web, cli_accounts, cli_import, cli_secret,
+    cli_doctor, cli_completion,
 )  # fmt: skip
 
 # The commands that send, receive, sign or serve: they refuse to start without a real

@@ -1,4 +1,4 @@
-"""`pdu db`, `pdu staff`, `pdu directory`: setting the office up."""
+"""`pdu db`, `pdu directory`: setting the office up (`pdu staff` is in cli_staff)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from flows import cli_provider_status
 from flows.cli_support import print_json, print_table, progress, uow
 from models import clock
-from models.enums import ProviderKind, StaffRole
+from models.enums import ProviderKind
 from models.settings import get_settings
 
 
@@ -18,18 +19,6 @@ def register(commands: Any) -> None:
     )
     up = db.add_parser("upgrade", help="create or migrate the schema to the latest version")
     up.set_defaults(handler=db_upgrade)
-
-    staff = commands.add_parser("staff", help="OPI staff").add_subparsers(
-        dest="staff_command", required=True
-    )
-    add = staff.add_parser("add", help="add a reviewer, supervisor or admin")
-    add.add_argument("email")
-    add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
-    add.set_defaults(handler=staff_add)
-    lst = staff.add_parser("list", help="list staff")
-    lst.add_argument("--json", action="store_true")
-    lst.set_defaults(handler=staff_list)
 
     directory = commands.add_parser("directory", help="approved provider directory")
     sub = directory.add_subparsers(dest="directory_command", required=True)
@@ -45,8 +34,10 @@ def register(commands: Any) -> None:
     imp.set_defaults(handler=directory_import)
     dlist = sub.add_parser("list", help="list approved providers")
     dlist.add_argument("--search")
+    dlist.add_argument("--all", action="store_true", help="suspended and withdrawn ones too")
     dlist.add_argument("--json", action="store_true")
     dlist.set_defaults(handler=directory_list)
+    cli_provider_status.register(sub)
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
@@ -56,33 +47,6 @@ def db_upgrade(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
     print("database is at the latest schema")
-    return 0
-
-
-def staff_add(args: argparse.Namespace) -> int:
-    from models.services.staff import add_staff
-
-    with uow() as work:
-        staff = add_staff(work.session, args.email, args.name, args.role, clock.now())
-        work.commit()
-        print(f"added {staff.role} {staff.name} <{staff.email}>")
-    return 0
-
-
-def staff_list(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from models.people import Staff
-
-    with uow() as work:
-        rows = [
-            {"email": s.email, "name": s.name, "role": str(s.role), "active": s.active}
-            for s in work.session.scalars(select(Staff).order_by(Staff.email))
-        ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(["EMAIL", "NAME", "ROLE", "ACTIVE"], [list(r.values()) for r in rows])
     return 0
 
 
@@ -119,9 +83,11 @@ def directory_import(args: argparse.Namespace) -> int:
 
 
 def directory_list(args: argparse.Namespace) -> int:
+    from models.services.context import ServiceContext
     from models.services.directory import list_providers
 
     with uow() as work:
+        today = ServiceContext.of(work, clock.now()).today
         rows = [
             {
                 "number": p.number,
@@ -129,13 +95,16 @@ def directory_list(args: argparse.Namespace) -> int:
                 "kind": str(p.kind),
                 "contact": p.contact_email,
                 "approved": p.approved_at.date().isoformat(),
+                "status": str(p.status),
+                "until": p.status_until.isoformat() if p.status_until else None,
             }
-            for p in list_providers(work.session, args.search)
+            for p in list_providers(work.session, args.search, today=today, everyone=args.all)
         ]
     if args.json:
         print_json(rows)
     else:
         print_table(
-            ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED"], [list(r.values()) for r in rows]
+            ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED", "STATUS", "UNTIL"],
+            [list(r.values()) for r in rows],
         )
     return 0

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 from typing import Any
 
+from flows import cli_case_actions
 from flows.cli_support import add_page_arguments, emit_rows, page_of, print_json, uow
 from models.enums import CaseKind, CaseStatus
 from models.services.errors import UserError
@@ -34,6 +35,7 @@ def register(commands: Any) -> None:
     show.add_argument("reference")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=case_show)
+    cli_case_actions.register(sub)
 
 
 def case_list(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from models.migrate import DatabaseProblem
@@ -193,3 +194,22 @@ def progress(what: str, total: int | None = None) -> Iterator[Callable[..., None
                 bar.update(task, completed=done)
 
         yield advance
+
+
+def print_result(json_wanted: bool, value: Any, line: str) -> int:
+    """A command's outcome: `value` as JSON with --json, else one line for a person."""
+    if json_wanted:
+        print_json(value)
+    else:
+        print(line)
+    return 0
+
+
+def parse_day(text: str, option: str = "date") -> date:
+    """A calendar day as YYYY-MM-DD, or the usual one-line error naming the option."""
+    from models.services.errors import UserError
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{option}: {text!r} is not a date like 2026-12-28") from None

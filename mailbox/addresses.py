@@ -120,11 +120,7 @@ def extract_addresses(header_value: str) -> tuple[str, ...]:
 def _legacy_parse(value: str) -> tuple[str, str] | None:
     try:
         # strict=True (3.11.10+) refuses what older releases misread; both are checked.
-        pairs = (
-            getaddresses([value], strict=True)
-            if _STRICT_SUPPORTED
-            else getaddresses([value])
-        )
+        pairs = getaddresses([value], strict=True) if _STRICT_SUPPORTED else getaddresses([value])
     except Exception:  # the legacy parser raises assorted errors on hostile input
         return None
     if len(pairs) != 1 or "@" not in pairs[0][1]:

@@ -55,6 +55,7 @@ class Classification:
     reason: Reason
     detail: str  # which signal, for the audit trail
     failed_recipients: tuple[str, ...] = ()  # bounces: addresses that could not be reached
+    auto_reply: bool = False  # a person's responder (out of office), not a system's report
 
 
 def classify(
@@ -103,14 +104,14 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
 def _automatic(parsed: ParsedMessage) -> Classification | None:
     auto_submitted = (parsed.auto_submitted or "").partition(";")[0].strip().lower()
     if auto_submitted not in _NEGATIVE:
-        return _auto(f"Auto-Submitted: {auto_submitted}")
+        return _auto(f"Auto-Submitted: {auto_submitted}", auto_submitted == "auto-replied")
     precedence = (parsed.precedence or "").strip().lower()
     if precedence in _AUTO_PRECEDENCE:
-        return _auto(f"Precedence: {precedence}")
+        return _auto(f"Precedence: {precedence}", precedence.startswith("auto"))
     robot_headers = {"X-Autoreply": parsed.x_autoreply, "X-Autorespond": parsed.x_autorespond}
     for name, value in robot_headers.items():
         if value is not None and value.strip().lower() not in {"no", "false", "0"}:
-            return _auto(f"{name} header")
+            return _auto(f"{name} header", auto_reply=True)
     if parsed.loop:
         return _auto("another PDU system's loop header")
     if parsed.content_type == "multipart/report":
@@ -120,7 +121,7 @@ def _automatic(parsed: ParsedMessage) -> Classification | None:
     if (parsed.return_path or "").strip() == "<>":
         return _auto("null return path")
     if _AUTO_SUBJECT.match(parsed.subject):
-        return _auto("auto-reply subject")
+        return _auto("auto-reply subject", auto_reply=True)
     return None
 
 
@@ -153,8 +154,8 @@ def is_no_reply(address: str) -> bool:
     return bool(_NO_REPLY.match(local))
 
 
-def _auto(detail: str) -> Classification:
-    return Classification(Reason.AUTO_GENERATED, detail)
+def _auto(detail: str, auto_reply: bool = False) -> Classification:
+    return Classification(Reason.AUTO_GENERATED, detail, auto_reply=auto_reply)
 
 
 def _is_daemon(address: str | None) -> bool:

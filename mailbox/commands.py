@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from mailbox.addresses import is_valid, normalize
@@ -152,3 +153,38 @@ def _address(text: str) -> str:
             f"REASSIGN needs an email address like jane.doe@opi.example (not {text[:80]!r})",
         )
     return address
+
+
+# --- commands to the office address (no reply token): staff say they are away or back ---
+
+_AWAY = re.compile(r"^AWAY(?:\s+(?:UNTIL|TILL|THROUGH|THRU))?[\s:]+(\d{4}-\d{2}-\d{2})$", re.I)
+_BACK = re.compile(r"^BACK$", re.I)
+
+
+@dataclass(frozen=True)
+class OfficeCommand:
+    """`AWAY UNTIL 2026-12-28` (until: the last day away) or `BACK` (until: None)."""
+
+    until: date | None
+
+
+def parse_office_command(new_text: str) -> OfficeCommand | None:
+    """The office command on the first non-blank line, None when there is none.
+
+    `AWAY` with a bad or missing date is a CommandError: the sender meant the command.
+    """
+    line = next((x.strip(_EDGES) for x in new_text.splitlines() if x.strip(_EDGES)), "")
+    line = _TRAILING_PUNCTUATION.sub("", line)
+    if _BACK.match(line):
+        return OfficeCommand(None)
+    if not re.match(r"^AWAY\b", line, re.I):
+        return None
+    match = _AWAY.match(line)
+    if match:
+        try:
+            return OfficeCommand(date.fromisoformat(match.group(1)))
+        except ValueError:
+            pass
+    raise CommandError(
+        "date_invalid", "AWAY needs the last day you are away, e.g. AWAY UNTIL 2026-12-28"
+    )

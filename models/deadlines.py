@@ -137,3 +137,16 @@ def proof_schedule(
 def paused_due(due_at: datetime, paused: timedelta, calendar: BusinessCalendar) -> datetime:
     """The due date pushed by the business time the task waited on the applicant."""
     return calendar.add_business_time(due_at, paused)
+
+
+def recomputed_due(
+    created_at: datetime,
+    paused: timedelta,
+    calendar: BusinessCalendar,
+    policy: LadderPolicy | None = None,
+) -> datetime:
+    """A task's due date by the rules, on `calendar`: seven business days from the day it
+    was assigned, pushed by the business time it has waited on the applicant. What it would
+    have been had the calendar's closures been known when the task was assigned."""
+    policy = policy or LadderPolicy()
+    return paused_due(review_due(created_at, calendar, policy), paused, calendar)

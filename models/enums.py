@@ -73,6 +73,20 @@ class ProviderKind(StrEnum):
     OTHER = "other"
 
 
+class ProviderStatus(StrEnum):
+    """Where a directory entry stands; only approved and must-reapply ones may work."""
+
+    APPROVED = "approved"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+    MUST_REAPPLY = "must_reapply"  # keeps working until its date, then must register anew
+
+    @property
+    def is_listed(self) -> bool:
+        """In the public directory and the portal listing, and a redirect target of triage."""
+        return self in (ProviderStatus.APPROVED, ProviderStatus.MUST_REAPPLY)
+
+
 class TaskKind(StrEnum):
     REVIEW = "review"
     PROOF_REVIEW = "proof_review"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StrEnumType, enum_check
 from models.enums import StaffRole
@@ -48,7 +48,16 @@ class Staff(Base):
     last_assigned_at: Mapped[datetime | None] = mapped_column(
         comment="round-robin tie-break between equally loaded reviewers"
     )
+    supervisor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id"), comment="told of their absences; takes their work by default"
+    )
+    delegate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id"), comment="takes their tasks while they are away"
+    )
     created_at: Mapped[datetime]
+
+    supervisor: Mapped[Staff | None] = relationship(foreign_keys=[supervisor_id], remote_side=[id])
+    delegate: Mapped[Staff | None] = relationship(foreign_keys=[delegate_id], remote_side=[id])
 
     def is_out_of_office(self, day: date) -> bool:
         start, end = self.out_of_office_from, self.out_of_office_until

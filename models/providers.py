@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, StrEnumType, enum_check
-from models.enums import ProviderKind
+from models.enums import ProviderKind, ProviderStatus
 
 
 class Provider(Base):
     """An approved PDU provider (public directory data, not personal data)."""
 
     __tablename__ = "providers"
-    __table_args__ = (enum_check("kind", ProviderKind),)
+    __table_args__ = (enum_check("kind", ProviderKind), enum_check("status", ProviderStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True, comment="e.g. MTP-00042")
@@ -31,6 +31,19 @@ class Provider(Base):
     website: Mapped[str | None] = mapped_column(String(500))
     approved_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    status: Mapped[ProviderStatus] = mapped_column(
+        StrEnumType(ProviderStatus, 16), default=ProviderStatus.APPROVED, server_default="approved"
+    )
+    status_until: Mapped[date | None] = mapped_column(
+        Date, comment="must reapply: the last day it may work under its old approval"
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text, comment="why the status was set")
+
+    def may_work(self, today: date) -> bool:
+        """May report events and issue certificates (a must-reapply one until its date)."""
+        if self.status is ProviderStatus.MUST_REAPPLY:
+            return self.status_until is None or today <= self.status_until
+        return self.status is ProviderStatus.APPROVED
 
 
 class ProviderHistory(Base):

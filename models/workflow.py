@@ -27,6 +27,7 @@ class Event(StrEnum):
     EXPIRE = "expire"
     WITHDRAW = "withdraw"
     PURGE = "purge"
+    REOPEN = "reopen"  # an admin sends a decided case back to review (a wrong decision)
 
 
 class IllegalTransition(ValueError):
@@ -36,6 +37,9 @@ class IllegalTransition(ValueError):
 
 
 _OPEN_BEFORE_DECISION = (S.SUBMITTED, S.IN_REVIEW, S.AWAITING_APPLICANT)
+# Decided cases that may go back to review: triaged away, denied, approved (completed).
+# Not expired or withdrawn (the applicant's doing: they apply again) and never purged.
+_DECIDED = (S.DECLINED, S.REDIRECTED, S.DENIED, S.COMPLETED)
 
 _COMMON: dict[tuple[CaseStatus, Event], CaseStatus] = {
     (S.SUBMITTED, Event.TRIAGE_DECLINE): S.DECLINED,
@@ -46,6 +50,7 @@ _COMMON: dict[tuple[CaseStatus, Event], CaseStatus] = {
     (S.IN_REVIEW, Event.DENY): S.DENIED,
     **{(status, Event.WITHDRAW): S.WITHDRAWN for status in _OPEN_BEFORE_DECISION},
     **{(status, Event.PURGE): S.PURGED for status in CLOSED_STATUSES - {S.PURGED}},
+    **{(status, Event.REOPEN): S.IN_REVIEW for status in _DECIDED},
 }
 
 TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, Event], CaseStatus]] = {
@@ -58,6 +63,7 @@ TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, Event], CaseStatus]] = {
         (S.AWAITING_PROOF, Event.EXPIRE): S.EXPIRED,
         (S.AWAITING_PROOF, Event.WITHDRAW): S.WITHDRAWN,
         (S.PROOF_REVIEW, Event.WITHDRAW): S.WITHDRAWN,
+        (S.AWAITING_PROOF, Event.REOPEN): S.IN_REVIEW,  # approved, proof not yet in
     },
     CaseKind.PROVIDER: {
         **_COMMON,

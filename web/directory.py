@@ -12,8 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from models import clock
 from models.enums import ProviderKind
 from models.providers import Provider
+from models.services.context import ServiceContext
 from models.services.directory import list_providers
 from models.uow import UnitOfWork
 from web.form_view import choice_label
@@ -42,7 +44,9 @@ def search(q: str, kind: str) -> tuple[str, str, list[dict[str, Any]]]:
     q = " ".join(q.split())[:MAX_QUERY]
     kind = kind if kind in {k for k, _ in KINDS} else ""
     with UnitOfWork() as work:
-        rows = [_row(p) for p in list_providers(work.session, q or None, kind or None)]
+        today = ServiceContext.of(work, clock.now()).today
+        found = list_providers(work.session, q or None, kind or None, today=today)
+        rows = [_row(p) for p in found]
     return q, kind, rows
 
 

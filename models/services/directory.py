@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.enums import ProviderKind
+from models.enums import ProviderKind, ProviderStatus
 from models.providers import Provider
 from models.services.errors import UserError
 from models.services.validation import clean_email
@@ -29,8 +29,13 @@ def _kind(value: str | None) -> ProviderKind:
 
 
 def next_provider_number(session: Session) -> str:
+    """The next MTP- number, skipping any an imported legacy provider already holds."""
     count = session.scalar(select(func.max(Provider.id))) or 0
-    return f"MTP-{count + 1:05d}"
+    taken = set(session.scalars(select(Provider.number).where(Provider.number.like("MTP-%"))))
+    number = count + 1
+    while f"MTP-{number:05d}" in taken:
+        number += 1
+    return f"MTP-{number:05d}"
 
 
 def add_provider(
@@ -67,6 +72,71 @@ def add_provider(
     return provider
 
 
+def renew_provider(
+    session: Session,
+    provider: Provider,
+    name: str,
+    email: str,
+    kind: str | None,
+    now: datetime,
+    **details: str | None,
+) -> Provider:
+    """A provider that reapplied and was approved again: the same entry and number, its
+    details as in the new registration, approved from today and in good standing."""
+    edit_provider(session, provider, name=name, email=email, kind=kind, **details)
+    provider.status, provider.status_until, provider.status_reason = (
+        ProviderStatus.APPROVED,
+        None,
+        "approved again after reapplying",
+    )
+    provider.approved_at = now
+    return provider
+
+
+EDITABLE = ("name", "email", "kind", "contact_name", "phone", "address", "website")
+
+
+def edit_provider(session: Session, provider: Provider, **changes: str | None) -> list[str]:
+    """Change a directory entry's details (None: keep); returns the names of the fields
+    that changed. A name another entry already has is refused."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise UserError(f"cannot edit {', '.join(sorted(unknown))}")
+    wanted: dict[str, object] = {}
+    name = changes.get("name")
+    if name is not None:
+        if not name.strip():
+            raise UserError("a provider needs a name")
+        other = find_provider(session, name)
+        if other is not None and other.id != provider.id:
+            raise UserError(f"{name!r} is already in the directory as {other.number}")
+        wanted |= {"name": name.strip(), "normalized_name": normalize_org_name(name)}
+    if changes.get("email") is not None:
+        wanted["contact_email"] = clean_email(changes["email"] or "")
+    if changes.get("kind") is not None:
+        wanted["kind"] = _kind(changes["kind"])
+    for field_name, column in (
+        ("contact_name", "contact_name"),
+        ("phone", "contact_phone"),
+        ("address", "address"),
+        ("website", "website"),
+    ):
+        value = changes.get(field_name)
+        if value is not None:
+            wanted[column] = value.strip() or None
+    changed = [column for column, value in wanted.items() if getattr(provider, column) != value]
+    for column in changed:
+        setattr(provider, column, wanted[column])
+    return [c for c in changed if c != "normalized_name"]
+
+
+def get_provider(session: Session, name_or_number: str) -> Provider:
+    found = find_provider(session, name_or_number)
+    if found is None:
+        raise UserError(f"no provider {name_or_number!r} in the directory (name or number)")
+    return found
+
+
 def find_provider(session: Session, name_or_number: str) -> Provider | None:
     key = name_or_number.strip()
     return session.scalar(
@@ -76,8 +146,23 @@ def find_provider(session: Session, name_or_number: str) -> Provider | None:
     )
 
 
-def directory_entries(session: Session) -> list[DirectoryEntry]:
-    """The directory as the pure triage code sees it."""
+def listed(today: date | None) -> ColumnElement[bool]:
+    """Providers in good standing: in the public directory and listings, a redirect target
+    of triage. Suspended and withdrawn ones are not; a must-reapply one is until its date."""
+    reapply = Provider.status == ProviderStatus.MUST_REAPPLY
+    if today is not None:
+        reapply = and_(
+            reapply, or_(Provider.status_until.is_(None), Provider.status_until >= today)
+        )
+    return or_(Provider.status == ProviderStatus.APPROVED, reapply)
+
+
+def directory_entries(session: Session, today: date | None = None) -> list[DirectoryEntry]:
+    """The directory as the pure triage code sees it: providers in good standing on `today`
+    (None: every entry, whatever its status, e.g. to match a registration to its entry)."""
+    query = select(Provider).order_by(Provider.id)
+    if today is not None:
+        query = query.where(listed(today))
     return [
         DirectoryEntry(
             id=p.id,
@@ -86,14 +171,23 @@ def directory_entries(session: Session) -> list[DirectoryEntry]:
             contact_email=p.contact_email,
             kind=p.kind.value if isinstance(p.kind, ProviderKind) else str(p.kind),
         )
-        for p in session.scalars(select(Provider).order_by(Provider.id))
+        for p in session.scalars(query)
     ]
 
 
 def list_providers(
-    session: Session, search: str | None = None, kind: str | None = None
+    session: Session,
+    search: str | None = None,
+    kind: str | None = None,
+    *,
+    today: date | None = None,
+    everyone: bool = False,
 ) -> list[Provider]:
+    """The public directory: providers in good standing (`everyone`: suspended, withdrawn
+    and lapsed ones too, for staff)."""
     query = select(Provider).order_by(Provider.name)
+    if not everyone:
+        query = query.where(listed(today))
     if kind:
         query = query.where(Provider.kind == _kind(kind))
     if search:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.cases import Case
-from models.enums import CaseKind, ProviderKind
+from models.enums import CaseKind, ProviderKind, ProviderStatus
 from models.opportunities import FORMATS, Opportunity, last_day, listing_key, search_text
 from models.provider_requests import OpportunityRequest, when_text
 from models.providers import Provider
@@ -122,9 +122,16 @@ def _escaped(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+LISTED = [status for status in ProviderStatus if status.is_listed]
+
+
 def _listed(search: Search) -> Select[tuple[Opportunity]]:
     """Not withdrawn, matching the search; the caller adds dated (not ended) or undated."""
-    query = select(Opportunity).where(Opportunity.withdrawn_at.is_(None))
+    query = select(Opportunity).where(
+        Opportunity.withdrawn_at.is_(None),
+        # a suspended or withdrawn provider leaves the portal with the directory
+        Opportunity.provider_id.in_(select(Provider.id).where(Provider.status.in_(LISTED))),
+    )
     for word in search.words:
         query = query.where(Opportunity.search.like(f"%{_escaped(word)}%", escape="\\"))
     if search.format:

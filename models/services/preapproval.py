@@ -30,7 +30,7 @@ def new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> C
     )
     case = new_case(ctx, CaseKind.PREAPPROVAL, form, key, actor, applicant)
     case.hours_requested = Decimal(str(form.units))
-    decision = triage(form, ctx.today, directory_entries(ctx.session))
+    decision = triage(form, ctx.today, directory_entries(ctx.session, ctx.today))
     case.triage_rule = decision.rule
     case.retroactive = decision.retroactive
     system = Actor.system(actor.channel)

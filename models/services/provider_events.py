@@ -51,6 +51,7 @@ from models.services.issuing import (
     record_certificate,
     reserve_numbers,
 )
+from models.services.provider_status import require_working
 from models.uow import UnitOfWork
 from templates.hours import hours_text
 
@@ -153,6 +154,7 @@ def add_event(
     found = find_provider(ctx.session, provider)
     if found is None:
         raise NotFound(f"{provider!r} is not in the approved provider directory")
+    require_working(found, ctx.today)
     fields = check_fields(
         title=title,
         start=start,
@@ -221,7 +223,9 @@ def list_events(session: Session, provider: str | None = None) -> list[ProviderE
 
 def check_issuable(event: ProviderEvent, today: date) -> None:
     """Certificates say the activity was completed: not before it ends (a self-paced
-    course is completed on each attendee's own day, so from its start)."""
+    course is completed on each attendee's own day, so from its start). Only a provider in
+    good standing issues."""
+    require_working(event.provider, today)
     if event.cancelled_at is not None:
         raise UserError(f"event {event.id} was cancelled: no certificate is issued for it")
     if today < event.start_date:
@@ -498,7 +502,9 @@ def issue_pending(
     per chunk: a long batch claims and issues at the time each chunk is done.
     """
     with uow_factory() as work:
-        get_event(work.session, event_id)
+        event = get_event(work.session, event_id)
+        # A provider suspended since its roster was queued issues nothing more.
+        require_working(event.provider, ServiceContext.of(work, clock()).today)
         total = count_pending(work.session, event_id, clock())
     report = BatchReport()
     if total == 0:

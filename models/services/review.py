@@ -97,6 +97,8 @@ def reassign(ctx: ServiceContext, case: Case, actor: Actor, email: str) -> Done:
     if case.applicant and staff.email == case.applicant.email:
         raise UserError("a task cannot go to the applicant themself")
     previous = task.assignee.email
+    if staff.email == previous:
+        raise UserError(f"{case.reference} is already with {previous}")
     task.assignee = staff
     staff.last_assigned_at = ctx.now
     plan_task(ctx, task)  # the ladder runs on; stored again so a reassignment never loses it
@@ -120,6 +122,35 @@ def reject_proof(ctx: ServiceContext, case: Case, actor: Actor, reason: str) -> 
     close_task(ctx, task, "rejected")
     email_applicant(ctx, case, "proof_rejected", reason=reason)
     return Done("reject", reason)
+
+
+def decide(
+    ctx: ServiceContext,
+    case: Case,
+    actor: Actor,
+    verb: str,
+    *,
+    text: str = "",
+    hours: Decimal | None = None,
+) -> Done:
+    """A staff decision, whichever way it arrived (email command or `pdu case decide`).
+    `text` is the reason, question or new assignee's address the verb needs."""
+    from models.workflow import IllegalTransition
+
+    decisions = {
+        "APPROVE": lambda: approve(ctx, case, actor, hours),
+        "DENY": lambda: deny(ctx, case, actor, text),
+        "INFO": lambda: request_info(ctx, case, actor, text),
+        "REASSIGN": lambda: reassign(ctx, case, actor, text),
+        "ACCEPT": lambda: accept_proof(ctx, case, actor),
+        "REJECT": lambda: reject_proof(ctx, case, actor, text),
+    }
+    if verb not in decisions:
+        raise UserError(f"unknown decision {verb!r}: one of {', '.join(decisions)}")
+    try:
+        return decisions[verb]()
+    except IllegalTransition as exc:  # e.g. APPROVE while waiting on the applicant
+        raise UserError(f"{case.reference}: {exc}") from None
 
 
 # --- the applicant's side ---------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""Staff: adding reviewers, supervisors and admins."""
+"""Staff: adding reviewers, supervisors and admins, their roles and the list of them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -9,17 +10,22 @@ from sqlalchemy.orm import Session
 
 from models.enums import StaffRole
 from models.people import Staff
+from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.validation import clean_email
 
 
-def add_staff(session: Session, email: str, name: str, role: str, now: datetime) -> Staff:
-    address = clean_email(email)
+def _role(role: str) -> StaffRole:
     try:
-        staff_role = StaffRole(role)
+        return StaffRole(role)
     except ValueError:
         choices = ", ".join(r.value for r in StaffRole)
         raise UserError(f"unknown role {role!r}: choose one of {choices}") from None
+
+
+def add_staff(session: Session, email: str, name: str, role: str, now: datetime) -> Staff:
+    address = clean_email(email)
+    staff_role = _role(role)
     if not name.strip():
         raise UserError("a staff member needs a name (--name)")
     if session.scalar(select(Staff).where(Staff.email == address)) is not None:
@@ -37,7 +43,84 @@ def find_staff(session: Session, email: str) -> Staff:
     return staff
 
 
+def active_staff(session: Session, email: str, what: str = "") -> Staff:
+    """A staff member who may take work or act; `what` names them in the error."""
+    staff = find_staff(session, email)
+    if not staff.active:
+        raise UserError(f"{staff.email}{what} is deactivated: `pdu staff activate` first")
+    return staff
+
+
+def set_staff(
+    session: Session, email: str, role: str | None = None, supervisor: str | None = None
+) -> Staff:
+    """Change a role or the supervisor (told of absences, takes work by default)."""
+    staff = find_staff(session, email)
+    if role is None and supervisor is None:
+        raise UserError("nothing to change: give --role and/or --supervisor")
+    if role is not None:
+        staff.role = _role(role)
+    if supervisor is not None:
+        boss = active_staff(session, supervisor, " (the supervisor)")
+        if boss.id == staff.id:
+            raise UserError("nobody can be their own supervisor")
+        staff.supervisor = boss
+    return staff
+
+
+def activate(session: Session, email: str) -> Staff:
+    staff = find_staff(session, email)
+    if staff.active:
+        raise Conflict(f"{staff.email} is already active")
+    staff.active = True
+    return staff
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    email: str
+    name: str
+    role: str
+    active: bool
+    supervisor: str | None
+    away_until: str | None  # ISO date, while away
+    delegate: str | None
+    open: int
+    due_soon: int
+    overdue: int
+
+
+def staff_rows(ctx: ServiceContext) -> list[StaffRow]:
+    """Every staff member with their open, due-soon and overdue task counts (as `pdu
+    status` counts them: a task waiting on the applicant is neither due soon nor overdue)."""
+    from models.services.schedule import ladder_policy
+    from models.services.status import task_counts
+
+    counts = task_counts(ctx, ladder_policy(ctx.settings))
+    rows = []
+    for s in ctx.session.scalars(select(Staff).order_by(Staff.email)):
+        away = s.is_out_of_office(ctx.today)
+        rows.append(
+            StaffRow(
+                email=s.email,
+                name=s.name,
+                role=str(s.role),
+                active=s.active,
+                supervisor=s.supervisor.email if s.supervisor else None,
+                away_until=s.out_of_office_until.isoformat()
+                if away and s.out_of_office_until
+                else None,
+                delegate=s.delegate.email if away and s.delegate else None,
+                open=counts.get(s.id, {}).get("open", 0),
+                due_soon=counts.get(s.id, {}).get("due_soon", 0),
+                overdue=counts.get(s.id, {}).get("overdue", 0),
+            )
+        )
+    return rows
+
+
 def set_out_of_office(session: Session, email: str, start: date | None, end: date | None) -> Staff:
+    """Set the dates alone (tests, imports); `absence.mark_away` also hands work over."""
     staff = find_staff(session, email)
     if start and end and end < start:
         raise UserError("the out-of-office end date is before its start")

@@ -91,8 +91,9 @@ class OfficeStatus:
         }
 
 
-def _queue(ctx: ServiceContext, policy: LadderPolicy) -> list[QueueRow]:
-    """Counted in SQL, grouped by assignee: memory flat in the number of open tasks."""
+def task_counts(ctx: ServiceContext, policy: LadderPolicy) -> dict[int, dict[str, int]]:
+    """Open, waiting, overdue and due-soon tasks per assignee id, counted in SQL (memory
+    flat in the number of open tasks); `pdu status` and `pdu staff list` both read it."""
     now = ctx.now
     running = ReviewTask.paused_since.is_(None)
     counts: dict[int, dict[str, int]] = {}
@@ -110,6 +111,11 @@ def _queue(ctx: ServiceContext, policy: LadderPolicy) -> list[QueueRow]:
     for assignee_id in _due_soon(ctx, policy):
         tally = counts[assignee_id]
         tally["due_soon"] = tally.get("due_soon", 0) + 1
+    return counts
+
+
+def _queue(ctx: ServiceContext, policy: LadderPolicy) -> list[QueueRow]:
+    counts = task_counts(ctx, policy)
     # Everyone who can be assigned shows, idle or not: an empty row is spare capacity.
     people: dict[int, Staff] = {
         s.id: s

@@ -63,3 +63,28 @@ def find_token(session: Session, token: str, keys: Sequence[str], now: datetime)
 
 def allows(token: ReplyToken, verb: str) -> bool:
     return verb.upper() in token.allowed.split()
+
+
+def retire_tokens(
+    session: Session,
+    now: datetime,
+    *,
+    case_id: int | None = None,
+    task_id: int | None = None,
+    recipient: str | None = None,
+) -> int:
+    """Unused, unexpired tokens matching every filter given expire now: their reply
+    addresses stop working (a resent email, a handed-over task, a staff member who left).
+    Returns how many."""
+    rows = select(ReplyToken).where(ReplyToken.used_at.is_(None), ReplyToken.expires_at > now)
+    if case_id is not None:
+        rows = rows.where(ReplyToken.case_id == case_id)
+    if task_id is not None:
+        rows = rows.where(ReplyToken.task_id == task_id)
+    if recipient is not None:
+        rows = rows.where(ReplyToken.recipient == recipient.lower())
+    retired = 0
+    for token in session.scalars(rows):
+        token.expires_at = now
+        retired += 1
+    return retired

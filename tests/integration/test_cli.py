@@ -40,7 +40,18 @@ def test_adding_the_same_staff_member_twice_is_one_clear_line(database_url):
     assert again.stderr.strip() == "pdu: rita@opi.example is already on the staff list"
     listed = json.loads(pdu("staff", "list", "--json").stdout)
     assert listed == [
-        {"email": "rita@opi.example", "name": "Rita Reviewer", "role": "reviewer", "active": True}
+        {
+            "email": "rita@opi.example",
+            "name": "Rita Reviewer",
+            "role": "reviewer",
+            "active": True,
+            "supervisor": None,
+            "away_until": None,
+            "delegate": None,
+            "open": 0,
+            "due_soon": 0,
+            "overdue": 0,
+        }
     ]
 
 

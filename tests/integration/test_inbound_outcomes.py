@@ -636,8 +636,10 @@ def test_a_message_without_a_usable_from_is_refused_without_a_reply(desk):
 @pytest.mark.parametrize(
     ("header", "value", "reason"),
     [
-        ("Auto-Submitted", "auto-replied", "auto_generated"),
-        ("X-Autoreply", "yes", "auto_generated"),
+        # The reviewer's own responder: recorded away (issue 18), never acted on or answered.
+        ("Auto-Submitted", "auto-replied", "out_of_office"),
+        ("X-Autoreply", "yes", "out_of_office"),
+        ("Auto-Submitted", "auto-generated", "auto_generated"),
         ("Precedence", "bulk", "auto_generated"),
         ("List-Id", "OPI staff <staff.opi.example>", "mailing_list"),
         ("X-PDU-Loop", "opi.example", "loop"),
@@ -654,7 +656,10 @@ def test_robots_lists_and_our_own_mail_are_ignored_never_acted_on_or_answered(
 
     assert (result.outcome, result.reason) == (IGNORED, reason)
     assert desk.state(reference) == before
-    assert queued(desk, mark) == []
+    if reason == "out_of_office":  # away two business days: only the supervisor is told
+        assert [template for template, _ in queued(desk, mark)] == ["staff_away"]
+    else:
+        assert queued(desk, mark) == []
 
 
 def test_our_own_task_email_coming_back_is_a_loop(desk):

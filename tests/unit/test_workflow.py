@@ -72,11 +72,25 @@ def test_an_illegal_transition_raises_and_names_the_status(kind, status, event):
         advance(kind, status, event)
 
 
-def test_no_transition_leaves_a_closed_case_except_purging():
-    for kind, table in TRANSITIONS.items():
-        for (source, event), _target in table.items():
+def test_a_closed_case_only_leaves_by_purging_or_an_admin_reopening_it_for_review():
+    for table in TRANSITIONS.values():
+        for (source, event), target in table.items():
             if source in CLOSED_STATUSES:
-                assert event is Event.PURGE, (kind, source, event)
+                assert (event, target) in {(Event.PURGE, S.PURGED), (Event.REOPEN, S.IN_REVIEW)}
+
+
+REOPENABLE = {S.DECLINED, S.REDIRECTED, S.DENIED, S.COMPLETED}
+
+
+@pytest.mark.parametrize("kind", list(CaseKind))
+@pytest.mark.parametrize("status", list(CaseStatus))
+def test_only_decided_cases_can_be_reopened_and_they_go_back_to_review(kind, status):
+    legal = status in REOPENABLE or (kind is CaseKind.PREAPPROVAL and status is S.AWAITING_PROOF)
+    if legal:
+        assert advance(kind, status, Event.REOPEN) is S.IN_REVIEW
+    else:
+        with pytest.raises(IllegalTransition, match="cannot take 'reopen'"):
+            advance(kind, status, Event.REOPEN)
 
 
 def test_an_open_case_can_never_be_purged():

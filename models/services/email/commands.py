@@ -15,6 +15,7 @@ from models.messages import InboundMessage, ReplyToken
 from models.services import review
 from models.services.attachments import forget_unkept, save_vetted
 from models.services.context import ServiceContext
+from models.services.email.absences import INACTIVE, is_active_staff
 from models.services.email.handled import Handled
 from models.services.email.matching import find_token, parse_stored
 from models.services.email.replies import refuse
@@ -84,6 +85,8 @@ def act(
             f"{verb} is not something this reply address can do",
             case,
         )
+    if is_staff and not is_active_staff(ctx, token.recipient):
+        return refuse(ctx, parsed, "staff_inactive", INACTIVE, case)
     if verb == "CONFIRM":
         return _confirm(ctx, token, case, row)
     if (
@@ -205,19 +208,11 @@ def _dispatch(
     parsed: ParsedMessage,
     row: InboundMessage,
 ) -> review.Done:
-    argument = command.argument if command else None
-    if verb == "APPROVE":
-        return review.approve(ctx, case, actor, command.hours if command else None)
-    if verb == "DENY":
-        return review.deny(ctx, case, actor, argument or "")
-    if verb == "INFO":
-        return review.request_info(ctx, case, actor, argument or "")
-    if verb == "REASSIGN":
-        return review.reassign(ctx, case, actor, argument or "")
-    if verb == "ACCEPT":
-        return review.accept_proof(ctx, case, actor)
-    if verb == "REJECT":
-        return review.reject_proof(ctx, case, actor, argument or "")
+    if verb in review.DECISION_VERBS:
+        argument = command.argument if command else None
+        return review.decide(
+            ctx, case, actor, verb, text=argument or "", hours=command.hours if command else None
+        )
     if verb == "WITHDRAW":
         return review.withdraw(ctx, case, actor)
     names = save_vetted(

@@ -20,6 +20,7 @@ from models.messages import ErrorReply, InboundMessage
 from models.people import Person
 from models.services.assignment import admins, tell_admins
 from models.services.context import ServiceContext
+from models.services.email.absences import office_command, out_of_office
 from models.services.email.commands import act
 from models.services.email.handled import Handled
 from models.services.email.matching import (
@@ -64,7 +65,8 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     if automatic is not None:
         if automatic.reason == "bounce":
             return _bounce(ctx, automatic.failed_recipients)
-        return Handled(InboundOutcome.IGNORED, automatic.reason)
+        away = out_of_office(ctx, parsed) if automatic.auto_reply else None
+        return away or Handled(InboundOutcome.IGNORED, automatic.reason)
     sender = parsed.from_address
     if not sender:
         return Handled(InboundOutcome.REFUSED, "sender_invalid", "no single valid From address")
@@ -80,10 +82,13 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
     token, problem, by_subject = find_token(ctx, parsed)
     if problem and token is None:
         return refuse(ctx, parsed, problem, "that reply address is not known or has expired")
-    if token is None:  # no token: a provider's roster, something new, or a stranger
+    if token is None:  # no token: AWAY/BACK, a provider's roster, something new, or a stranger
         assert row.raw is not None
-        roster = roster_from_email(ctx, parsed, row.raw)
-        return roster if roster is not None else submission_from_email(ctx, parsed, row)
+        return (
+            office_command(ctx, parsed)
+            or roster_from_email(ctx, parsed, row.raw)
+            or submission_from_email(ctx, parsed, row)
+        )
     case = ctx.session.get(Case, token.case_id)
     assert case is not None
     if sender != token.recipient:

@@ -1,0 +1,48 @@
+"""`pdu import legacy DIR`: the old system's records (docs/migration.md); a dry run unless
+--execute, which imports all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from flows.cli_support import print_json, uow
+from models import clock
+from models.services.errors import UserError
+
+
+def register(commands: Any) -> None:
+    imp = commands.add_parser("import", help="bring the old system's records in")
+    sub = imp.add_subparsers(dest="import_command", required=True)
+    legacy = sub.add_parser("legacy", help="CSV files of docs/migration.md (dry run by default)")
+    legacy.add_argument("directory", type=Path)
+    legacy.add_argument("--execute", action="store_true", help="import: all or nothing")
+    legacy.add_argument("--json", action="store_true")
+    legacy.set_defaults(handler=import_legacy)
+
+
+def import_legacy(args: argparse.Namespace) -> int:
+    from models.services.context import ServiceContext
+    from models.services.legacy_import import import_legacy as run
+
+    with uow() as work:
+        report = run(ServiceContext.of(work, clock.now()), args.directory, execute=args.execute)
+        if report.executed:
+            work.commit()
+    if args.json:
+        print_json(asdict(report))
+    else:
+        verb = "imported" if report.executed else "would import"
+        for name, count in report.rows.items():
+            print(f"{name}: {count} row(s); {verb} {report.new.get(name, 0)}")
+        for line in report.present:
+            print(f"  present: {line}")
+        for line in report.problems:
+            print(f"  problem: {line}")
+        for name in report.not_read:
+            print(f"  not read by this version: {name}")
+    if args.execute and report.problems:
+        raise UserError(f"nothing imported: {len(report.problems)} problem(s) listed above")
+    return 0
