@@ -18,11 +18,11 @@ from fastapi.responses import HTMLResponse, Response
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.sign_in_links import LinkAsked, redeem_sign_in_link, request_sign_in_link
-from models.services.web_sessions import begin_educator_session, end_session
+from models.services.web_sessions import begin_educator_session
 from models.uow import UnitOfWork
 from web.pages import client_address
-from web.portal import CurrentEducator, Now, render_portal, require_csrf, session_token
-from web.portal.session_cookie import signed_in_redirect, signed_out_redirect
+from web.portal import Now, render_portal, require_csrf, session_token
+from web.portal.session_cookie import signed_in_redirect
 
 router = APIRouter()
 
@@ -99,16 +99,3 @@ async def sign_in(request: Request, now: Now, token: Annotated[str, Form()] = ""
     if isinstance(started, UserError):
         return _sign_in_page(request, problem=str(started), status=410)
     return signed_in_redirect(request, started, "/me/home")
-
-
-def _end(token: str | None, now: datetime) -> None:
-    if token:
-        with UnitOfWork() as work:
-            end_session(ServiceContext.of(work, now), token)
-            work.commit()
-
-
-@router.post("/me/sign-out")
-async def sign_out(request: Request, actor: CurrentEducator, now: Now) -> Response:
-    await run_in_threadpool(_end, session_token(request), now)
-    return signed_out_redirect("/me?signed_out=1")

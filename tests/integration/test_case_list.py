@@ -100,7 +100,7 @@ def test_a_bad_filter_is_one_plain_line(office, capsys):
     assert capsys.readouterr().err.strip() == (
         "pdu: --due-before must be a date like 2027-06-15, not 'next week'"
     )
-    assert main(["case", "list", "--after", "PA-2026-99999"]) == 2
+    assert main(["case", "list", "--after", "PA-2026-99999"]) == 3  # not found
     assert "no case with reference PA-2026-99999" in capsys.readouterr().err
 
 

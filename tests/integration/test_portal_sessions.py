@@ -88,6 +88,6 @@ def test_an_educator_session_names_their_address_and_signing_out_ends_it(site):
     with portal_client(site.url, cookie=cookie) as http:
         assert http.get("/me/probe").json() == {"email": "maria@school.example"}
         out = http.post("/me/sign-out", data={"csrf_token": session_csrf(http)})
-        assert out.status_code == 303 and out.headers["location"] == "/me"
+        assert out.status_code == 303 and out.headers["location"] == "/me?signed_out=1"
     with portal_client(site.url, cookie=cookie) as replay:
         assert replay.get("/me/probe").headers["location"] == "/me?next=%2Fme%2Fprobe"

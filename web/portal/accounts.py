@@ -177,7 +177,7 @@ def sign_out(request: Request, signed_in: SignedInProvider, now: Now) -> Respons
 @router.post("/me/sign-out")
 def educator_sign_out(request: Request, actor: CurrentEducator, now: Now) -> Response:
     _end(session_token(request), now)
-    return signed_out_redirect("/me")
+    return signed_out_redirect("/me?signed_out=1")  # the sign-in page says it is done
 
 
 def _choose_page(
