@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -174,6 +175,8 @@ def main() -> None:
         "PDU_DATA_DIR": str(data_dir),
         "PDU_NOW": NOW,
         "PDU_PUBLIC_URL": "https://pdu.opi.example",
+        # a throwaway key: the benchmark's own temporary office signs its certificates
+        "PDU_SECRET_KEY": secrets.token_urlsafe(32),
     }
     os.environ.update(env)
     setup(data_dir)

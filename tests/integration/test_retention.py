@@ -308,7 +308,7 @@ def test_after_the_purge_nothing_of_the_educator_is_left_in_the_database_or_the_
         assert run is not None and run.executed and run.approval == "RDA-2026-07"
         assert run.finished_at is not None and run.counts == report.counts
     capsys.readouterr()
-    assert cli.main(["certificate", "verify", f"WXYZ-WXYZ-WXYZ-{number[-4:]}"]) == 1
+    assert cli.main(["certificate", "verify", f"WXYZ-WXYZ-WXYZ-{number[-4:]}"]) == 4  # not valid
     assert capsys.readouterr().out == f"{number}: disposed under the retention schedule\n"
 
 
@@ -591,7 +591,7 @@ def test_a_purged_case_cannot_be_put_on_hold_and_an_executed_purge_needs_an_appr
     assert "needs the approval reference" in capsys.readouterr().err
     assert cli.main(["purge", "--execute", "--approval", "RDA-2026-07"]) == 0
     assert "purged" in capsys.readouterr().out
-    assert cli.main(["hold", "add", "PA-2021-00009", "--reason", "late"]) == 2
+    assert cli.main(["hold", "add", "PA-2021-00009", "--reason", "late"]) == 4  # refused
     assert "already purged" in capsys.readouterr().err
     assert cli.main(["case", "show", "PA-2021-00009"]) == 0
     assert "purged" in capsys.readouterr().out
@@ -723,12 +723,12 @@ def test_a_held_provider_event_keeps_its_attendees_and_certificates_until_releas
 
 
 def test_a_hold_on_an_event_that_does_not_exist_or_without_a_reason_is_refused(uow):
-    assert cli.main(["hold", "add", "event:999", "--reason", "audit"]) == 2
+    assert cli.main(["hold", "add", "event:999", "--reason", "audit"]) == 3  # not found
     with uow() as work:
         event = provider_event(work.session)
         work.commit()
     assert cli.main(["hold", "add", f"event:{event.id}", "--reason", "  "]) == 2
-    assert cli.main(["hold", "release", f"event:{event.id}"]) == 2  # not on hold
+    assert cli.main(["hold", "release", f"event:{event.id}"]) == 4  # refused: not on hold
 
 
 def test_every_table_that_refers_to_a_case_is_purged_or_disposed_of_with_it():
@@ -739,7 +739,10 @@ def test_every_table_that_refers_to_a_case_is_purged_or_disposed_of_with_it():
         for fk in column.foreign_keys
         if fk.column.table.name == "cases"
     }
-    assert referring == {table.name for _key, table in purge._CASE_TABLES} | {"certificates"}
+    # certificates are disposed of (kept as tombstones); a portal listing is deleted by its
+    # approving case (purge: "A portal listing approved by one of these cases goes with it")
+    handled = {"certificates", "opportunities"}
+    assert referring == {table.name for _key, table in purge._CASE_TABLES} | handled
 
 
 def test_the_record_hash_is_the_sha256_of_its_canonical_json():
