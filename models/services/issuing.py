@@ -518,7 +518,7 @@ def certificate_id(session: Session, number: str) -> int:
 _LISTED = (
     "id", "number", "verification_code", "holder_name", "license_number", "hours", "status",
     "activity_title", "provider_name", "event_id", "start_date", "end_date", "issued_at",
-    "revoked_at", "revoked_reason",
+    "revoked_at", "revoked_reason", "imported_at",
 )  # fmt: skip
 
 

@@ -165,7 +165,7 @@ def _people(ctx: ServiceContext, rows: list[CertificateRow]) -> dict[str, int]:
             )
 
     look_up(list(first))
-    new = [
+    new: list[dict[str, object]] = [
         {
             "email": email,
             "first_name": row.first_name[:100],
@@ -178,7 +178,7 @@ def _people(ctx: ServiceContext, rows: list[CertificateRow]) -> dict[str, int]:
     ]
     for chunk in _chunks(new, BATCH):
         ctx.session.execute(insert(Person), chunk)
-    look_up([p["email"] for p in new])
+    look_up([str(p["email"]) for p in new])
     return ids
 
 

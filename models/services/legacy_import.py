@@ -85,6 +85,7 @@ def import_legacy(
         legacy_preapprovals.FILE: len(requests),
     }
     report.new = {name: count for name, count in counts.items() if name in files}
+    report.problems.sort(key=_by_file_and_line)
     if not execute or report.problems:
         return report
     # Matched lines are done already; each file's additions advance the bar as written.
@@ -101,3 +102,12 @@ def import_legacy(
     ctx.session.flush()
     report.executed = True
     return report
+
+
+def _by_file_and_line(problem: str) -> tuple[int, int]:
+    """Problems in file order (KNOWN_FILES), then line order ("FILE line N: ...")."""
+    name, _, rest = problem.partition(" ")
+    name = name.rstrip(":")
+    line = rest.removeprefix("line ").partition(":")[0]
+    order = KNOWN_FILES.index(name) if name in KNOWN_FILES else len(KNOWN_FILES)
+    return order, int(line) if line.isdigit() else 0

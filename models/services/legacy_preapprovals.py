@@ -20,7 +20,7 @@ from models.cases import Case
 from models.enums import CaseKind, Channel
 from models.forms import PreapprovalForm, submission_key, validate_form
 from models.people import Staff
-from models.services.casework import new_case, start_review, upsert_person
+from models.services.casework import new_case, start_review
 from models.services.context import ServiceContext
 from models.services.errors import UserError
 from models.services.legacy_files import (
@@ -31,6 +31,7 @@ from models.services.legacy_files import (
     issued_here,
     local_noon,
 )
+from models.services.preapproval import upsert_educator
 from models.services.references import counter_values, keep_clear_of
 from models.services.timeline import Actor
 
@@ -134,14 +135,7 @@ def _anyone_to_assign(ctx: ServiceContext) -> bool:
 
 def add(ctx: ServiceContext, rows: list[RequestRow]) -> None:
     for row in rows:
-        educator = row.form.educator
-        applicant = upsert_person(
-            ctx,
-            str(educator.email),
-            educator.first_name,
-            educator.last_name,
-            license_number=educator.license_number,
-        )
+        applicant = upsert_educator(ctx, row.form)
         case = new_case(
             ctx, CaseKind.PREAPPROVAL, row.form, row.key, ACTOR, applicant,
             reference=row.reference, submitted_at=row.submitted_at,
