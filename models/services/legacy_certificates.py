@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from models.certificates import Certificate
 from models.enums import CertificateStatus
@@ -216,11 +216,14 @@ def add(ctx: ServiceContext, rows: list[CertificateRow], advance: Callable[[int]
     for chunk in _chunks(values, BATCH):
         ctx.session.execute(insert(Certificate), chunk)
         advance(len(chunk))
-    for event_id, count in counts.items():
+    # One executemany on the table (the ORM's per-statement session sync is quadratic here).
+    events_table = ProviderEvent.__table__
+    if counts:
         ctx.session.execute(
-            update(ProviderEvent)
-            .where(ProviderEvent.id == event_id)
-            .values(certificates_issued=ProviderEvent.certificates_issued + count)
+            update(events_table)
+            .where(events_table.c.id == bindparam("event"))
+            .values(certificates_issued=events_table.c.certificates_issued + bindparam("count")),
+            [{"event": event_id, "count": count} for event_id, count in counts.items()],
         )
     for year, number in highest_own(PREFIX, [row.number for row in rows]).items():
         keep_clear_of(ctx.session, PREFIX, year, number)

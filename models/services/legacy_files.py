@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from models.services.validation import clean_email
 # Provider numbers, event ids, certificate numbers and references as the old system wrote
 # them: kept exactly (upper-cased), never renumbered.
 T = TypeVar("T")
+# An educator's address recurs on each of their certificates: checked once.
+_clean_email = lru_cache(maxsize=100_000)(clean_email)
 
 LEGACY_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9./_-]*$")
 
@@ -94,7 +97,7 @@ class Line:
         return parse_hours(self.get(column), column)
 
     def email(self, column: str = "email") -> str:
-        return clean_email(self.required(column))
+        return _clean_email(self.required(column))
 
     def name(self, column: str) -> str:
         return " ".join(self.required(column).split())

@@ -40,3 +40,12 @@ def test_the_portal_benchmark_times_every_page_next_to_the_home_page() -> None:
     for page in ("/ (static home, baseline)", "/opportunities", "/me/certificates"):
         assert re.search(rf"^{re.escape(page)}\s+\d+\s+[\d.]+\s+[\d.]+$", out, re.M), out
     assert "load average during the run" in out
+
+
+def test_the_legacy_import_benchmark_imports_and_times_the_bulk_baseline() -> None:
+    out = run(
+        "bench/legacy_import.py", "--certificates", "200", "--providers", "20",
+        "--databases", "sqlite",
+    )  # fmt: skip
+    assert re.search(r"^  --execute \(one transaction\)\s+[\d.]+ s", out, re.M), out
+    assert re.search(r"^  import / bulk insert\s+[\d.]+x$", out, re.M), out
