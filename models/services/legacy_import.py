@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from models.services import (
     legacy_accounts,
@@ -42,6 +43,8 @@ COLUMNS = {
 }
 
 Progress = Callable[[int, int], None]  # (done, total) rows
+R = TypeVar("R")
+Check = Callable[[ServiceContext, list[Line], Known, LegacyReport], list[R]]
 
 
 def import_legacy(
@@ -67,16 +70,18 @@ def import_legacy(
         if on_progress is not None:
             on_progress(done, total)
 
-    def lines(name: str) -> list[Line]:
-        advance(len(files.get(name, [])))
-        return files.get(name, [])
-
     known = Known()
-    providers = legacy_providers.check(ctx, lines(legacy_providers.FILE), known, report)
-    accounts = legacy_accounts.check(ctx, lines(legacy_accounts.FILE), known, report)
-    events = legacy_events.check(ctx, lines(legacy_events.FILE), known, report)
-    certificates = legacy_certificates.check(ctx, lines(legacy_certificates.FILE), known, report)
-    requests = legacy_preapprovals.check(ctx, lines(legacy_preapprovals.FILE), known, report)
+
+    def checked(name: str, check: Check[R]) -> list[R]:
+        rows = check(ctx, files.get(name, []), known, report)
+        advance(len(files.get(name, [])))
+        return rows
+
+    providers = checked(legacy_providers.FILE, legacy_providers.check)
+    accounts = checked(legacy_accounts.FILE, legacy_accounts.check)
+    events = checked(legacy_events.FILE, legacy_events.check)
+    certificates = checked(legacy_certificates.FILE, legacy_certificates.check)
+    requests = checked(legacy_preapprovals.FILE, legacy_preapprovals.check)
     counts = {
         legacy_providers.FILE: len(providers),
         legacy_accounts.FILE: len(accounts),
