@@ -1,7 +1,8 @@
 """The migration sample imported as a new office would, with the real mail servers: a dry
-run, the import, then an imported certificate verified by `pdu certificate verify` and on
-its public page, a transcript mixing imported and newly issued certificates, and a provider
-signing in under its old username after the set-password email read from its mailbox."""
+run, the import, then an imported certificate verified by `pdu certificate verify`, on its
+public page and on its holder's /me page, a transcript mixing imported and newly issued
+certificates, and a provider signing in under its old username after the set-password email
+read from its mailbox."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import httpx
 
 from tests.integration.test_legacy_import import FILES, SAMPLE, SAMPLE_ROWS
 from tests.integration.test_portal_accounts import choose_password
-from tests.portal_support import portal_client, sign_in
+from tests.portal_support import educator_cookie, portal_client, sign_in
 from tests.web_support import pdu, running_web
 
 
@@ -67,6 +68,14 @@ def test_the_migration_sample_imported_as_a_new_office_would(office, tmp_path):
         assert "Valid" in page.text and "Jane Doe" in page.text
         assert "Trauma-Informed Classrooms" in page.text
         assert "earlier records system" in page.text and "credential.json" not in page.text
+
+        # Jane's own certificates page lists it, without a PDF to download.
+        jane = educator_cookie(f"jane.doe@school.{office.domain}")
+        with portal_client(site.url, cookie=jane) as http:
+            mine = http.get("/me/certificates").text
+        assert "BSL-2025-0415" in mine and "Issued by the Office's earlier system" in mine
+        assert "/me/certificates/BSL-2025-0415.pdf" not in mine
+        assert "/me/certificates/PDU-2026-000001.pdf" in mine
 
         # Ray signs in under the old system's username, from the email in his mailbox.
         mail = office.last(f"ray.ortiz@mcps.{office.domain}")
