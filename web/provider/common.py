@@ -30,6 +30,12 @@ def work_at(now: datetime) -> Iterator[tuple[UnitOfWork, ServiceContext]]:
         yield work, ServiceContext.of(work, now)
 
 
+def sentence(exc: Exception) -> str:
+    """A use case's plain-words error as a sentence on the page."""
+    text = str(exc)
+    return (text[:1].upper() + text[1:]).replace(" (--location)", "")
+
+
 def day(value: str, label: str) -> date:
     try:
         return date.fromisoformat(value.strip())

@@ -16,7 +16,7 @@ from models.services.event_changes import cancel_event, event_history, revise_ev
 from models.services.event_listing import Section, events_page, parse_section
 from models.services.provider_events import add_event, get_event
 from web.portal import CurrentProvider, Now, render_portal
-from web.provider.common import day, places, work_at
+from web.provider.common import day, places, sentence, work_at
 
 router = APIRouter()
 
@@ -104,16 +104,11 @@ def report_event(
         except UserError as exc:
             return _event_form(
                 request, actor, action="/provider/events", values=values,
-                problem=_sentence(exc), title="Report an activity",
+                problem=sentence(exc), title="Report an activity",
             )  # fmt: skip
         work.commit()
         event_id = event.id
     return RedirectResponse(f"/provider/events/{event_id}?reported=1", status_code=303)
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
-    return (text[:1].upper() + text[1:]).replace(" (--location)", "")
 
 
 def _event_view(work: Any, ctx: Any, actor: Any, event_id: int) -> dict[str, Any]:
@@ -203,7 +198,7 @@ def revise(
         except UserError as exc:
             return _event_form(
                 request, actor, action=f"/provider/events/{event_id}/edit", values=values,
-                problem=_sentence(exc), editing=True, title="Revise the event",
+                problem=sentence(exc), editing=True, title="Revise the event",
             )  # fmt: skip
         work.commit()
     return RedirectResponse(f"/provider/events/{event_id}?revised=1", status_code=303)
@@ -221,7 +216,7 @@ def cancel(request: Request, actor: CurrentProvider, now: Now, event_id: int) ->
             view = _event_view(work, ctx, actor, event_id)
             return render_portal(
                 request, "provider_event", actor, status=409, title=view["event"].title,
-                **view, problem=_sentence(exc), notice=None, today=ctx.today,
+                **view, problem=sentence(exc), notice=None, today=ctx.today,
             )  # fmt: skip
         work.commit()
     return RedirectResponse(f"/provider/events/{event_id}?cancelled=1", status_code=303)
