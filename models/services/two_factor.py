@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
 import pyotp
 
 from models.accounts import ProviderAccount
-from models.sealed import seal, unseal
+from models.sealed import SealError, seal, unseal
 from models.services.context import ServiceContext
 from models.services.errors import NotFound, UserError
 from models.services.provider_history import record_provider
 
+log = logging.getLogger(__name__)
 ISSUER = "Montana OPI PDU"
 RECOVERY_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -52,7 +54,11 @@ def totp_secret(ctx: ServiceContext, account: ProviderAccount) -> str | None:
     was sealed under an earlier one, or not at all)."""
     if account.totp_secret is None:
         return None
-    opened = unseal(account.totp_secret, ctx.settings.keys, _bound_to(account))
+    try:
+        opened = unseal(account.totp_secret, ctx.settings.keys, _bound_to(account))
+    except SealError:  # its key was dropped from PDU_SECRET_KEYS: no code can match
+        log.warning("account %s: no configured secret key opens its TOTP secret", account.id)
+        return None
     if opened.stale:
         account.totp_secret = seal(opened.plain, ctx.settings.current_key, _bound_to(account))
     return opened.plain

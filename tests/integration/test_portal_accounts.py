@@ -363,12 +363,13 @@ def stored_totp_secret() -> str:
         return value
 
 
-def signs_in_with(http: httpx.Client, username: str, code: str) -> bool:
+def second_step(http: httpx.Client, username: str, code: str) -> int:
+    """Sign in with the password, then `code`: the second step's status (303: signed in)."""
     http.cookies.clear()
     sign_in(http, username)
     answer = http.post("/provider/sign-in/code", data={"csrf_token": session_csrf(http),
                                                        "code": code, "next": ""})  # fmt: skip
-    return answer.status_code == 303
+    return answer.status_code
 
 
 def test_the_totp_secret_is_stored_sealed_and_still_works_after_the_secret_key_is_rotated(
@@ -384,15 +385,20 @@ def test_the_totp_secret_is_stored_sealed_and_still_works_after_the_secret_key_i
     monkeypatch.delenv("PDU_SECRET_KEY")
     reset_settings()
     move_clock(monkeypatch, seconds=30)
-    assert signs_in_with(http, username, totp.at(clock.now()))
+    assert second_step(http, username, totp.at(clock.now())) == 303
     resealed = stored_totp_secret()
     assert resealed != sealed and totp.secret not in resealed  # now under the new key
-    assert signs_in_with(http, username, codes[0])  # recovery codes made before, too
+    assert second_step(http, username, codes[0]) == 303  # recovery codes made before, too
 
     monkeypatch.setenv("PDU_SECRET_KEYS", get_settings().current_key)  # the old key dropped
     reset_settings()
     move_clock(monkeypatch, seconds=30)
-    assert signs_in_with(http, username, totp.at(clock.now()))
+    assert second_step(http, username, totp.at(clock.now())) == 303
+
+    monkeypatch.setenv("PDU_SECRET_KEYS", new_secret())  # its key dropped too soon: refused
+    reset_settings()
+    move_clock(monkeypatch, seconds=30)
+    assert second_step(http, username, totp.at(clock.now())) == 401  # plainly, no error
 
 
 def test_a_totp_secret_stored_plain_before_sealing_still_works_and_is_sealed_at_its_next_use(
@@ -406,7 +412,7 @@ def test_a_totp_secret_stored_plain_before_sealing_still_works_and_is_sealed_at_
         account.totp_secret = totp.secret
         work.commit()
     move_clock(monkeypatch, seconds=30)
-    assert signs_in_with(http, username, totp.at(clock.now()))
+    assert second_step(http, username, totp.at(clock.now())) == 303
     assert stored_totp_secret().startswith("v1:")
 
 
