@@ -6,7 +6,8 @@ manager's own mailbox and its link opened; a password chosen (a common one refus
 sign in; report an event; revise it; a roster with two bad lines, its problems seen, fixed,
 uploaded again; the progress page followed to the end; every attendee's mailbox receives
 their certificate; the ZIP downloaded and each PDF's text read back; a user invited, who
-chooses a password from their own mailbox and signs in; the manager enrols TOTP (codes
+chooses a password from their own mailbox and signs in; the organisation's email changed,
+confirmed from the new address's mailbox, the old one told; the manager enrols TOTP (codes
 computed with pyotp) and signs in with it.
 
 Every page visited is checked by axe-core at desktop and phone widths (no serious or
@@ -41,8 +42,8 @@ PASSWORD = "bitterroot valley in june"
 LINK = re.compile(r"http://\S+/account/setup\?code=[a-z2-7]{26}")
 # The desktop photographs the docs show (WEB_SCREENSHOTS=docs refreshes them).
 DOCUMENTED = {
-    "sign-in", "account", "events", "event-new", "event", "roster-problems", "batch-done",
-    "users", "reports", "share", "two-factor",
+    "sign-in", "account", "events-past", "event", "roster-problems", "batch-done", "users",
+    "reports", "share", "two-factor", "confirm-email",
 }  # fmt: skip
 
 
@@ -271,6 +272,28 @@ def invite_a_user(office, browser: Browser, page: Page, check: Checked, base_url
     context.close()
 
 
+def change_organisation_email(office, page: Page, check: Checked, manager: str) -> None:  # type: ignore[no-untyped-def]
+    """Confirmed from the new address's mailbox; the old one (the manager's) is told."""
+    new = f"learning@bigsky.{office.domain}"
+    page.goto("/provider/users")
+    page.get_by_role("link", name="Change the organisation's email address").click()
+    check("email-change")
+    page.get_by_label("New email address").fill(new)
+    page.get_by_role("button", name="Send the confirmation link").click()
+    expect(page.get_by_text(f"We have sent a link to {new}")).to_be_visible()
+    jobs.send()
+    link = re.search(r"http://\S+/provider/confirm-email\?code=\S+", text_of(
+        office.last(new, "Confirm your new email address")))  # fmt: skip
+    assert link
+    page.goto(link[0])
+    check("confirm-email")
+    page.get_by_role("button", name="Change the address").click()
+    expect(page.locator(".notice")).to_contain_text("The organisation's email address is changed")
+    jobs.send()
+    told = text_of(office.last(manager, "has changed"))
+    assert f"from: {manager}" in told and f"to:   {new}" in told
+
+
 def second_factor(office, page: Page, check: Checked, manager: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/provider/account")
     check("account")
@@ -318,6 +341,7 @@ def test_a_provider_approved_by_email_issues_certificates_and_manages_users_in_t
         issue_roster(office, page, check, tmp_path, manager)
         other_pages(page, check)
         invite_a_user(office, browser, page, check, site.url)
+        change_organisation_email(office, page, check, manager)
         second_factor(office, page, check, manager)
         context.close()
     assert check.problems == []
