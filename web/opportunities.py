@@ -23,9 +23,7 @@ from models.services.opportunities import (
     Page,
     Search,
     calendar_feed,
-    calendar_page,
-    catalog_page,
-    counts,
+    portal_page,
     when_of,
 )
 from models.uow import UnitOfWork
@@ -115,10 +113,7 @@ def opportunities(
     view = view if view in VIEWS else "calendar"
     with UnitOfWork() as work:
         today = ServiceContext.of(work, clock.now()).today
-        dated, undated = counts(work.session, today, search)
-        shown = (calendar_page if view == "calendar" else catalog_page)(
-            work.session, today, search, page
-        )
+        shown, dated, undated = portal_page(work.session, today, search, view, page)
         entries = [_entry(o) for o in shown.rows]
     params = {
         k: v
