@@ -16,6 +16,7 @@ from models.accounts import ProviderAccount
 from models.email_changes import CHANGE_TTL, KEEP, ChangeTarget, EmailChange
 from models.passwords import password_matches
 from models.providers import Provider
+from models.services.account_access import WrongPassword
 from models.services.context import ServiceContext
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.outbox import enqueue
@@ -84,7 +85,7 @@ def request_email_change(
     if target is ChangeTarget.ORGANISATION and not account.is_manager:
         raise NotFound("only the account manager changes the organisation's address")
     if target is ChangeTarget.ACCOUNT and not password_matches(account.password_hash, password):
-        raise UserError("the password is not right")
+        raise WrongPassword("Your password is not right.")
     new = clean_email(new_email)
     old = _current(ctx, target, account)
     if new == old:

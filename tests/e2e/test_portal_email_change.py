@@ -79,7 +79,7 @@ def test_an_account_email_changes_only_once_the_link_from_the_new_mailbox_is_ope
     username = add_account(email=old)
     sign_in(http, username)
     wrong = post(http, "/provider/account/email", email=new, password="not my password!")
-    assert wrong.status_code == 422 and "password is not right" in wrong.text
+    assert wrong.status_code == 422 and "Your password is not right" in wrong.text
     asked = post(http, "/provider/account/email", email=new, password=PASSWORD)
     assert asked.status_code == 200 and f"sent a link to {new}" in asked.text
 

@@ -135,6 +135,18 @@ def test_the_welcome_code_sets_a_password_once_then_says_it_was_used_and_offers_
     assert expired.status_code == 410 and "expired" in expired.text
 
 
+def test_a_welcome_link_sent_before_the_secret_key_was_rotated_still_sets_the_password(
+    http, monkeypatch
+):
+    username = add_account(password=None)
+    pdu("provider", "account", "reset", username)
+    link = link_in(outbox()[-1])
+    monkeypatch.setenv("PDU_SECRET_KEYS", f"{new_secret()},{get_settings().current_key}")
+    monkeypatch.delenv("PDU_SECRET_KEY")
+    reset_settings()
+    assert choose_password(http, link).headers["location"].endswith("notice=password-set")
+
+
 def test_an_unknown_code_changes_nothing_and_says_so(http):
     add_account(password=None)
     before = snapshot()

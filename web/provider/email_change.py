@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.email_changes import ChangeTarget
+from models.services.account_access import WrongPassword
 from models.services.email_changes import (
     ChangeRefused,
     confirm_email_change,
@@ -56,7 +57,7 @@ def _ask(
             change = request_email_change(ctx, account_id, target, email, password=password)
         except UserError as exc:
             work.rollback()
-            field = "password" if "password" in str(exc) else "email"
+            field = "password" if isinstance(exc, WrongPassword) else "email"
             return _form(request, party, account_id, target, now, email, {field: sentence(exc)})
         work.commit()
         new = change.new_email
