@@ -21,6 +21,7 @@ from models.base import Base, StrEnumType, enum_check
 
 CHANGE_TTL = timedelta(hours=24)
 KEEP = timedelta(days=30)  # rows older than this (used, voided or expired) are deleted
+PER_DAY = 5  # changes one account may ask in a day: each emails an address it typed
 
 
 class ChangeTarget(StrEnum):

@@ -8,12 +8,13 @@ told. The rules and the row: models.email_changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from mailbox.tokens import looks_like_token, new_token, token_hash
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from models.accounts import ProviderAccount
-from models.email_changes import CHANGE_TTL, KEEP, ChangeTarget, EmailChange
+from models.email_changes import CHANGE_TTL, KEEP, PER_DAY, ChangeTarget, EmailChange
 from models.passwords import password_matches
 from models.providers import Provider
 from models.services.account_access import WrongPassword
@@ -25,6 +26,7 @@ from models.services.provider_history import record_provider
 from models.services.validation import clean_email
 
 CONFIRM_PATH = "/provider/confirm-email"
+ONE_DAY = timedelta(days=1)
 REFUSED = {
     "used": "This link has already been used: the change it confirmed is made.",
     "expired": "This link has expired, or a newer change was asked for since. Ask for the "
@@ -88,6 +90,13 @@ def request_email_change(
         raise WrongPassword("Your password is not right.")
     new = clean_email(new_email)
     old = _current(ctx, target, account)
+    asked = ctx.session.scalar(
+        select(func.count()).where(
+            EmailChange.account_id == account.id, EmailChange.created_at > ctx.now - ONE_DAY
+        )
+    )
+    if (asked or 0) >= PER_DAY:
+        raise UserError(f"you have asked for {PER_DAY} changes today: try again tomorrow")
     if new == old:
         raise UserError(f"{new} is the address already")
     _forget_older(ctx, target, account)

@@ -72,9 +72,7 @@ def contact_email() -> str:
         return provider.contact_email
 
 
-def test_an_account_email_changes_only_once_the_link_from_the_new_mailbox_is_opened(
-    office, http
-):
+def test_an_account_email_changes_only_once_the_link_from_the_new_mailbox_is_opened(office, http):
     old, new = f"jane@billings.{office.domain}", f"jane.doe@newmail.{office.domain}"
     username = add_account(email=old)
     sign_in(http, username)
@@ -166,3 +164,18 @@ def test_an_email_change_link_is_not_usable_in_another_providers_session(office,
     assert person_email(old) == old
     assert post(http, "/provider/confirm-email", code=code).status_code == 303  # still theirs
     assert person_email(new) == new
+
+
+def test_an_account_may_ask_for_five_changes_a_day_and_no_more(office, http):
+    sign_in(http, add_account(email=f"jane@billings.{office.domain}"))
+    for n in range(5):
+        address = f"n{n}@new.{office.domain}"
+        assert post(http, "/provider/account/email", email=address, password=PASSWORD).is_success
+    refused = post(http, "/provider/account/email", email=f"n6@new.{office.domain}",
+                   password=PASSWORD)  # fmt: skip
+    assert refused.status_code == 422 and "try again tomorrow" in refused.text
+    office.at((clock.now() + timedelta(days=1)).isoformat())
+    http.cookies.clear()
+    sign_in(http, f"jane@billings.{office.domain}")
+    assert post(http, "/provider/account/email", email=f"n7@new.{office.domain}",
+                password=PASSWORD).is_success  # fmt: skip
