@@ -1,7 +1,7 @@
 """provider portal: email changes confirmed from the new address; the TOTP secret sealed
 
 Revision ID: 0010
-Revises: 0012 (main's head since the merge; was 0005)
+Revises: 0009
 Create Date: 2026-12-03
 
 No data migration: a TOTP secret stored before this revision (plain base32) is still read,
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0012'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
