@@ -110,17 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in GROUPS:
         group.register(commands)
-    for command in leaf_parsers(parser):
-        if "--json" not in command._option_string_actions:
-            command.add_argument(
-                "--json", action="store_true", help="errors as a JSON object on stderr"
-            )
     return parser
 
 
 def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    """Every command that runs something (`pdu mail poll`, not `pdu mail`): each takes --json,
-    whether or not its group remembered to add it."""
+    """Every command that runs something (`pdu mail poll`, not `pdu mail`). Each declares
+    its own --json, printing its result as JSON (tests/unit/test_cli_json.py walks them)."""
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
         yield parser
@@ -147,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     as_json = bool(getattr(args, "json", False))
     try:
-        configure_logging(args.log_level)
+        # With --json, stderr carries JSON only: log lines too, not just the error.
+        configure_logging(args.log_level, "json" if as_json else None)
         preflight(args)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

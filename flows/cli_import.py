@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from flows.cli_support import print_json, uow
+from flows.cli_support import print_result, uow
 from models import clock
 from models.services.errors import UserError
 
@@ -31,18 +31,15 @@ def import_legacy(args: argparse.Namespace) -> int:
         report = run(ServiceContext.of(work, clock.now()), args.directory, execute=args.execute)
         if report.executed:
             work.commit()
-    if args.json:
-        print_json(asdict(report))
-    else:
-        verb = "imported" if report.executed else "would import"
-        for name, count in report.rows.items():
-            print(f"{name}: {count} row(s); {verb} {report.new.get(name, 0)}")
-        for line in report.present:
-            print(f"  present: {line}")
-        for line in report.problems:
-            print(f"  problem: {line}")
-        for name in report.not_read:
-            print(f"  not read by this version: {name}")
+    verb = "imported" if report.executed else "would import"
+    lines = [
+        *(f"{name}: {count} row(s); {verb} {report.new.get(name, 0)}"
+          for name, count in report.rows.items()),
+        *(f"  present: {line}" for line in report.present),
+        *(f"  problem: {line}" for line in report.problems),
+        *(f"  not read by this version: {name}" for name in report.not_read),
+    ]  # fmt: skip
+    print_result(args.json, asdict(report), "\n".join(lines))
     if args.execute and report.problems:
         raise UserError(f"nothing imported: {len(report.problems)} problem(s) listed above")
     return 0
