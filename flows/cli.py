@@ -32,7 +32,14 @@ from flows import (
     cli_web,
     cli_work,
 )
-from flows.cli_support import EXIT_CODES_HELP, EXIT_USAGE, failure_of, report_failure
+from flows.cli_support import (
+    EXIT_CODES_HELP,
+    EXIT_USAGE,
+    CommandFailed,
+    Failure,
+    failure_of,
+    report_failure,
+)
 from flows.logs import LEVELS, configure_logging
 
 log = logging.getLogger("pdu")
@@ -147,8 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         preflight(args)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
-        print("pdu: interrupted", file=sys.stderr)
-        return 130
+        return report_failure(CommandFailed(Failure(130, "interrupted", "interrupted")), as_json)
     except Exception as exc:
         if args.debug and failure_of(exc) is None:
             raise

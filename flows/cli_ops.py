@@ -147,10 +147,18 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from flows.serve import LocalPrefectServer, app_logs_to_prefect, quiet_prefect, ui_url
+    from flows.serve import (
+        LocalPrefectServer,
+        app_logs_to_prefect,
+        prefect_logs_as_json,
+        quiet_prefect,
+        ui_url,
+    )
 
     quiet_prefect()
     app_logs_to_prefect()
+    if args.json:
+        prefect_logs_as_json()
     settings = get_settings()  # a bad setting stops us before anything starts
     started: dict[str, Any] = {"event": "started", "dev_mail": None}
 
@@ -167,7 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
             stack.callback(mail.stop)
             os.environ.update(endpoints.settings_env(settings.mail_address))
             reset_settings()
-            started["dev_mail"] = endpoints.describe()
+            started["dev_mail"] = endpoints.as_dict()
             say(f"development mail for {settings.mail_address} (every address a mailbox):")
             for line in endpoints.describe():
                 say(f"  {line}")

@@ -22,7 +22,8 @@ EXIT_DONE, EXIT_INTERNAL, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED = 0, 1, 2, 3,
 EXIT_CODES_HELP = (
     "exit codes: 0 done; 1 internal error; 2 bad usage or input (a setting, a file, the "
     "database not set up); 3 not found; 4 refused or conflict (e.g. a certificate that is "
-    "not valid, a record already revoked). With --json an error is a JSON object on stderr."
+    "not valid, a record already revoked); 130 interrupted. With --json (every command) the "
+    "result is JSON on stdout, and an error a JSON object on stderr."
 )
 # What --json means for the commands that run until stopped (pdu web, serve, mail watch, demo).
 LONG_RUNNING_JSON = (

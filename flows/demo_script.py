@@ -606,7 +606,7 @@ def summary(
         "certificate_pdf": str(pdf),
         "verify_url": verify_url,
         "prefect_ui": server.ui_url if server is not None else None,
-        "mail": mail.describe(),
+        "mail": mail.as_dict(),
         "logins": logins,
         "seconds": round(elapsed, 1),
     }
