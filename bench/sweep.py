@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import time
@@ -187,6 +188,8 @@ def run_child(url: str, work: Path) -> dict[str, Any]:
         "PDU_DATABASE_URL": url,
         "PDU_DATA_DIR": str(work / "data"),
         "PDU_NOW": NOW.isoformat(),
+        # A real secret: the reminders sign reply tokens (without one every due task failed).
+        "PDU_SECRET_KEY": secrets.token_urlsafe(32),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
     }

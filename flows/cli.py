@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
     """Every command that runs something (`pdu mail poll`, not `pdu mail`). Each declares
-    its own --json, printing its result as JSON (tests/unit/test_cli_json.py walks them)."""
+    its own --json, printing its result as JSON (tests/integration/test_cli_json.py walks them)."""
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
         yield parser

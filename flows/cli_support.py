@@ -25,7 +25,7 @@ EXIT_CODES_HELP = (
     "not valid, a record already revoked); 130 interrupted. With --json (every command) the "
     "result is JSON on stdout, and an error a JSON object on stderr."
 )
-# What --json means for the commands that run until stopped (pdu web, serve, mail watch, demo).
+# What --json means for the commands that run until stopped (`pdu web`, `pdu serve`).
 LONG_RUNNING_JSON = (
     'one JSON line on stdout once it is up ({"event": "started", ...}); log lines as '
     "JSON objects on stderr"
