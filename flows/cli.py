@@ -7,7 +7,6 @@ run flows import it when they run.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
@@ -141,11 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except UsageError as exc:
         if "--json" in argv:
-            failure = {"error": "usage", "message": str(exc), "exit_code": EXIT_USAGE}
-            print(json.dumps(failure, ensure_ascii=False), file=sys.stderr)
-        else:
-            exc.parser.print_usage(sys.stderr)
-            print(f"{exc.parser.prog}: error: {exc}", file=sys.stderr)
+            return report_failure(CommandFailed(Failure(EXIT_USAGE, "usage", str(exc))), True)
+        exc.parser.print_usage(sys.stderr)
+        print(f"{exc.parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     as_json = bool(getattr(args, "json", False))
     try:

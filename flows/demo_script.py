@@ -15,7 +15,6 @@ request is left alone until the ladder fires (reminder, escalation, reassignment
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -31,6 +30,7 @@ from zoneinfo import ZoneInfo
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from devmail import DevMail, Endpoints, free_port
 from devmail.client import Person, attachments
+from flows.cli_support import print_json_line
 from models.project_root import ROOT
 
 if TYPE_CHECKING:  # flows.intake imports Prefect: only PrefectRunner pays for it
@@ -555,7 +555,8 @@ def run_demo(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - began
         result = summary(refs, mail, server, elapsed, keep)
         if args.json:
-            print(json.dumps(result | {"directory": str(directory)}), file=out, flush=True)
+            with redirect_stdout(out):
+                print_json_line(result | {"directory": str(directory)})
         if keep:
             keep_serving(server)
     return 0
