@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import shutil
 import sys
 import tempfile
@@ -177,6 +178,7 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
         PDU_DATA_DIR=str(data_dir),
         PDU_NOW=NOW,
         PDU_MAIL_ADDRESS="pdu@opi.example",
+        PDU_SECRET_KEY=secrets.token_urlsafe(32),  # a throwaway key for a throwaway office
     )
     reset_settings()
     upgrade(url)

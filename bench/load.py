@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import statistics
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
             PDU_DATA_DIR=str(scratch / "var"),
             PDU_NOW=NOW,
             PDU_MAIL_ADDRESS=SYSTEM,
+            PDU_SECRET_KEY=secrets.token_urlsafe(32),  # a throwaway key for a throwaway office
             PDU_IMAP_HOST="127.0.0.1",
             PDU_IMAP_PORT=str(server.imap_port),
             PDU_IMAP_USER=SYSTEM,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -236,7 +237,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pdu-bench-portal-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PDU_")}
         env |= {"PDU_DATA_DIR": tmp, "PDU_NOW": NOW, "PDU_PUBLIC_URL": f"http://127.0.0.1:{args.port}",
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}  # fmt: skip
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+                # a throwaway key: pdu web refuses to serve on the built-in one
+                "PDU_SECRET_KEY": secrets.token_urlsafe(32)}  # fmt: skip
         os.environ.update(env)
         started = time.monotonic()
         ids = setup(args.events, args.certificates)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import statistics
 import sys
 import tempfile
@@ -34,7 +35,13 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=40)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="pdu-bench-"))
-    os.environ.update({"PDU_DATA_DIR": str(data), "PDU_NOW": "2026-11-23T16:00:00Z"})
+    os.environ.update(
+        {
+            "PDU_DATA_DIR": str(data),
+            "PDU_NOW": "2026-11-23T16:00:00Z",
+            "PDU_SECRET_KEY": secrets.token_urlsafe(32),
+        }
+    )
 
     import httpx
 

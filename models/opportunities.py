@@ -50,6 +50,9 @@ class Opportunity(Base):
     __table_args__ = (
         Index("ix_opportunities_calendar", "start_date", "last_day", "withdrawn_at"),
         Index("ix_opportunities_catalog", "title"),
+        # answers the portal's counts (calendar: last day not past; catalog: no last day)
+        # from the index alone
+        Index("ix_opportunities_open", "last_day", "withdrawn_at", "provider_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

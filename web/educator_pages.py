@@ -31,6 +31,7 @@ from models.services.educator_cases import (
     withdraw_on_web,
 )
 from models.services.educator_records import (
+    count_my_certificates,
     my_certificate,
     my_certificates,
     my_licenses,
@@ -45,6 +46,7 @@ from models.uow import UnitOfWork
 from templates.hours import hours_text as hours
 from templates.render import date_range, date_short
 from web.apply import prefilled_form
+from web.pager import pager
 from web.portal import CurrentEducator, EducatorActor, Now, render_portal
 
 router = APIRouter()
@@ -202,17 +204,27 @@ def _certificate_row(cert: CertificateView, public_url: str) -> dict[str, Any]:
     }
 
 
+CERTIFICATES_PER_PAGE = 25  # a certificate's entry is tall; most educators have fewer
+
+
 @router.get("/me/certificates", response_class=HTMLResponse)
-def certificates_page(request: Request, actor: CurrentEducator) -> Response:
+def certificates_page(request: Request, actor: CurrentEducator, page: int = 1) -> Response:
     settings = get_settings()
     tz = ZoneInfo(settings.timezone)
     with UnitOfWork() as work:
+        total = count_my_certificates(work.session, actor.email)
+        pages = max(1, -(-total // CERTIFICATES_PER_PAGE))
+        number = min(max(1, page), pages)
         rows = [
             _certificate_row(view_of(c, tz), settings.public_url)
-            for c in my_certificates(work.session, actor.email)
-        ]
+            for c in my_certificates(
+                work.session, actor.email,
+                offset=(number - 1) * CERTIFICATES_PER_PAGE, limit=CERTIFICATES_PER_PAGE,
+            )
+        ]  # fmt: skip
     return render_portal(
-        request, "me_certificates", actor, title="Your certificates", certificates=rows
+        request, "me_certificates", actor, title="Your certificates", certificates=rows,
+        pager=pager("/me/certificates", {}, number, pages, total),
     )  # fmt: skip
 
 

@@ -20,12 +20,9 @@ from models.enums import ProviderKind
 from models.opportunities import FORMATS, Opportunity
 from models.services.context import ServiceContext
 from models.services.opportunities import (
-    Page,
     Search,
     calendar_feed,
-    calendar_page,
-    catalog_page,
-    counts,
+    portal_page,
     when_of,
 )
 from models.uow import UnitOfWork
@@ -33,6 +30,7 @@ from templates.hours import hours_text as hours
 from templates.render import date_range, date_short
 from web.calendar_feed import feed
 from web.form_view import choice_label
+from web.pager import pager
 from web.pages import render
 
 router = APIRouter()
@@ -84,19 +82,6 @@ def _months(today: date) -> list[tuple[str, str]]:
     return choices
 
 
-def _pager(page: Page, params: dict[str, str], name: str, anchor: str) -> dict[str, Any]:
-    def link(number: int) -> str:
-        return "/opportunities?" + urlencode(params | {name: str(number)}) + f"#{anchor}"
-
-    return {
-        "number": page.number,
-        "pages": page.pages,
-        "total": page.total,
-        "previous": link(page.number - 1) if page.number > 1 else None,
-        "next": link(page.number + 1) if page.number < page.pages else None,
-    }
-
-
 VIEWS = ("calendar", "catalog")
 
 
@@ -115,10 +100,7 @@ def opportunities(
     view = view if view in VIEWS else "calendar"
     with UnitOfWork() as work:
         today = ServiceContext.of(work, clock.now()).today
-        dated, undated = counts(work.session, today, search)
-        shown = (calendar_page if view == "calendar" else catalog_page)(
-            work.session, today, search, page
-        )
+        shown, dated, undated = portal_page(work.session, today, search, view, page)
         entries = [_entry(o) for o in shown.rows]
     params = {
         k: v
@@ -145,7 +127,9 @@ def opportunities(
         month=params.get("month", ""), formats=list(FORMAT_LABELS.items()), kinds=KINDS,
         months=_months(today), filtered=bool(params), view=view, tabs=tabs,
         calendar=by_month, catalog=entries if view == "catalog" else [],
-        pager=_pager(shown, params | {"view": view}, "page", view),
+        pager=pager(
+            "/opportunities", params | {"view": view}, shown.number, shown.pages, shown.total, view
+        ),
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.cases import Case
@@ -55,26 +55,45 @@ def my_licenses(session: Session, email: str) -> list[str]:
     return sorted({normalize_license(n) for n in held if n and normalize_license(n)})
 
 
-def my_certificates(session: Session, email: str) -> list[Certificate]:
-    """Issued to the address or to a license number it holds; newest activity first."""
+def _mine(session: Session, email: str) -> Select[tuple[Certificate]]:
+    """Issued to the address or to a license number it holds."""
     licenses = my_licenses(session, email)
     mine = Certificate.person_id.in_(select(Person.id).where(Person.email == email.lower()))
+    return select(Certificate).where(
+        or_(mine, Certificate.license_number.in_(licenses)) if licenses else mine
+    )
+
+
+def my_certificates(
+    session: Session, email: str, *, offset: int = 0, limit: int | None = None
+) -> list[Certificate]:
+    """The address's certificates, newest activity first (`limit` of them from `offset`)."""
     query = (
-        select(Certificate)
-        .where(or_(mine, Certificate.license_number.in_(licenses)) if licenses else mine)
+        _mine(session, email)
         .options(selectinload(Certificate.replaced_by), selectinload(Certificate.person))
         .order_by(Certificate.end_date.desc(), Certificate.number.desc())
+        .offset(offset)
+        .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def count_my_certificates(session: Session, email: str) -> int:
+    query = _mine(session, email).with_only_columns(func.count(Certificate.id))
+    return session.scalar(query) or 0
 
 
 def my_certificate(session: Session, email: str, number: str) -> Certificate:
     """One of the address's certificates by number; NotFound for anyone else's."""
     wanted = number.strip().upper()[:24]
-    for certificate in my_certificates(session, email):
-        if certificate.number == wanted:
-            return certificate
-    raise NotFound(f"You have no certificate {wanted}.")
+    found = session.scalar(
+        _mine(session, email)
+        .where(Certificate.number == wanted)
+        .options(selectinload(Certificate.replaced_by), selectinload(Certificate.person))
+    )
+    if found is None:
+        raise NotFound(f"You have no certificate {wanted}.")
+    return found
 
 
 def my_progress(session: Session, email: str, license_number: str, today: date) -> Transcript:

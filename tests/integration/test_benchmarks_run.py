@@ -1,4 +1,4 @@
-"""The certificate benchmarks still run (tiny sizes; their figures are not checked here:
+"""The benchmarks still run (tiny sizes; their figures are not checked here:
 speed is measured by running them, see bench/README.md)."""
 
 from __future__ import annotations
@@ -40,3 +40,14 @@ def test_the_portal_benchmark_times_every_page_next_to_the_home_page() -> None:
     for page in ("/ (static home, baseline)", "/opportunities", "/me/certificates"):
         assert re.search(rf"^{re.escape(page)}\s+\d+\s+[\d.]+\s+[\d.]+$", out, re.M), out
     assert "load average during the run" in out
+
+
+def test_the_inbound_benchmark_commits_an_outcome_for_every_reply_next_to_bare_parsing() -> None:
+    out = run("bench/inbound.py", "--messages", "14", "--databases", "sqlite")
+    assert re.search(r"gateway \(raw bytes to committed outcome\):\s+[\d.]+ msg/s", out), out
+    assert re.search(r"ratio: the gateway runs at 1/\d+ of bare parsing", out), out
+
+
+def test_the_provider_portal_benchmark_times_the_events_page_next_to_the_home_page() -> None:
+    out = run("bench/portal.py", "--pages-only", "--events", "20", "--certificates", "100")
+    assert "/provider/events" in out, out

@@ -5,17 +5,22 @@ anybody else's."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from models import clock
+from models.certificates import Certificate
+from models.enums import CertificateStatus
 from models.messages import Attachment
+from models.people import Person
 from models.uow import UnitOfWork
 from tests.educator_support import JANE, PDF_BYTES, ZIP_BYTES, decide, submit
 from tests.educator_web_support import ask_for_link, open_link, outbox_link, sign_in
@@ -225,3 +230,35 @@ def test_a_new_request_from_the_portal_has_the_name_and_address_filled_in(web):
         form = http.get("/me/new-request").text
     assert 'value="jane@school.example"' in form and 'value="Jane"' in form
     assert 'value="Okafor"' in form and 'action="/apply/pre-approval"' in form
+
+
+def test_many_certificates_are_listed_25_a_page_newest_first(web):
+    with UnitOfWork() as work:
+        work.session.add(person := Person(email="pat@school.example", first_name="Pat",
+                                          last_name="Many", created_at=clock.now()))  # fmt: skip
+        work.session.flush()
+        work.session.execute(insert(Certificate), [
+            {"number": f"PDU-2025-{i:06d}", "verification_code": f"PAGE-{i:04d}-CODE",
+             "person_id": person.id, "holder_name": "Pat Many", "activity_title": f"Workshop {i}",
+             "provider_name": "Provider 1", "start_date": date(2025, 1, 1) + timedelta(days=i),
+             "end_date": date(2025, 1, 1) + timedelta(days=i), "hours": Decimal(2),
+             "issued_at": clock.now(), "status": CertificateStatus.VALID}
+            for i in range(1, 28)
+        ])  # fmt: skip
+        work.commit()
+    with client(web) as http:
+        sign_in(http, "pat@school.example")
+        first = http.get("/me/certificates").text
+        second = http.get("/me/certificates?page=2").text
+        beyond = http.get("/me/certificates?page=99").text
+    shown = re.findall(r"<dd>(PDU-2025-\d{6})</dd>", first)
+    assert shown == [f"PDU-2025-{i:06d}" for i in range(27, 2, -1)]  # 25, newest first
+    assert "27 certificates, newest first" in first and "Page 1 of 2" in first
+    assert 'href="/me/certificates?page=2" rel="next"' in first
+    assert re.findall(r"<dd>(PDU-2025-\d{6})</dd>", second) == [
+        "PDU-2025-000002", "PDU-2025-000001"
+    ]
+    assert 'href="/me/certificates?page=1" rel="prev"' in second
+    assert re.findall(r"<dd>(PDU-2025-\d{6})</dd>", beyond) == re.findall(
+        r"<dd>(PDU-2025-\d{6})</dd>", second
+    )
