@@ -4,6 +4,7 @@ PostgreSQL, next to bare `email.message_from_bytes` of the same messages (the up
     python bench/inbound.py                          # 1,000 replies, both databases
     python bench/inbound.py --messages 100           # a quick run
     python bench/inbound.py --databases sqlite
+    BENCH_PROFILE=30 python bench/inbound.py --messages 300   # + the profile and each step's share
 
 The replies are what the office receives in a day: reviewers' APPROVE / DENY / INFO with
 the task quoted below (half of them with an HTML alternative, as Gmail and Outlook send),
@@ -159,9 +160,14 @@ def prepare(total: int) -> Batch:
     return Batch([raw for _, raw in planned], [kind for kind, _ in planned])
 
 
+CPU: dict[str, float] = {}  # the process's CPU seconds of the last run of each
+
+
 def timed(run: Callable[[], Any]) -> float:
-    began = time.perf_counter()
+    """Wall seconds; the CPU seconds go to CPU (steadier than wall time on a shared machine)."""
+    began, cpu = time.perf_counter(), time.process_time()
     run()
+    CPU[run.__name__] = time.process_time() - cpu
     return time.perf_counter() - began
 
 
@@ -199,6 +205,8 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
             message_from_bytes(raw)
 
     parse_seconds = min(timed(bare) for _ in range(3))
+    parse_cpu = CPU["bare"]
+    steps: dict[str, float] = {}
     if os.environ.get("BENCH_PROFILE"):  # where the gateway's time goes, to stderr
         import cProfile
         import pstats
@@ -207,6 +215,7 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
             gateway_seconds = timed(gateway)
         stats = pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative")
         stats.print_stats(int(os.environ["BENCH_PROFILE"]))
+        steps = step_shares(stats)
     else:
         gateway_seconds = timed(gateway)
     dispose_engines()
@@ -219,9 +228,38 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
         "setup_seconds": setup_seconds,
         "gateway_per_second": count / gateway_seconds,
         "parse_per_second": count / parse_seconds,
+        "cpu_ratio": CPU["gateway"] / parse_cpu,
         "mix": dict(Counter(batch.kinds)),
+        "steps": steps,
         "outcomes": dict(outcomes.most_common()),
     }
+
+
+# The steps of one message (module suffix, function), as the profile names them; nested
+# steps are inside their parents' share (parsing and trimming inside deciding).
+STEPS = {
+    "storing the raw message (first commit)": ("email/receive.py", "store_raw"),
+    "parsing (MIME, limits, text)": ("mailbox/parse.py", "parse_message"),
+    "trimming the quoted reply": ("mailbox/quoting.py", "trim_reply"),
+    "finding the reply token": ("email/matching.py", "find_token"),
+    "acting (review use cases, emails queued)": ("email/commands.py", "act"),
+    "deciding (all of the above but storing)": ("email/decide.py", "decide"),
+    "commits (both)": ("sqlalchemy/orm/session.py", "commit"),
+}
+
+
+def step_shares(stats: Any) -> dict[str, float]:
+    """Each step's cumulative share of the gateway's profiled time."""
+    total = max(ct for (_, _, name), (_, _, _, ct, _) in stats.stats.items() if name == "gateway")
+    shares = {}
+    for label, (suffix, function) in STEPS.items():
+        found = [
+            ct
+            for (path, _, name), (_, _, _, ct, _) in stats.stats.items()
+            if name == function and path.endswith(suffix)
+        ]
+        shares[label] = max(found, default=0.0) / total
+    return shares
 
 
 def report(row: dict[str, Any]) -> None:
@@ -233,8 +271,11 @@ def report(row: dict[str, Any]) -> None:
     print(f"  gateway (raw bytes to committed outcome): {row['gateway_per_second']:8.1f} msg/s")
     print(f"  email.message_from_bytes (upper bound):   {row['parse_per_second']:8.1f} msg/s")
     print(f"  ratio: the gateway runs at 1/{ratio:.0f} of bare parsing ({100 / ratio:.1f} %)")
+    print(f"  ratio in CPU time: 1/{row['cpu_ratio']:.0f}")
     print(f"  mix: {row['mix']}")
     print(f"  outcomes: {row['outcomes']}")
+    for label, share in row["steps"].items():
+        print(f"  step: {label:<45} {100 * share:5.1f} % of the gateway's time (profiled)")
 
 
 def main() -> None:

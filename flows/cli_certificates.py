@@ -267,6 +267,7 @@ def certificate_verify(args: argparse.Namespace) -> int:
                 "revoked_on": shown.revoked_at.date().isoformat() if shown.revoked_at else None,
                 "revoked_reason": shown.revoked_reason,
                 "replaced_by": shown.replaced_by,
+                "imported": shown.imported_on is not None,
             }
     if signature is not None:
         view["signature"] = signature
@@ -291,6 +292,7 @@ def _verify_lines(view: dict[str, Any], status: Any, signature: dict[str, Any] |
         lines.append(
             f"{view['number']}: {answer}: {view['holder']}, {view['hours']} PDU hours, "
             f"“{view['activity']}”, issued {view['issued_on']}"
+            + (" (imported from the old system)" if view["imported"] else "")
         )
     if status is CertificateStatus.REVOKED:
         lines.append(f"  revoked on {view['revoked_on']}: {view['revoked_reason']}")

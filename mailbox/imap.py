@@ -195,13 +195,16 @@ class ImapMailbox:
             raise MessageGone(f"UID {uid} is not in the selected folder")
         return bytes(data[uid][b"BODY[]"])
 
-    def move(self, uid: int, folder: str) -> None:
-        """File a message into `folder`: MOVE, else COPY + \\Deleted + (UID) EXPUNGE."""
-        if self.has("MOVE"):
-            self.client.move([uid], folder)
+    def move(self, uids: list[int], folder: str) -> None:
+        """File messages into `folder` in one command: MOVE, else COPY + \\Deleted +
+        (UID) EXPUNGE."""
+        if not uids:
             return
-        self.client.copy([uid], folder)
-        self._expunge([uid])
+        if self.has("MOVE"):
+            self.client.move(uids, folder)
+            return
+        self.client.copy(uids, folder)
+        self._expunge(uids)
 
     def delete_matching(self, folder: str, header: str, value: str) -> int:
         """Expunge every message in `folder` whose `header` equals `value`; returns the count.

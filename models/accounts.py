@@ -45,7 +45,9 @@ class ProviderAccount(Base):
         comment="set by OPI staff: no sign-in, every session ended"
     )
     totp_secret: Mapped[str | None] = mapped_column(
-        String(64), comment="base32 TOTP secret; set while enrolling, kept once confirmed"
+        String(200),
+        comment="TOTP secret sealed with AES-GCM under a key derived from the secret key "
+        "(models.sealed; a legacy row holds it as plain base32); set while enrolling",
     )
     totp_enabled_at: Mapped[datetime | None] = mapped_column(
         comment="second factor required from this instant on"

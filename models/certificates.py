@@ -48,6 +48,9 @@ class Certificate(Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), comment="file under data_dir")
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime | None] = mapped_column(
+        comment="brought in from the old system by `pdu import legacy` (no PDF here)"
+    )
     replaced_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("certificates.id", ondelete="SET NULL"),
         comment="the corrected certificate that replaced this revoked one",

@@ -34,11 +34,10 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from models.keys import derive_key
 from templates.hours import hours_number, hours_text
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -47,7 +46,6 @@ PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
 
-_KEY_SALT = b"pdu-workflows"
 _KEY_INFO = b"open-badges-3.0 issuer ed25519 v1"
 _ED25519_PUB = b"\xed\x01"  # multicodec prefixes of Multikey (varint 0xed, 0x1300)
 _ED25519_PRIV = b"\x80\x26"
@@ -195,10 +193,7 @@ def verification_method(key: Ed25519PublicKey) -> str:
 
 def issuer_key(secret: str) -> Ed25519PrivateKey:
     """The deployment's signing key, derived from PDU_SECRET_KEY (see the module notes)."""
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=_KEY_SALT, info=_KEY_INFO).derive(
-        secret.encode("utf-8")
-    )
-    return Ed25519PrivateKey.from_private_bytes(seed)
+    return Ed25519PrivateKey.from_private_bytes(derive_key(secret, _KEY_INFO))
 
 
 # --- Hashed identities -----------------------------------------------------------------

@@ -54,6 +54,7 @@ class ProviderEvent(Base):
         # in date order and stops; the count reads the second alone.
         Index("ix_provider_events_listing", "provider_id", "start_date", "id"),
         Index("ix_provider_events_sections", "provider_id", "end_date", "format"),
+        UniqueConstraint("provider_id", "legacy_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +78,9 @@ class ProviderEvent(Base):
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(
         comment="withdrawn by the provider before any certificate (kept for the record)"
+    )
+    legacy_id: Mapped[str | None] = mapped_column(
+        String(40), comment="the old system's event id (imported events only)"
     )
 
     provider: Mapped[Provider] = relationship()

@@ -5,6 +5,7 @@ from models.base import Base
 from models.batches import IssuanceBatch
 from models.cases import Case, ReferenceCounter, ReviewTask, ScheduleBasis, TimelineEntry
 from models.certificates import Certificate
+from models.email_changes import EmailChange
 from models.events import Attendee, EventRevision, ProviderEvent
 from models.messages import (
     Attachment,
@@ -28,6 +29,7 @@ __all__ = [
     "Base",
     "Case",
     "Certificate",
+    "EmailChange",
     "ErrorReply",
     "EventRevision",
     "InboundMessage",

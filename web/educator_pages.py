@@ -200,6 +200,7 @@ def _certificate_row(cert: CertificateView, public_url: str) -> dict[str, Any]:
         "revoked_on": date_short(cert.revoked_at) if cert.revoked_at else None,
         "revoked_reason": cert.revoked_reason,
         "replaced_by": cert.replaced_by,
+        "imported": cert.imported_on is not None,
         "verify_url": verification_url(public_url, cert.verification_code),
     }
 

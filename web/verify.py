@@ -58,6 +58,7 @@ def _view(cert: Certificate, tz: ZoneInfo) -> dict[str, Any]:
         "dates": date_range(shown.start_date, shown.end_date),
         "hours": hours(shown.hours),
         "issued_on": date_short(shown.issued_on),
+        "imported": shown.imported_on is not None,
         "revoked_on": date_short(shown.revoked_at.date()) if shown.revoked_at else None,
         "revoked_reason": shown.revoked_reason,
         "replaced_by": (

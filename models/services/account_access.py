@@ -72,10 +72,9 @@ def check_code(ctx: ServiceContext, code: str) -> CodeCheck:
     code = code.strip().lower()
     if not looks_like_token(code):
         return CodeCheck(CodeState.UNKNOWN, None)
+    hashes = [token_hash(code, key) for key in ctx.settings.keys]  # earlier keys too
     account = ctx.session.scalar(
-        select(ProviderAccount).where(
-            ProviderAccount.setup_token_hash == token_hash(code, ctx.settings.secret_key)
-        )
+        select(ProviderAccount).where(ProviderAccount.setup_token_hash.in_(hashes))
     )
     if account is None or account.disabled_at is not None:
         return CodeCheck(CodeState.UNKNOWN, None)

@@ -104,7 +104,11 @@ def enable_account(ctx: ServiceContext, username: str, actor: str) -> ProviderAc
 def send_setup_link(ctx: ServiceContext, username: str, actor: str) -> ProviderAccount:
     """Email the account's person a new set-password link (SETUP_CODE_TTL); any earlier code
     stops working. The current password keeps working until a new one is chosen."""
-    account = account_named(ctx, username)
+    return email_setup_link(ctx, account_named(ctx, username), actor)
+
+
+def email_setup_link(ctx: ServiceContext, account: ProviderAccount, actor: str) -> ProviderAccount:
+    """`send_setup_link` for an account at hand (an imported one, not yet flushed)."""
     if account.disabled_at is not None:
         raise Conflict(f"{account.username} is disabled: enable it first")
     code = new_setup_code(ctx, account)

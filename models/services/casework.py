@@ -7,7 +7,7 @@ entry and the emails it causes (outbox rows) commit together or not at all.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -49,29 +49,52 @@ def upsert_person(ctx: ServiceContext, email: str, first: str, last: str, **extr
 
 
 def new_case(
-    ctx: ServiceContext, kind: CaseKind, form: Any, key: str, actor: Actor, applicant: Person
+    ctx: ServiceContext,
+    kind: CaseKind,
+    form: Any,
+    key: str,
+    actor: Actor,
+    applicant: Person,
+    *,
+    reference: str | None = None,
+    submitted_at: datetime | None = None,
 ) -> Case:
+    """A new case; an imported one keeps its old reference and submission instant."""
+    submitted_at = submitted_at or ctx.now
     case = Case(
-        reference=next_reference(ctx.session, kind.prefix, ctx.now, ctx.settings.timezone),
+        reference=reference
+        or next_reference(ctx.session, kind.prefix, ctx.now, ctx.settings.timezone),
         kind=kind,
         status=CaseStatus.SUBMITTED,
         applicant=applicant,
         form=form.model_dump(mode="json"),
         submission_key=key,
         channel=actor.channel,
-        submitted_at=ctx.now,
+        submitted_at=submitted_at,
         updated_at=ctx.now,
     )
     ctx.session.add(case)
-    record_action(case, "submitted", actor, ctx.now, f"by {actor.channel.value}")
+    record_action(case, "submitted", actor, submitted_at, f"by {actor.channel.value}")
     return case
 
 
-def start_review(ctx: ServiceContext, case: Case, actor: Actor, notes: str) -> None:
+def start_review(
+    ctx: ServiceContext,
+    case: Case,
+    actor: Actor,
+    notes: str,
+    *,
+    since: datetime | None = None,
+    acknowledge: bool = True,
+) -> None:
+    """Into review with a reviewer's task, its seven business days counted from now or
+    `since` (an imported request's original submission). The applicant is told, unless
+    `acknowledge` is False (an imported request was acknowledged long ago)."""
     years = ctx.settings.retention_years_for(case.kind)
     transition(case, Event.TRIAGE_REVIEW, actor, ctx.now, notes, retain_years=years)
-    task = open_task(ctx, case, TaskKind.REVIEW, actor)
-    email_applicant(ctx, case, "acknowledgment", answer_by=task.due_at)
+    task = open_task(ctx, case, TaskKind.REVIEW, actor, since=since)
+    if acknowledge:
+        email_applicant(ctx, case, "acknowledgment", answer_by=task.due_at)
 
 
 def move(ctx: ServiceContext, case: Case, event: Event, actor: Actor, detail: str = "") -> None:
@@ -175,16 +198,20 @@ def open_task(
     kind: TaskKind,
     actor: Actor,
     assignee: Staff | None = None,
+    since: datetime | None = None,
     **email_context: Any,
 ) -> ReviewTask:
+    """A task for `assignee` (or the reviewer routing picks), due seven business days after
+    `since` (default now), emailed to them."""
     exclude = {case.applicant.email} if case.applicant else set()
     staff = assignee or pick_reviewer(ctx.session, ctx.today, exclude)
+    start = since or ctx.now
     task = ReviewTask(
         kind=kind,
         status=TaskStatus.OPEN,
         assignee=staff,
-        created_at=ctx.now,
-        due_at=ctx.calendar.add_business_days(ctx.now, ctx.settings.review_business_days),
+        created_at=start,
+        due_at=ctx.calendar.add_business_days(start, ctx.settings.review_business_days),
         paused_seconds=0,
     )
     plan_task(ctx, task)

@@ -35,6 +35,7 @@ class CertificateView:
     revoked_reason: str | None
     replaced_by: str | None  # the number of the certificate that replaces it
     replaced_by_code: str | None
+    imported_on: date | None  # brought in from the old system (no PDF or credential here)
 
     @property
     def disposed(self) -> bool:
@@ -56,6 +57,7 @@ class CertificateView:
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "revoked_reason": self.revoked_reason,
             "replaced_by": self.replaced_by,
+            "imported": self.imported_on is not None,
         }
 
 
@@ -93,6 +95,7 @@ def view_from(
         revoked_reason=c.revoked_reason,
         replaced_by=replaced_by,
         replaced_by_code=replaced_by_code,
+        imported_on=c.imported_at.astimezone(tz).date() if c.imported_at else None,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from models.cases import Case
 from models.enums import CaseKind
+from models.people import Person
 from models.services.casework import email_applicant, new_case, start_review, upsert_person
 from models.services.context import ServiceContext
 from models.services.directory import directory_entries
@@ -19,15 +20,20 @@ from models.triage import triage
 from models.workflow import Event
 
 
-def new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> Case:
+def upsert_educator(ctx: ServiceContext, form: Any) -> Person:
+    """The person a pre-approval form's educator section names (found by address)."""
     educator = form.educator
-    applicant = upsert_person(
+    return upsert_person(
         ctx,
         str(educator.email),
         educator.first_name,
         educator.last_name,
         license_number=educator.license_number,
     )
+
+
+def new_preapproval(ctx: ServiceContext, form: Any, key: str, actor: Actor) -> Case:
+    applicant = upsert_educator(ctx, form)
     case = new_case(ctx, CaseKind.PREAPPROVAL, form, key, actor, applicant)
     case.hours_requested = Decimal(str(form.units))
     decision = triage(form, ctx.today, directory_entries(ctx.session, ctx.today))

@@ -119,3 +119,20 @@ def new_setup_code(
     account.setup_expires_at = ctx.now + ttl
     account.setup_used_at = None
     return code
+
+
+def move_account_address(
+    ctx: ServiceContext, provider: Provider, account: ProviderAccount, old: str, new: str
+) -> None:
+    """The account's email becomes `new` (its person's, so all their mail follows; or, when
+    `new` is someone's record already, the account moves to it); the directory contact
+    follows when it was `old`."""
+    person = person_of(ctx.session, account.person_id)
+    if person is not None and person.email != new:
+        holder = ctx.session.scalar(select(Person).where(Person.email == new))
+        if holder is None:
+            person.email = new
+        else:
+            account.person_id = holder.id
+    if provider.contact_email.lower() == old:
+        provider.contact_email = new

@@ -44,3 +44,27 @@ def next_number(
 def next_reference(session: Session, prefix: str, now: datetime, timezone: str) -> str:
     year, number = next_number(session, prefix, now, timezone)
     return f"{prefix}-{year}-{number:05d}"
+
+
+def counter_values(session: Session, prefix: str) -> dict[int, int]:
+    """The last number handed out, per year, for `prefix`."""
+    rows = session.execute(
+        select(ReferenceCounter.year, ReferenceCounter.last).where(
+            ReferenceCounter.prefix == prefix
+        )
+    )
+    return {year: last for year, last in rows}
+
+
+def keep_clear_of(session: Session, prefix: str, year: int, number: int) -> None:
+    """Numbers up to `number` of `prefix` and `year` are taken (imported from the old system
+    in this system's own form): the counter moves past them so none is handed out twice."""
+    counter = session.scalar(
+        select(ReferenceCounter)
+        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+        .with_for_update()
+    )
+    if counter is None:
+        session.add(ReferenceCounter(prefix=prefix, year=year, last=number))
+    elif counter.last < number:
+        counter.last = number

@@ -50,9 +50,9 @@ from models.services.provider_accounts import (
     account_of,
     accounts_of,
     current_manager,
+    move_account_address,
     new_setup_code,
     open_account,
-    person_of,
     provider_addresses,
 )
 from models.services.summaries import case_summary
@@ -137,7 +137,6 @@ def shared_by(session: Session, provider_id: int) -> list[tuple[str, str, str, s
         assert isinstance(form, OpportunityRequest)
         rows.append((case.reference, form.title, str(case.status), listing(form)))
     return rows
-
 
 
 def _sender_note(
@@ -353,16 +352,7 @@ def _change_email(
         )
         log.warning("%s: approved, but no account uses the old address", case.reference)
         return
-    person = person_of(ctx.session, account.person_id)
-    assert person is not None
-    if person.email != new:
-        holder = ctx.session.scalar(select(Person).where(Person.email == new))
-        if holder is None:
-            person.email = new  # the person's address changed: all their mail follows
-        else:
-            account.person_id = holder.id  # the new address is someone's record already
-    if provider.contact_email.lower() == old:
-        provider.contact_email = new
+    move_account_address(ctx, provider, account, old, new)
     record_action(
         case, "account_email_changed", actor, ctx.now, f"{account.username}: {old} to {new}"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import object_session
+
 from models.cases import Case, TimelineEntry
 from models.enums import CLOSED_STATUSES, Channel
 from models.retention import add_years
@@ -25,7 +27,7 @@ class Actor:
 
 
 def record_action(case: Case, action: str, actor: Actor, now: datetime, detail: str = "") -> None:
-    case.timeline.append(
+    _entry(
         TimelineEntry(
             at=now,
             action=action,
@@ -33,7 +35,8 @@ def record_action(case: Case, action: str, actor: Actor, now: datetime, detail: 
             channel=actor.channel,
             message_id=actor.message_id,
             detail=detail,
-        )
+        ),
+        case,
     )
 
 
@@ -48,7 +51,7 @@ def transition(
     if after in CLOSED_STATUSES and case.closed_at is None:
         case.closed_at = now
         case.retain_until = add_years(now, retain_years)
-    case.timeline.append(
+    _entry(
         TimelineEntry(
             at=now,
             action=event.value,
@@ -58,5 +61,15 @@ def transition(
             from_status=before,
             to_status=after,
             detail=detail,
-        )
+        ),
+        case,
     )
+
+
+def _entry(entry: TimelineEntry, case: Case) -> None:
+    """Added through the entry's side of the relationship: the case's timeline, when not
+    loaded already, stays unloaded (appending to it would read the whole history first)."""
+    entry.case = case
+    session = object_session(case)
+    if session is not None:  # the collection's cascade does not reach an unloaded append
+        session.add(entry)

@@ -2,7 +2,11 @@
 ten single-use recovery codes, stored hashed.
 
 Enrolment stores a new secret, and turns it on only once a code from the app proves it was
-scanned. A TOTP code works once (the last accepted time step is kept); one step of clock
+scanned. The secret is stored sealed (models/sealed.py: AES-GCM under a key derived from
+the deployment's secret key, bound to the account's row); a value sealed under an earlier
+key of PDU_SECRET_KEYS, or a plain one from before sealing, is resealed under the current
+key when next read. Recovery codes are hashed under the current key and checked under all.
+A TOTP code works once (the last accepted time step is kept); one step of clock
 drift either way is accepted.
 """
 
@@ -10,15 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from dataclasses import dataclass
 
 import pyotp
 
 from models.accounts import ProviderAccount
+from models.sealed import SealError, seal, unseal
 from models.services.context import ServiceContext
 from models.services.errors import NotFound, UserError
 from models.services.provider_history import record_provider
 
+log = logging.getLogger(__name__)
 ISSUER = "Montana OPI PDU"
 RECOVERY_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -31,36 +39,63 @@ def _account(ctx: ServiceContext, account_id: int) -> ProviderAccount:
     return account
 
 
-def _hash(ctx: ServiceContext, code: str) -> str:
+def _hash(key: str, code: str) -> str:
     plain = "".join(ch for ch in code.lower() if ch.isalnum())
-    key = ctx.settings.secret_key.encode()
-    return hmac.new(key, f"recovery|{plain}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), f"recovery|{plain}".encode(), hashlib.sha256).hexdigest()
 
 
-def provisioning_uri(account: ProviderAccount) -> str:
-    """What the QR code holds (otpauth://...) for the account's pending or active secret."""
-    assert account.totp_secret is not None
-    totp = pyotp.TOTP(account.totp_secret)
-    return totp.provisioning_uri(name=account.username, issuer_name=ISSUER)
+def _bound_to(account: ProviderAccount) -> str:
+    """The sealed secret's associated data: it opens only in its own row."""
+    return f"provider_accounts.totp_secret|{account.id}"
 
 
-def begin_enrolment(ctx: ServiceContext, account_id: int) -> ProviderAccount:
-    """The account with a secret to scan (kept until confirmed); refused while a second
-    factor is on (turn it off first)."""
+def totp_secret(ctx: ServiceContext, account: ProviderAccount) -> str | None:
+    """The account's TOTP secret in plain base32 (resealed under the current key when it
+    was sealed under an earlier one, or not at all)."""
+    if account.totp_secret is None:
+        return None
+    try:
+        opened = unseal(account.totp_secret, ctx.settings.keys, _bound_to(account))
+    except SealError:  # its key was dropped from PDU_SECRET_KEYS: no code can match
+        log.warning("account %s: no configured secret key opens its TOTP secret", account.id)
+        return None
+    if opened.stale:
+        account.totp_secret = seal(opened.plain, ctx.settings.current_key, _bound_to(account))
+    return opened.plain
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    username: str
+    secret: str  # base32, to show and to put in the QR code
+
+    @property
+    def provisioning_uri(self) -> str:
+        """What the QR code holds (otpauth://...)."""
+        totp = pyotp.TOTP(self.secret)
+        return totp.provisioning_uri(name=self.username, issuer_name=ISSUER)
+
+
+def begin_enrolment(ctx: ServiceContext, account_id: int) -> Enrolment:
+    """A secret to scan (kept, sealed, until confirmed); refused while a second factor is
+    on (turn it off first)."""
     account = _account(ctx, account_id)
     if account.has_second_factor:
         raise UserError("A second factor is already on for this account.")
-    if account.totp_secret is None:
-        account.totp_secret = pyotp.random_base32()
-    return account
+    secret = totp_secret(ctx, account)
+    if secret is None:
+        secret = pyotp.random_base32()
+        account.totp_secret = seal(secret, ctx.settings.current_key, _bound_to(account))
+    return Enrolment(account.username, secret)
 
 
 def _step_of(account: ProviderAccount, code: str, ctx: ServiceContext) -> int | None:
     """The time step `code` belongs to (now, or one step either side), or None."""
     digits = "".join(ch for ch in code if ch.isdigit())
-    if account.totp_secret is None or len(digits) != 6:
+    secret = totp_secret(ctx, account)
+    if secret is None or len(digits) != 6:
         return None
-    totp = pyotp.TOTP(account.totp_secret)
+    totp = pyotp.TOTP(secret)
     step = int(ctx.now.timestamp()) // totp.interval
     for candidate in (step, step - 1, step + 1):
         if hmac.compare_digest(totp.generate_otp(candidate), digits):
@@ -87,7 +122,7 @@ def new_recovery_codes(ctx: ServiceContext, account: ProviderAccount) -> list[st
         "-".join("".join(secrets.choice(_ALPHABET) for _ in range(5)) for _ in range(2))
         for _ in range(RECOVERY_CODES)
     ]
-    account.recovery_code_hashes = [_hash(ctx, c) for c in codes]
+    account.recovery_code_hashes = [_hash(ctx.settings.current_key, c) for c in codes]
     return codes
 
 
@@ -106,9 +141,9 @@ def second_factor_ok(ctx: ServiceContext, account: ProviderAccount, code: str) -
     if step is not None and (account.totp_last_step is None or step > account.totp_last_step):
         account.totp_last_step = step
         return True
-    hashed = _hash(ctx, code)
     remaining = list(account.recovery_code_hashes or [])
-    if len(code.strip()) >= 10 and hashed in remaining:
+    hashed = next((h for k in ctx.settings.keys if (h := _hash(k, code)) in remaining), None)
+    if len(code.strip()) >= 10 and hashed is not None:
         remaining.remove(hashed)
         account.recovery_code_hashes = remaining  # a new list: the JSON column sees the change
         record_provider(

@@ -51,3 +51,12 @@ def test_the_inbound_benchmark_commits_an_outcome_for_every_reply_next_to_bare_p
 def test_the_provider_portal_benchmark_times_the_events_page_next_to_the_home_page() -> None:
     out = run("bench/portal.py", "--pages-only", "--events", "20", "--certificates", "100")
     assert "/provider/events" in out, out
+
+
+def test_the_legacy_import_benchmark_imports_and_times_the_bulk_baseline() -> None:
+    out = run(
+        "bench/legacy_import.py", "--certificates", "200", "--providers", "20",
+        "--databases", "sqlite",
+    )  # fmt: skip
+    assert re.search(r"^  --execute \(one transaction\)\s+[\d.]+ s", out, re.M), out
+    assert re.search(r"^  import / bulk insert\s+[\d.]+x$", out, re.M), out

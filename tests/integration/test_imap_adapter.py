@@ -145,7 +145,7 @@ def test_move_files_the_message_into_processed_and_out_of_the_inbox(
     box.ensure_folders("Processed")
     box.select("INBOX")
     uid = box.pending(0)[1][0]
-    box.move(uid, "Processed")
+    box.move([uid], "Processed")
     assert mail_server.messages(address, "Processed") == [filed]
     assert mail_server.messages(address, "INBOX") == [kept]
     assert [u for u, _size in box.pending(0)] == [box.pending(0)[0][0]]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from models import clock
 from models.accounts import ProviderAccount
 from models.messages import OutboxMessage
-from models.settings import reset_settings
+from models.settings import get_settings, new_secret, reset_settings
 from models.sign_ins import SignInFailure
 from models.uow import UnitOfWork
 from tests.portal_support import (
@@ -133,6 +133,18 @@ def test_the_welcome_code_sets_a_password_once_then_says_it_was_used_and_offers_
     move_clock(monkeypatch, minutes=31)  # a signed-in person's new link lasts 30 minutes
     expired = http.get(fresh)
     assert expired.status_code == 410 and "expired" in expired.text
+
+
+def test_a_welcome_link_sent_before_the_secret_key_was_rotated_still_sets_the_password(
+    http, monkeypatch
+):
+    username = add_account(password=None)
+    pdu("provider", "account", "reset", username)
+    link = link_in(outbox()[-1])
+    monkeypatch.setenv("PDU_SECRET_KEYS", f"{new_secret()},{get_settings().current_key}")
+    monkeypatch.delenv("PDU_SECRET_KEY")
+    reset_settings()
+    assert choose_password(http, link).headers["location"].endswith("notice=password-set")
 
 
 def test_an_unknown_code_changes_nothing_and_says_so(http):
@@ -341,6 +353,79 @@ def test_a_second_factor_is_enrolled_with_a_code_and_then_asked_at_each_sign_in(
         account = work.session.scalar(select(ProviderAccount))
         assert account is not None and len(account.recovery_code_hashes) == 9
         assert codes[1] not in json.dumps(account.recovery_code_hashes)  # stored hashed
+
+
+def enrol(http: httpx.Client, username: str) -> tuple[pyotp.TOTP, list[str]]:
+    """Sign in and turn on TOTP: the app's generator and the ten recovery codes."""
+    sign_in(http, username)
+    page = http.get("/provider/account/two-factor")
+    secret = re.search(r'<code id="secret">([A-Z2-7 ]+)</code>', page.text)[1].replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    done = http.post("/provider/account/two-factor", data={
+        "csrf_token": session_csrf(http), "code": totp.at(clock.now()),
+    })  # fmt: skip
+    http.post("/provider/sign-out", data={"csrf_token": session_csrf(http)})
+    return totp, re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", done.text)
+
+
+def stored_totp_secret() -> str:
+    with UnitOfWork() as work:
+        value = work.session.scalar(select(ProviderAccount.totp_secret))
+        assert value is not None
+        return value
+
+
+def second_step(http: httpx.Client, username: str, code: str) -> int:
+    """Sign in with the password, then `code`: the second step's status (303: signed in)."""
+    http.cookies.clear()
+    sign_in(http, username)
+    answer = http.post("/provider/sign-in/code", data={"csrf_token": session_csrf(http),
+                                                       "code": code, "next": ""})  # fmt: skip
+    return answer.status_code
+
+
+def test_the_totp_secret_is_stored_sealed_and_still_works_after_the_secret_key_is_rotated(
+    http, monkeypatch
+):
+    username = add_account()
+    totp, codes = enrol(http, username)
+    sealed = stored_totp_secret()
+    assert sealed.startswith("v1:") and totp.secret not in sealed  # not readable at rest
+
+    old = get_settings().current_key
+    monkeypatch.setenv("PDU_SECRET_KEYS", f"{new_secret()},{old}")  # current first
+    monkeypatch.delenv("PDU_SECRET_KEY")
+    reset_settings()
+    move_clock(monkeypatch, seconds=30)
+    assert second_step(http, username, totp.at(clock.now())) == 303
+    resealed = stored_totp_secret()
+    assert resealed != sealed and totp.secret not in resealed  # now under the new key
+    assert second_step(http, username, codes[0]) == 303  # recovery codes made before, too
+
+    monkeypatch.setenv("PDU_SECRET_KEYS", get_settings().current_key)  # the old key dropped
+    reset_settings()
+    move_clock(monkeypatch, seconds=30)
+    assert second_step(http, username, totp.at(clock.now())) == 303
+
+    monkeypatch.setenv("PDU_SECRET_KEYS", new_secret())  # its key dropped too soon: refused
+    reset_settings()
+    move_clock(monkeypatch, seconds=30)
+    assert second_step(http, username, totp.at(clock.now())) == 401  # plainly, no error
+
+
+def test_a_totp_secret_stored_plain_before_sealing_still_works_and_is_sealed_at_its_next_use(
+    http, monkeypatch
+):
+    username = add_account()
+    totp, _codes = enrol(http, username)
+    with UnitOfWork() as work:  # as a row from before migration 0010 holds it
+        account = work.session.scalar(select(ProviderAccount))
+        assert account is not None
+        account.totp_secret = totp.secret
+        work.commit()
+    move_clock(monkeypatch, seconds=30)
+    assert second_step(http, username, totp.at(clock.now())) == 303
+    assert stored_totp_secret().startswith("v1:")
 
 
 def test_managers_must_enrol_a_second_factor_when_the_office_requires_it(http, monkeypatch):

@@ -84,6 +84,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "timezone": "America/Denver",
         "expects_reply": False,
     },
+    "email_change": {
+        "purpose": "confirm",
+        "target": "account",
+        "recipient_first_name": "Tom",
+        "username": "TBaker",
+        "organization_name": "Flathead Valley Educators' Network",
+        "provider_number": "MTP-00042",
+        "old_email": "tom@flathead.example",
+        "new_email": "tom.baker@newmail.example",
+        "link": "https://pdu.opi.example/provider/confirm-email?code=abcdefghijklmnopqrstuvwxyz",
+        "until": DUE,
+        "sign_in_url": "https://pdu.opi.example/provider/sign-in",
+        "timezone": "America/Denver",
+        "expects_reply": False,
+    },
     "acknowledgment": ctx(PREAPPROVAL, expects_reply=True, answer_by=DUE),
     "review_task": ctx(
         PREAPPROVAL,
@@ -336,6 +351,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 
 EXPECTED_TEXT = {
     "account_access": "It works once, until",
+    "email_change": "Nothing changes until the link is opened",
     "acknowledgment": "Wednesday, December 2, 2026",
     "review_task": "APPROVE hours",
     "info_request": "Could you send the agenda?",
@@ -459,6 +475,7 @@ REQUIRED = {
     "provider_request_problems": "problems",
     "account_welcome": "username",
     "account_access": "username",
+    "email_change": "new_email",
     "account_changed_notice": "person_email",
     "account_email_changed": "new_email",
     "opportunity_shared": "title",
@@ -652,3 +669,10 @@ def test_a_report_sent_twice_is_answered_with_the_id_it_already_has() -> None:
 def test_each_account_access_email_says_its_purpose_and_never_a_password(purpose, says):
     email = render_email("account_access", **ctx(CONTEXTS["account_access"], purpose=purpose))
     assert says in email.text and "password:" not in email.text.lower()
+
+
+def test_the_email_change_notice_to_the_old_address_names_both_addresses() -> None:
+    context = CONTEXTS["email_change"] | {"purpose": "changed", "target": "organisation"}
+    email = render_email("email_change", **context)
+    assert "Flathead Valley Educators' Network's contact has changed" in email.subject
+    assert "from: tom@flathead.example" in email.text and "tom.baker@newmail.example" in email.html

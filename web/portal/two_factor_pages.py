@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from models.email_changes import ChangeTarget
 from models.services.context import ServiceContext
+from models.services.email_changes import current_address
 from models.services.errors import UserError
 from models.services.two_factor import (
     begin_enrolment,
     confirm_enrolment,
-    provisioning_uri,
     renew_recovery_codes,
 )
 from models.settings import get_settings
@@ -23,6 +24,7 @@ router = APIRouter()
 NOTICES = {
     "password-changed": "Your password is changed. Everywhere else you were signed in has "
     "been signed out.",
+    "email-changed": "Your email address is changed; the old address is told.",
 }
 QR_SCALE = 5  # pixels a module: sharp on a phone's camera from a screen
 
@@ -32,9 +34,15 @@ def _required(signed_in: SignedInProvider) -> bool:
 
 
 @router.get("/provider/account", response_class=HTMLResponse)
-def account_page(request: Request, signed_in: SignedInProvider, notice: str = "") -> Response:
+def account_page(
+    request: Request, signed_in: SignedInProvider, now: Now, notice: str = ""
+) -> Response:
+    with UnitOfWork() as work:
+        email = current_address(
+            ServiceContext.of(work, now), signed_in.account_id, ChangeTarget.ACCOUNT
+        )
     return render_portal(
-        request, "provider_account", signed_in, title="Your account",
+        request, "provider_account", signed_in, title="Your account", email=email,
         notice=NOTICES.get(notice, ""), required_2fa=_required(signed_in),
     )  # fmt: skip
 
@@ -48,15 +56,15 @@ def _enrol_page(
 ) -> Response:
     with UnitOfWork() as work:
         try:
-            account = begin_enrolment(ServiceContext.of(work, now), signed_in.account_id)
+            enrolment = begin_enrolment(ServiceContext.of(work, now), signed_in.account_id)
         except UserError:
             return RedirectResponse("/provider/account", status_code=303)
-        uri, secret = provisioning_uri(account), account.totp_secret or ""
         work.commit()
     return render_portal(
         request, "provider_two_factor", signed_in, status=status,
         title="Set up a second factor", errors_in_title=bool(errors), errors=errors,
-        qr=qr_data_uri(uri, scale=QR_SCALE), secret=_grouped(secret),
+        qr=qr_data_uri(enrolment.provisioning_uri, scale=QR_SCALE),
+        secret=_grouped(enrolment.secret),
         required_2fa=_required(signed_in),
     )  # fmt: skip
 

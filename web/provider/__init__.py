@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from web.portal import PROVIDER_NAV
-from web.provider import events, files, opportunities, rosters, users
+from web.provider import email_change, events, files, opportunities, rosters, users
 from web.provider.limits import UploadLimit
 
 NAV = [
@@ -20,7 +20,7 @@ NAV = [
 
 def install(app: FastAPI) -> None:
     router = APIRouter()
-    for module in (events, rosters, files, opportunities, users):
+    for module in (events, rosters, files, opportunities, users, email_change):
         router.include_router(module.router)
     app.include_router(router)
     app.add_middleware(UploadLimit)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 
-from fastapi import HTTPException
+from fastapi import Depends, HTTPException, Request
 
 from models.services.context import ServiceContext
 from models.services.errors import NotFound, UserError
@@ -28,6 +29,23 @@ def work_at(now: datetime) -> Iterator[tuple[UnitOfWork, ServiceContext]]:
     """A unit of work, its NotFound the 404 page."""
     with not_found_is_404(), UnitOfWork() as work:
         yield work, ServiceContext.of(work, now)
+
+
+def posted(*names: str) -> Any:
+    """A route parameter: the posted text fields `names` as a dict ("" when absent), for
+    the portal's forms of many fields (`values: dict[str, str] = posted(*FIELDS)`)."""
+
+    async def fields(request: Request) -> dict[str, str]:
+        form = await request.form()  # starlette keeps it parsed: the CSRF check read it
+        return {n: value if isinstance(value := form.get(n), str) else "" for n in names}
+
+    return Depends(fields)
+
+
+def sentence(exc: Exception) -> str:
+    """A use case's plain-words error as a sentence on the page."""
+    text = str(exc)
+    return (text[:1].upper() + text[1:]).replace(" (--location)", "")
 
 
 def day(value: str, label: str) -> date:

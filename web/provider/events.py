@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.enums import Channel
@@ -16,11 +16,13 @@ from models.services.event_changes import cancel_event, event_history, revise_ev
 from models.services.event_listing import Section, events_page, parse_section
 from models.services.provider_events import add_event, get_event
 from web.portal import CurrentProvider, Now, render_portal
-from web.provider.common import day, places, work_at
+from web.provider.common import day, places, posted, sentence, work_at
 
 router = APIRouter()
 
 FORMATS = [(f.value, f.label.capitalize()) for f in EventFormat]
+FIELDS = ("title", "description", "start", "end", "hours", "format", "locations", "schedule")
+EventFields = Annotated[dict[str, str], posted(*FIELDS)]
 RECENT_CERTIFICATES = 200  # listed on the event's page; the ZIP holds them all
 
 
@@ -47,11 +49,7 @@ def events(
 
 
 def _form(values: dict[str, Any] | None = None) -> dict[str, Any]:
-    blank = {
-        "title": "", "description": "", "start": "", "end": "", "hours": "",
-        "format": "in_person", "locations": "", "schedule": "",
-    }  # fmt: skip
-    return blank | (values or {})
+    return dict.fromkeys(FIELDS, "") | {"format": "in_person"} | (values or {})
 
 
 def _event_form(
@@ -74,46 +72,27 @@ def new_event(request: Request, actor: CurrentProvider) -> Response:
 
 @router.post("/provider/events")
 def report_event(
-    request: Request,
-    actor: CurrentProvider,
-    now: Now,
-    title: str = Form(""),
-    description: str = Form(""),
-    start: str = Form(""),
-    end: str = Form(""),
-    hours: str = Form(""),
-    format: str = Form("in_person"),
-    locations: str = Form(""),
-    schedule: str = Form(""),
+    request: Request, actor: CurrentProvider, now: Now, values: EventFields
 ) -> Response:
-    values = _form(
-        {
-            "title": title, "description": description, "start": start, "end": end,
-            "hours": hours, "format": format, "locations": locations, "schedule": schedule,
-        }
-    )  # fmt: skip
+    values = _form(values | {"format": values["format"] or "in_person"})
     with work_at(now) as (work, ctx):
         try:
-            first = day(start, "The start date")
+            first = day(values["start"], "The start date")
             event = add_event(
-                ctx, actor.provider_number, title=title, start=first,
-                end=day(end, "The end date") if end.strip() else first, hours=hours,
-                format=format, locations=places(locations), description=description,
-                schedule=schedule, channel=Channel.WEB,
+                ctx, actor.provider_number, title=values["title"], start=first,
+                end=day(values["end"], "The end date") if values["end"].strip() else first,
+                hours=values["hours"], format=values["format"],
+                locations=places(values["locations"]), description=values["description"],
+                schedule=values["schedule"], channel=Channel.WEB,
             )  # fmt: skip
         except UserError as exc:
             return _event_form(
                 request, actor, action="/provider/events", values=values,
-                problem=_sentence(exc), title="Report an activity",
+                problem=sentence(exc), title="Report an activity",
             )  # fmt: skip
         work.commit()
         event_id = event.id
     return RedirectResponse(f"/provider/events/{event_id}?reported=1", status_code=303)
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
-    return (text[:1].upper() + text[1:]).replace(" (--location)", "")
 
 
 def _event_view(work: Any, ctx: Any, actor: Any, event_id: int) -> dict[str, Any]:
@@ -172,38 +151,24 @@ def edit_event(request: Request, actor: CurrentProvider, now: Now, event_id: int
 
 @router.post("/provider/events/{event_id}/edit")
 def revise(
-    request: Request,
-    actor: CurrentProvider,
-    now: Now,
-    event_id: int,
-    title: str = Form(""),
-    description: str = Form(""),
-    start: str = Form(""),
-    end: str = Form(""),
-    hours: str = Form(""),
-    locations: str = Form(""),
-    schedule: str = Form(""),
+    request: Request, actor: CurrentProvider, now: Now, event_id: int, values: EventFields
 ) -> Response:
-    values = _form(
-        {
-            "title": title, "description": description, "start": start, "end": end,
-            "hours": hours, "locations": locations, "schedule": schedule,
-        }
-    )  # fmt: skip
     with work_at(now) as (work, ctx):
         event = get_event(work.session, event_id, actor.provider_id)
-        values["format"] = event.format.value
+        values = _form(values | {"format": event.format.value})  # not revised here
         try:
             revise_event(
                 ctx, event_id, provider_id=actor.provider_id, changed_by=actor.username,
-                channel=Channel.WEB, title=title, start=day(start, "The start date"),
-                end=day(end, "The end date"), hours=hours, locations=places(locations),
-                description=description, schedule=schedule,
+                channel=Channel.WEB, title=values["title"],
+                start=day(values["start"], "The start date"),
+                end=day(values["end"], "The end date"), hours=values["hours"],
+                locations=places(values["locations"]), description=values["description"],
+                schedule=values["schedule"],
             )  # fmt: skip
         except UserError as exc:
             return _event_form(
                 request, actor, action=f"/provider/events/{event_id}/edit", values=values,
-                problem=_sentence(exc), editing=True, title="Revise the event",
+                problem=sentence(exc), editing=True, title="Revise the event",
             )  # fmt: skip
         work.commit()
     return RedirectResponse(f"/provider/events/{event_id}?revised=1", status_code=303)
@@ -221,7 +186,7 @@ def cancel(request: Request, actor: CurrentProvider, now: Now, event_id: int) ->
             view = _event_view(work, ctx, actor, event_id)
             return render_portal(
                 request, "provider_event", actor, status=409, title=view["event"].title,
-                **view, problem=_sentence(exc), notice=None, today=ctx.today,
+                **view, problem=sentence(exc), notice=None, today=ctx.today,
             )  # fmt: skip
         work.commit()
     return RedirectResponse(f"/provider/events/{event_id}?cancelled=1", status_code=303)

@@ -3,16 +3,19 @@ request's review and rules) and see each request's status."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.services.event_sharing import EXTRA, share_defaults, share_event
 from models.services.provider_events import get_event
 from models.services.request_cases import shared_by
 from web.portal import CurrentProvider, Now, render_portal
-from web.provider.common import work_at
+from web.provider.common import posted, work_at
 
 router = APIRouter()
+ShareFields = Annotated[dict[str, str], posted(*EXTRA)]
 
 
 @router.get("/provider/opportunities", response_class=HTMLResponse)
@@ -39,22 +42,8 @@ def share_form(request: Request, actor: CurrentProvider, now: Now, event_id: int
 
 @router.post("/provider/events/{event_id}/share")
 def share(
-    request: Request,
-    actor: CurrentProvider,
-    now: Now,
-    event_id: int,
-    description: str = Form(""),
-    audience: str = Form(""),
-    cost: str = Form(""),
-    website: str = Form(""),
-    contact_name: str = Form(""),
-    contact_email: str = Form(""),
-    contact_phone: str = Form(""),
-    standards: str = Form(""),
+    request: Request, actor: CurrentProvider, now: Now, event_id: int, values: ShareFields
 ) -> Response:
-    answers = (description, audience, cost, website, contact_name, contact_email,
-               contact_phone, standards)  # fmt: skip
-    values = dict(zip(EXTRA, answers, strict=True))
     with work_at(now) as (work, ctx):
         case, problems = share_event(ctx, actor.provider_id, event_id, actor.account_id, values)
         if case is None:

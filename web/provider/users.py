@@ -19,7 +19,7 @@ from models.services.provider_users import (
     remove_user,
 )
 from web.portal import CurrentProvider, Now, ProviderActor, render_portal
-from web.provider.common import work_at
+from web.provider.common import sentence, work_at
 
 router = APIRouter()
 DONE = {
@@ -27,6 +27,7 @@ DONE = {
     "removed": "The user is removed: they can no longer sign in.",
     "manager": "The manager role is handed over.",
     "contact": "The contact details are saved.",
+    "email": "The organisation's email address is changed; the old address is told.",
 }
 
 
@@ -44,7 +45,10 @@ def _page(
         provider = work.session.get(Provider, actor.provider_id)
         if provider is None:  # removed from the directory while signed in
             raise HTTPException(404)
-        contact = {"phone": provider.contact_phone or "", "address": provider.address or ""}
+        contact = {
+            "phone": provider.contact_phone or "", "address": provider.address or "",
+            "email": provider.contact_email,
+        }  # fmt: skip
     return render_portal(
         request, "provider_users", actor, status=status, title="Users and contact",
         users=users, contact=contact, notice=DONE.get(done), problem=problem,
@@ -69,8 +73,7 @@ def _act(
         except NotFound:
             raise HTTPException(404) from None
         except UserError as exc:
-            message = str(exc)
-            problem = message[:1].upper() + message[1:]
+            problem = sentence(exc)
             work.rollback()
         else:
             work.commit()

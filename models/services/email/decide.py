@@ -13,8 +13,9 @@ from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
-from models.cases import Case
+from models.cases import Case, ReviewTask
 from models.enums import CLOSED_STATUSES, InboundOutcome
 from models.messages import ErrorReply, InboundMessage
 from models.people import Person
@@ -89,7 +90,15 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
             or roster_from_email(ctx, parsed, row.raw)
             or submission_from_email(ctx, parsed, row)
         )
-    case = ctx.session.get(Case, token.case_id)
+    # What acting on a reply reads anyway, in two queries instead of four lazy loads.
+    case = ctx.session.get(
+        Case,
+        token.case_id,
+        options=[
+            joinedload(Case.applicant),
+            selectinload(Case.tasks).joinedload(ReviewTask.assignee),
+        ],
+    )
     assert case is not None
     if sender != token.recipient:
         # No reply: the forged sender must learn nothing, the real one was not involved.

@@ -40,7 +40,7 @@ class Mailbox(Protocol):
     def select(self, folder: str) -> int: ...
     def pending(self, after_uid: int) -> list[tuple[int, int]]: ...
     def fetch(self, uid: int) -> bytes: ...
-    def move(self, uid: int, folder: str) -> None: ...
+    def move(self, uids: list[int], folder: str) -> None: ...
 
 
 @dataclass
@@ -135,26 +135,40 @@ def _release(uow_factory: Callable[[], UnitOfWork], folder: str, me: str) -> Non
         work.commit()
 
 
-def _note_position(
-    uow_factory: Callable[[], UnitOfWork], folder: str, uidvalidity: int, uid: int, now: datetime
+FILE_BATCH = 25  # messages filed (recorded, then moved) together: one transaction, one MOVE
+
+
+def _file(
+    uow_factory: Callable[[], UnitOfWork],
+    imap: Any,
+    folder: str,
+    uidvalidity: int,
+    done: list[tuple[int, int, str]],
+    now: datetime,
 ) -> None:
+    """File processed messages, (UID, inbound id, target folder) each. Recorded first:
+    killed between the two, the messages are still in the inbox and the next poll files
+    them again (recognised as handled, never applied twice); the other order could leave a
+    filed message recorded as never filed, with nothing left to repair it."""
+    if not done:
+        return
+    targets = sorted({target for _, _, target in done})
     with uow_factory() as work:
+        for target in targets:
+            ids = [inbound_id for _, inbound_id, to in done if to == target]
+            work.session.execute(
+                update(InboundMessage).where(InboundMessage.id.in_(ids)).values(filed_to=target)
+            )
         state = work.session.scalar(select(MailboxState).where(MailboxState.folder == folder))
         assert state is not None
         if state.uidvalidity != uidvalidity:
             log.warning("UIDVALIDITY of %s changed: rescanning, relying on de-duplication", folder)
             state.uidvalidity, state.last_uid = uidvalidity, 0
-        state.last_uid = max(state.last_uid, uid)
+        state.last_uid = max(state.last_uid, *(uid for uid, _, _ in done))
         state.last_poll_at = now
         work.commit()
-
-
-def _filed(uow_factory: Callable[[], UnitOfWork], inbound_id: int, folder: str) -> None:
-    with uow_factory() as work:
-        work.session.execute(
-            update(InboundMessage).where(InboundMessage.id == inbound_id).values(filed_to=folder)
-        )
-        work.commit()
+    for target in targets:
+        imap.move([uid for uid, _, to in done if to == target], target)
 
 
 def poll_once(
@@ -177,6 +191,7 @@ def poll_once(
             report.skipped_locked = True
             return report
         try:
+            done: list[tuple[int, int, str]] = []
             for uid, size in imap.pending(0)[:limit]:
                 if size > s.max_message_bytes:
                     result = receive_oversize(
@@ -208,14 +223,13 @@ def poll_once(
                     if result.folder_is_processed
                     else s.imap_quarantine_folder
                 )
-                # Recorded first: killed between the two, the message is still in the inbox
-                # and the next poll files it again; the other order could leave a filed
-                # message recorded as never filed, with nothing left to repair it.
-                _filed(uow_factory, result.inbound_id, target)
-                imap.move(uid, target)
-                _note_position(uow_factory, s.imap_folder, uidvalidity, uid, now())
+                done.append((uid, result.inbound_id, target))
                 log_outcome(result, None)
                 report.add(result)
+                if len(done) >= FILE_BATCH:
+                    _file(uow_factory, imap, s.imap_folder, uidvalidity, done, now())
+                    done = []
+            _file(uow_factory, imap, s.imap_folder, uidvalidity, done, now())
         finally:
             _release(uow_factory, s.imap_folder, me)
     return report

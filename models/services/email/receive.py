@@ -237,8 +237,8 @@ def process_stored(
             row.from_address = verdict.sender
             row.subject = verdict.subject
             _finish(row, verdict.outcome, verdict.reason, verdict.detail, now)
-            work.commit()
-            result = _result(row)
+            result = _result(row)  # before the commit: after it, reading the case is a third
+            work.commit()  # transaction (on SQLite, BEGIN IMMEDIATE: the write lock again)
         if verdict.case_id is not None and verdict.reason.partition(" ")[0] == ACCEPTED:
             _issue_accepted(uow_factory, verdict.case_id, now)
         return result
