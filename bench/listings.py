@@ -19,10 +19,8 @@ import contextlib
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import bench_databases, kinds  # noqa: E402  (after the path)
 
 NOW = datetime(2026, 11, 20, 16, tzinfo=UTC)
 CHUNK = 20_000
@@ -200,25 +200,9 @@ def main() -> None:
     if args.child is not None:
         child(args.child)
         return
-    work = Path(tempfile.mkdtemp(prefix="pdu-bench-listings-"))
-    server = None
-    try:
-        for name in args.databases.split(","):
-            if name == "sqlite":
-                run(name, f"sqlite:///{work / 'bench.sqlite3'}", args, work)
-            elif name == "postgresql":
-                from tests.services.postgres import Postgres
-
-                server = Postgres()
-                server.start()
-                server.create_database("bench")
-                run(name, server.url("bench"), args, work)
-            else:
-                parser.error(f"unknown database {name!r}: sqlite or postgresql")
-    finally:
-        if server is not None:
-            server.close()
-        shutil.rmtree(work, ignore_errors=True)
+    with bench_databases("pdu-bench-listings-") as databases:
+        for name in kinds(parser, args.databases):
+            run(name, databases.url(name), args, databases.work)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,9 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -32,6 +30,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import bench_databases, kinds  # noqa: E402  (after the path)
 
 CLOSED = datetime(2021, 11, 20, 16, tzinfo=UTC)
 RETAIN = datetime(2026, 11, 20, 16, tzinfo=UTC)
@@ -210,7 +210,7 @@ def purge_child(batch_size: int) -> None:
     samples: list[tuple[int, float, float]] = []  # (cases done, seconds, RSS MB)
     began = last = time.perf_counter()
 
-    def on_batch(done: int) -> None:
+    def on_batch(done: int, total: int) -> None:
         nonlocal last
         now = time.perf_counter()
         samples.append((done, now - last, rss_mb()))
@@ -304,28 +304,9 @@ def main() -> None:
     if args.child:
         purge_child(args.batch_size)
         return
-    work = Path(tempfile.mkdtemp(prefix="pdu-bench-purge-"))
-    server = None
-    try:
-        for name in args.databases.split(","):
-            if name == "sqlite":
-                run(name, f"sqlite:///{work / 'bench.sqlite3'}", args, work)
-            elif name == "postgresql":
-                url = args.postgres_url
-                if url is None:
-                    from tests.services.postgres import Postgres
-
-                    server = Postgres()
-                    server.start()
-                    server.create_database("bench")
-                    url = server.url("bench")
-                run(name, url, args, work)
-            else:
-                parser.error(f"unknown database {name!r}: sqlite or postgresql")
-    finally:
-        if server is not None:
-            server.close()
-        shutil.rmtree(work, ignore_errors=True)
+    with bench_databases("pdu-bench-purge-", args.postgres_url) as databases:
+        for name in kinds(parser, args.databases):
+            run(name, databases.url(name), args, databases.work)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,9 @@ import argparse
 import json
 import os
 import resource
-import shutil
+import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import bench_databases, kinds  # noqa: E402  (after the path)
 
 NOW = datetime(2026, 11, 2, 16, tzinfo=UTC)  # Monday 09:00 in Montana
 CHUNK = 20_000
@@ -187,6 +188,8 @@ def run_child(url: str, work: Path) -> dict[str, Any]:
         "PDU_DATABASE_URL": url,
         "PDU_DATA_DIR": str(work / "data"),
         "PDU_NOW": NOW.isoformat(),
+        # A real secret: the reminders sign reply tokens (without one every due task failed).
+        "PDU_SECRET_KEY": secrets.token_urlsafe(32),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
     }
@@ -233,31 +236,14 @@ def main() -> None:
     if args.child:
         sweep_child()
         return
-    work = Path(tempfile.mkdtemp(prefix="pdu-bench-sweep-"))
-    server = None
-    try:
-        for name in args.databases.split(","):
+    with bench_databases("pdu-bench-sweep-") as databases:
+        for name in kinds(parser, args.databases):
             for tasks in (int(t) for t in args.tasks.split(",")):
-                if name == "sqlite":
-                    run(name, lambda db: f"sqlite:///{work / db}.sqlite3", tasks, work, shares)
-                elif name == "postgresql":
-                    if server is None:
-                        from tests.services.postgres import Postgres
 
-                        server = Postgres()
-                        server.start()
+                def make(db: str, name: str = name) -> str:
+                    return databases.url(name, db)
 
-                    def make(db: str, server: Any = server) -> str:
-                        server.create_database(db)
-                        return str(server.url(db))
-
-                    run(name, make, tasks, work, shares)
-                else:
-                    parser.error(f"unknown database {name!r}: sqlite or postgresql")
-    finally:
-        if server is not None:
-            server.close()
-        shutil.rmtree(work, ignore_errors=True)
+                run(name, make, tasks, databases.work, shares)
 
 
 if __name__ == "__main__":

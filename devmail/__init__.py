@@ -97,6 +97,14 @@ class Endpoints:
             "PDU_SMTP_AUTH": "password",
         }
 
+    def as_dict(self) -> dict[str, str]:
+        """For a script (`pdu serve --json`): where to connect, and the one password."""
+        return {
+            "imap": f"{self.host}:{self.imap_port}",
+            "smtp": f"{self.host}:{self.smtp_port}",
+            "password": self.password,
+        }
+
     def describe(self) -> list[str]:
         return [
             f"IMAP  {self.host}:{self.imap_port}  (no TLS; user: the full address)",

@@ -7,7 +7,6 @@ run flows import it when they run.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
@@ -32,7 +31,14 @@ from flows import (
     cli_web,
     cli_work,
 )
-from flows.cli_support import EXIT_CODES_HELP, EXIT_USAGE, failure_of, report_failure
+from flows.cli_support import (
+    EXIT_CODES_HELP,
+    EXIT_USAGE,
+    CommandFailed,
+    Failure,
+    failure_of,
+    report_failure,
+)
 from flows.logs import LEVELS, configure_logging
 
 log = logging.getLogger("pdu")
@@ -110,17 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in GROUPS:
         group.register(commands)
-    for command in leaf_parsers(parser):
-        if "--json" not in command._option_string_actions:
-            command.add_argument(
-                "--json", action="store_true", help="errors as a JSON object on stderr"
-            )
     return parser
 
 
 def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    """Every command that runs something (`pdu mail poll`, not `pdu mail`): each takes --json,
-    whether or not its group remembered to add it."""
+    """Every command that runs something (`pdu mail poll`, not `pdu mail`). Each declares
+    its own --json, printing its result as JSON (tests/integration/test_cli_json.py walks them)."""
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
         yield parser
@@ -139,20 +140,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except UsageError as exc:
         if "--json" in argv:
-            failure = {"error": "usage", "message": str(exc), "exit_code": EXIT_USAGE}
-            print(json.dumps(failure, ensure_ascii=False), file=sys.stderr)
-        else:
-            exc.parser.print_usage(sys.stderr)
-            print(f"{exc.parser.prog}: error: {exc}", file=sys.stderr)
+            return report_failure(CommandFailed(Failure(EXIT_USAGE, "usage", str(exc))), True)
+        exc.parser.print_usage(sys.stderr)
+        print(f"{exc.parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     as_json = bool(getattr(args, "json", False))
     try:
-        configure_logging(args.log_level)
+        # With --json, stderr carries JSON only: log lines too, not just the error.
+        configure_logging(args.log_level, "json" if as_json else None)
         preflight(args)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
-        print("pdu: interrupted", file=sys.stderr)
-        return 130
+        return report_failure(CommandFailed(Failure(130, "interrupted", "interrupted")), as_json)
     except Exception as exc:
         if args.debug and failure_of(exc) is None:
             raise

@@ -7,7 +7,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import print_result, print_table, uow
 from models import clock
 from models.services.context import ServiceContext
 from models.services.provider_history import STAFF_CLI
@@ -31,6 +31,7 @@ def register(commands: Any) -> None:
     ):
         command = accounts.add_parser(name, help=text)
         command.add_argument("username", metavar="USERNAME")
+        command.add_argument("--json", action="store_true")
         command.set_defaults(handler=account_change, change=name)
 
     history = sub.add_parser("history", help="what happened to a provider's accounts, by whom")
@@ -44,18 +45,13 @@ def account_list(args: argparse.Namespace) -> int:
 
     with uow() as work:
         rows = list_accounts(ServiceContext.of(work, clock.now()), args.provider)
-    if args.json:
-        print_json([asdict(r) for r in rows])
-        return 0
-    print_table(
-        ["USERNAME", "PROVIDER", "NAME", "EMAIL", "ROLE", "STATUS", "2FA"],
-        [
-            [r.username, r.provider_number, r.name, r.email,
-             "manager" if r.is_manager else "user", r.status, "on" if r.second_factor else ""]
-            for r in rows
-        ],
-    )  # fmt: skip
-    return 0
+    table = [
+        [r.username, r.provider_number, r.name, r.email,
+         "manager" if r.is_manager else "user", r.status, "on" if r.second_factor else ""]
+        for r in rows
+    ]  # fmt: skip
+    headers = ["USERNAME", "PROVIDER", "NAME", "EMAIL", "ROLE", "STATUS", "2FA"]
+    return print_result(args.json, [asdict(r) for r in rows], lambda: print_table(headers, table))
 
 
 def account_change(args: argparse.Namespace) -> int:
@@ -77,8 +73,8 @@ def account_change(args: argparse.Namespace) -> int:
             two_factor.turn_off(ctx, account.id, STAFF_CLI)
             done = "second factor turned off"
         work.commit()
-    print(f"{account.username}: {done}")
-    return 0
+    value = {"username": account.username, "change": args.change, "done": done}
+    return print_result(args.json, value, f"{account.username}: {done}")
 
 
 def provider_history_command(args: argparse.Namespace) -> int:
@@ -94,8 +90,8 @@ def provider_history_command(args: argparse.Namespace) -> int:
             {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "detail": e.detail}
             for e in provider_history(ServiceContext.of(work, clock.now()), provider.id)
         ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(["AT", "ACTION", "BY", "DETAIL"], [list(r.values()) for r in rows])
-    return 0
+    return print_result(
+        args.json,
+        rows,
+        lambda: print_table(["AT", "ACTION", "BY", "DETAIL"], [list(r.values()) for r in rows]),
+    )

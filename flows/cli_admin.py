@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flows import cli_provider_status
-from flows.cli_support import print_json, print_table, progress, uow
+from flows.cli_support import print_result, print_table, progress, uow
 from models import clock
 from models.enums import ProviderKind
 from models.settings import get_settings
@@ -18,6 +18,7 @@ def register(commands: Any) -> None:
         dest="db_command", required=True
     )
     up = db.add_parser("upgrade", help="create or migrate the schema to the latest version")
+    up.add_argument("--json", action="store_true", help="the database and its revision")
     up.set_defaults(handler=db_upgrade)
 
     directory = commands.add_parser("directory", help="approved provider directory")
@@ -28,9 +29,11 @@ def register(commands: Any) -> None:
     dadd.add_argument("--kind", choices=[k.value for k in ProviderKind], default="other")
     dadd.add_argument("--contact-name")
     dadd.add_argument("--phone")
+    dadd.add_argument("--json", action="store_true")
     dadd.set_defaults(handler=directory_add)
     imp = sub.add_parser("import", help="import providers from CSV (idempotent)")
     imp.add_argument("file", type=Path)
+    imp.add_argument("--json", action="store_true", help="counts and the skipped lines")
     imp.set_defaults(handler=directory_import)
     dlist = sub.add_parser("list", help="list approved providers")
     dlist.add_argument("--search")
@@ -41,13 +44,16 @@ def register(commands: Any) -> None:
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
-    from models.migrate import upgrade
+    from models.migrate import code_heads, describe_database, upgrade
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url)
-    print("database is at the latest schema")
-    return 0
+    value = {
+        "database": describe_database(settings.sqlalchemy_url),
+        "revision": ", ".join(sorted(code_heads())),
+    }
+    return print_result(args.json, value, "database is at the latest schema")
 
 
 def directory_add(args: argparse.Namespace) -> int:
@@ -64,8 +70,8 @@ def directory_add(args: argparse.Namespace) -> int:
             args.phone,
         )
         work.commit()
-        print(f"added {provider.number} {provider.name}")
-    return 0
+        value = {"number": provider.number, "name": provider.name, "kind": str(provider.kind)}
+    return print_result(args.json, value, f"added {value['number']} {value['name']}")
 
 
 def directory_import(args: argparse.Namespace) -> int:
@@ -74,12 +80,16 @@ def directory_import(args: argparse.Namespace) -> int:
     with uow() as work, progress("importing providers") as on_progress:
         report = import_csv(work.session, args.file, clock.now(), on_progress)
         work.commit()
-    print(
-        f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)}"
-    )
-    for line, reason in report.skipped:
-        print(f"  line {line}: skipped ({reason})")
-    return 0
+    lines = [
+        f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)}",
+        *(f"  line {line}: skipped ({reason})" for line, reason in report.skipped),
+    ]
+    value = {
+        "added": report.added,
+        "updated": report.updated,
+        "skipped": [{"line": line, "reason": reason} for line, reason in report.skipped],
+    }
+    return print_result(args.json, value, "\n".join(lines))
 
 
 def directory_list(args: argparse.Namespace) -> int:
@@ -100,11 +110,7 @@ def directory_list(args: argparse.Namespace) -> int:
             }
             for p in list_providers(work.session, args.search, today=today, everyone=args.all)
         ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(
-            ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED", "STATUS", "UNTIL"],
-            [list(r.values()) for r in rows],
-        )
-    return 0
+    headers = ["NUMBER", "NAME", "KIND", "CONTACT", "APPROVED", "STATUS", "UNTIL"]
+    return print_result(
+        args.json, rows, lambda: print_table(headers, [list(r.values()) for r in rows])
+    )

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flows import cli_case_actions
-from flows.cli_support import add_page_arguments, emit_rows, page_of, print_json, uow
+from flows.cli_support import add_page_arguments, emit_rows, page_of, print_result, uow
 from models.enums import CaseKind, CaseStatus
 from models.services.errors import UserError
 
@@ -82,9 +82,10 @@ def print_case(reference: str, *, as_json: bool = False) -> int:
 
     with uow() as work:
         view = case_view(work.session, get_case(work.session, reference), work.settings.timezone)
-    if as_json:
-        print_json(view)
-        return 0
+    return print_result(as_json, view, lambda: _print_view(view))
+
+
+def _print_view(view: dict[str, Any]) -> None:
     for key in (
         "reference",
         "kind",
@@ -111,4 +112,3 @@ def print_case(reference: str, *, as_json: bool = False) -> int:
         print("certificates:")
         for cert in view["certificates"]:
             print(f"  {cert['number']}  {cert['hours']} h  verify {cert['verification_code']}")
-    return 0

@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 from flows.cli_support import (
     EXIT_DONE,
     EXIT_REFUSED,
+    EXIT_USAGE,
+    CommandFailed,
+    Failure,
     add_page_arguments,
     emit_rows,
     page_of,
-    print_json,
+    print_result,
     print_table,
     progress,
     uow,
@@ -62,6 +65,7 @@ def _register_certificate(commands: Any) -> None:
     revoke = sub.add_parser("revoke", help="revoke a certificate; verifiers see the reason")
     revoke.add_argument("number")
     revoke.add_argument("--reason", required=True, help="shown to anyone who verifies it")
+    revoke.add_argument("--json", action="store_true")
     revoke.set_defaults(handler=certificate_revoke)
 
     reissue = sub.add_parser(
@@ -73,6 +77,7 @@ def _register_certificate(commands: Any) -> None:
     reissue.add_argument("--hours", help="PDU hours (at most what was approved or offered)")
     reissue.add_argument("--title", help="the activity's title as it should read")
     reissue.add_argument("--reason", help="what was corrected (default: corrected)")
+    reissue.add_argument("--json", action="store_true")
     reissue.set_defaults(handler=certificate_reissue)
 
     transcript = sub.add_parser(
@@ -93,6 +98,9 @@ def _register_certificate(commands: Any) -> None:
     )
     credential.add_argument("number")
     credential.add_argument("--output", type=Path, metavar="FILE", help="write it to a file")
+    credential.add_argument(
+        "--json", action="store_true", help="with --output: where it went, as JSON"
+    )
     credential.set_defaults(handler=certificate_credential)
 
 
@@ -236,8 +244,9 @@ def certificate_verify(args: argparse.Namespace) -> int:
         cert = result.certificate
         if cert is None:
             if signature is not None and not signature["verified"]:
-                print(f"signature: NOT verified: {signature['problem']}")
-                return EXIT_NOT_VALID
+                line = f"signature: NOT verified: {signature['problem']}"
+                value = {"answer": result.answer, "signature": signature}
+                return print_result(args.json, value, line, EXIT_NOT_VALID)
             raise UserError(
                 f"{code.strip()}: {result.answer} (no certificate has this number or code)"
             )
@@ -263,27 +272,33 @@ def certificate_verify(args: argparse.Namespace) -> int:
     if signature is not None:
         view["signature"] = signature
     valid = status is CertificateStatus.VALID and (signature is None or signature["verified"])
-    if args.json:
-        print_json(view)
-        return EXIT_VALID if valid else EXIT_NOT_VALID
+    code = EXIT_VALID if valid else EXIT_NOT_VALID
+    return print_result(args.json, view, _verify_lines(view, status, signature), code)
+
+
+def _verify_lines(view: dict[str, Any], status: Any, signature: dict[str, Any] | None) -> str:
+    from models.enums import CertificateStatus
+
+    lines = []
     if signature is not None:
         if signature["verified"]:
-            print(f"signature: verified (issuer {signature['issuer']})")
+            lines.append(f"signature: verified (issuer {signature['issuer']})")
         else:
-            print(f"signature: NOT verified: {signature['problem']}")
+            lines.append(f"signature: NOT verified: {signature['problem']}")
+    answer = view["answer"]
     if status is CertificateStatus.DISPOSED:
-        print(f"{view['number']}: {result.answer}")
+        lines.append(f"{view['number']}: {answer}")
     else:
-        print(
-            f"{view['number']}: {result.answer}: {view['holder']}, {view['hours']} PDU hours, "
+        lines.append(
+            f"{view['number']}: {answer}: {view['holder']}, {view['hours']} PDU hours, "
             f"“{view['activity']}”, issued {view['issued_on']}"
             + (" (imported from the old system)" if view["imported"] else "")
         )
     if status is CertificateStatus.REVOKED:
-        print(f"  revoked on {view['revoked_on']}: {view['revoked_reason']}")
+        lines.append(f"  revoked on {view['revoked_on']}: {view['revoked_reason']}")
         if view["replaced_by"]:
-            print(f"  replaced by {view['replaced_by']}")
-    return EXIT_VALID if valid else EXIT_NOT_VALID
+            lines.append(f"  replaced by {view['replaced_by']}")
+    return "\n".join(lines)
 
 
 def certificate_revoke(args: argparse.Namespace) -> int:
@@ -292,9 +307,14 @@ def certificate_revoke(args: argparse.Namespace) -> int:
     with uow() as work:
         certificate = revoke(_ctx(work), args.number, args.reason)
         work.commit()
-        told = " (the holder is told by email)" if certificate.person_id else ""
-        print(f"{certificate.number} revoked: {certificate.revoked_reason}{told}")
-    return 0
+        value = {
+            "number": certificate.number,
+            "status": "revoked",
+            "reason": certificate.revoked_reason,
+            "holder_told": certificate.person_id is not None,
+        }
+    told = " (the holder is told by email)" if value["holder_told"] else ""
+    return print_result(args.json, value, f"{value['number']} revoked: {value['reason']}{told}")
 
 
 def certificate_reissue(args: argparse.Namespace) -> int:
@@ -310,45 +330,48 @@ def certificate_reissue(args: argparse.Namespace) -> int:
     with uow() as work:
         old, new = reissue(_ctx(work), args.number, corrections, args.reason)
         work.commit()
-        print(f"{new.number} issued; {old.number} is revoked and points to it")
-    return 0
+        value = {"number": new.number, "replaces": old.number}
+    line = f"{value['number']} issued; {value['replaces']} is revoked and points to it"
+    return print_result(args.json, value, line)
 
 
 def certificate_transcript(args: argparse.Namespace) -> int:
     from models.services.issuing import transcript
-    from templates.hours import hours_text as hours
-    from templates.render import date_short
 
     expires = _date(args.expires, "--expires") if args.expires else None
     with uow() as work:
         result = transcript(work.session, args.license_number, _ctx(work).today, expires)
     cycle = result.cycle
-    if args.json:
-        print_json(
+    value = {
+        "license_number": result.license_number,
+        "holder": result.holder_name,
+        "cycle": {"start": cycle.start.isoformat(), "end": cycle.end.isoformat()},
+        "required": 60,
+        "total": _num(result.total),
+        "remaining": _num(result.remaining),
+        "certificates": [
             {
-                "license_number": result.license_number,
-                "holder": result.holder_name,
-                "cycle": {"start": cycle.start.isoformat(), "end": cycle.end.isoformat()},
-                "required": 60,
-                "total": _num(result.total),
-                "remaining": _num(result.remaining),
-                "certificates": [
-                    {
-                        "number": line.entry.number,
-                        "activity": line.entry.activity_title,
-                        "provider": line.entry.provider,
-                        "start_date": line.entry.start_date.isoformat(),
-                        "end_date": line.entry.end_date.isoformat(),
-                        "hours": _num(line.entry.hours),
-                        "status": line.entry.status,
-                        "in_cycle": line.in_cycle,
-                        "counts": line.counts,
-                    }
-                    for line in result.lines
-                ],
+                "number": line.entry.number,
+                "activity": line.entry.activity_title,
+                "provider": line.entry.provider,
+                "start_date": line.entry.start_date.isoformat(),
+                "end_date": line.entry.end_date.isoformat(),
+                "hours": _num(line.entry.hours),
+                "status": line.entry.status,
+                "in_cycle": line.in_cycle,
+                "counts": line.counts,
             }
-        )
-        return 0
+            for line in result.lines
+        ],
+    }
+    return print_result(args.json, value, lambda: _print_transcript(result))
+
+
+def _print_transcript(result: Any) -> None:
+    from templates.hours import hours_text as hours
+    from templates.render import date_short
+
+    cycle = result.cycle
     print(f"Transcript of license {result.license_number}: {result.holder_name}")
     done = "complete" if result.complete else f"{hours(result.remaining)} to go"
     print(
@@ -370,7 +393,6 @@ def certificate_transcript(args: argparse.Namespace) -> int:
             for line in result.lines
         ],
     )
-    return 0
 
 
 def _num(value: Decimal) -> int | float:
@@ -390,9 +412,9 @@ def certificate_credential(args: argparse.Namespace) -> int:
             args.output.write_bytes(content)
         except OSError as exc:
             raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(content.decode("utf-8"))
+        value = {"number": args.number, "output": str(args.output)}
+        return print_result(args.json, value, f"wrote {args.output}")
+    sys.stdout.write(content.decode("utf-8"))  # JSON already, --json or not: the credential
     return 0
 
 
@@ -417,13 +439,9 @@ def event_add(args: argparse.Namespace) -> int:
         )
         work.commit()
         event_id, late = event.id, event.reported_late
-    if args.json:
-        print_json({"event_id": event_id})
-    else:
-        print(event_id)
-        if late:
-            print("note: reported after the activity began", file=sys.stderr)
-    return 0
+    if late and not args.json:
+        print("note: reported after the activity began", file=sys.stderr)
+    return print_result(args.json, {"event_id": event_id, "reported_late": late}, str(event_id))
 
 
 def event_list(args: argparse.Namespace) -> int:
@@ -444,18 +462,13 @@ def event_list(args: argparse.Namespace) -> int:
             }
             for e in list_events(work.session, args.provider)
         ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(
-            ["ID", "PROVIDER", "START", "END", "HOURS", "FORMAT", "ISSUED", "TITLE"],
-            [
-                [r["event_id"], r["provider"], r["start_date"], r["end_date"], r["hours"],
-                 r["format"], r["certificates_issued"], r["title"]]
-                for r in rows
-            ],
-        )  # fmt: skip
-    return 0
+    table = [
+        [r["event_id"], r["provider"], r["start_date"], r["end_date"], r["hours"],
+         r["format"], r["certificates_issued"], r["title"]]
+        for r in rows
+    ]  # fmt: skip
+    headers = ["ID", "PROVIDER", "START", "END", "HOURS", "FORMAT", "ISSUED", "TITLE"]
+    return print_result(args.json, rows, lambda: print_table(headers, table))
 
 
 def provider_issue(args: argparse.Namespace) -> int:
@@ -487,26 +500,26 @@ def provider_issue(args: argparse.Namespace) -> int:
         {"line": s.line, "license_number": s.license_number, "reason": s.reason}
         for s in roster.skipped
     ]
-    if args.json:
-        print_json({"issued": result.issued, "skipped": skipped, "errors": errors})
-        return 0 if accepted else 2
+    value = {"issued": result.issued, "skipped": skipped, "errors": errors}
     if not accepted:
-        print(
-            f"pdu: the roster has {len(roster.problems)} problem(s); nothing was issued "
-            "(fix them, or --skip-invalid to issue the valid lines):",
-            file=sys.stderr,
+        message = "\n".join(
+            [
+                f"the roster has {len(roster.problems)} problem(s); nothing was issued "
+                "(fix them, or --skip-invalid to issue the valid lines):",
+                *(f"  {problem}" for problem in roster.problems),
+            ]
         )
-        for problem in roster.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
-    print(f"issued {result.issued} certificate(s) for event {result.event_id}; emails queued")
-    for skip in roster.skipped:
-        print(f"  line {skip.line}: skipped ({skip.reason})")
-    for problem in roster.problems:
-        print(f"  {problem}: not issued")
-    for line, why in result.batch.failed if result.batch else ():
-        print(f"  line {line}: not issued ({why}); staff are told")
-    return 0
+        raise CommandFailed(Failure(EXIT_USAGE, "usage", message, value))
+    lines = [
+        f"issued {result.issued} certificate(s) for event {result.event_id}; emails queued",
+        *(f"  line {skip.line}: skipped ({skip.reason})" for skip in roster.skipped),
+        *(f"  {problem}: not issued" for problem in roster.problems),
+        *(
+            f"  line {line}: not issued ({why}); staff are told"
+            for line, why in (result.batch.failed if result.batch else ())
+        ),
+    ]
+    return print_result(args.json, value, "\n".join(lines))
 
 
 def provider_report(args: argparse.Namespace) -> int:
@@ -522,17 +535,8 @@ def provider_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"cannot write the report in {args.output}: {exc.strerror}") from None
         name, events, participants = report.provider.name, len(report.events), report.participants
-    if args.json:
-        print_json(
-            {
-                "csv": str(csv_path),
-                "pdf": str(pdf_path),
-                "events": events,
-                "participants": participants,
-            }
-        )
-    else:
-        noun = "activity" if events == 1 else "activities"
-        print(f"{name}, {args.year}: {events} {noun}, {participants} participant(s)")
-        print(f"  {csv_path}\n  {pdf_path}")
-    return 0
+    value = {"csv": str(csv_path), "pdf": str(pdf_path), "events": events,
+             "participants": participants}  # fmt: skip
+    noun = "activity" if events == 1 else "activities"
+    line = f"{name}, {args.year}: {events} {noun}, {participants} participant(s)"
+    return print_result(args.json, value, f"{line}\n  {csv_path}\n  {pdf_path}")

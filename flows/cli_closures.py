@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from flows.cli_support import parse_day, print_json, print_table, uow
+from flows.cli_support import parse_day, print_result, print_table, uow
 from models import clock
 from models.enums import Channel
 from models.services.timeline import Actor
@@ -42,13 +42,12 @@ def _report(args: argparse.Namespace, verb: str, report: Any, tz: Any) -> int:
         }
         for m in report.moved
     ]
-    if args.json:
-        print_json({"days": [d.isoformat() for d in report.days], "moved": moved})
-        return 0
-    print(f"{verb} {', '.join(d.isoformat() for d in report.days)}; {len(moved)} due date(s) moved")
-    for m in moved:
-        print(f"  {m['reference']}  {m['due_before']} -> {m['due_after']}")
-    return 0
+    days = [d.isoformat() for d in report.days]
+    lines = [
+        f"{verb} {', '.join(days)}; {len(moved)} due date(s) moved",
+        *(f"  {m['reference']}  {m['due_before']} -> {m['due_after']}" for m in moved),
+    ]
+    return print_result(args.json, {"days": days, "moved": moved}, "\n".join(lines))
 
 
 def _span(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -89,8 +88,8 @@ def closure_list(args: argparse.Namespace) -> int:
             {"day": c.day.isoformat(), "reason": c.reason}
             for c in list_closures(ctx, None if args.all else ctx.today)
         ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(["DAY", "REASON"], [[r["day"], r["reason"]] for r in rows])
-    return 0
+    return print_result(
+        args.json,
+        rows,
+        lambda: print_table(["DAY", "REASON"], [[r["day"], r["reason"]] for r in rows]),
+    )

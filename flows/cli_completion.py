@@ -11,6 +11,8 @@ import argparse
 import os
 from typing import Any
 
+from flows.cli_support import print_result
+
 
 def register(commands: Any) -> None:
     completion = commands.add_parser(
@@ -20,14 +22,15 @@ def register(commands: Any) -> None:
         'eval "$(pdu completion zsh)".',
     )
     completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.add_argument("--json", action="store_true", help='{"shell": ..., "code": ...}')
     completion.set_defaults(handler=print_completion)
 
 
 def print_completion(args: argparse.Namespace) -> int:
     from argcomplete.shell_integration import shellcode
 
-    print(shellcode(["pdu"], shell=args.shell))
-    return 0
+    code = shellcode(["pdu"], shell=args.shell)
+    return print_result(args.json, {"shell": args.shell, "code": code}, code)
 
 
 def complete_if_asked(parser: argparse.ArgumentParser) -> None:

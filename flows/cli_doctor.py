@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from flows.cli_support import print_json
+from flows.cli_support import print_result
 
 
 def register(commands: Any) -> None:
@@ -31,9 +31,6 @@ def run_doctor(args: argparse.Namespace) -> int:
     from models.settings import get_settings
 
     checks = run_checks(get_settings(), Options(fix=args.fix, send_test=args.send_test))
-    if args.json:
-        print_json([c.as_dict() for c in checks])
-    else:
-        for check in checks:
-            print(check.line(), flush=True)
-    return 0 if all(c.ok for c in checks) else 1
+    code = 0 if all(c.ok for c in checks) else 1
+    lines = "\n".join(check.line() for check in checks)
+    return print_result(args.json, [c.as_dict() for c in checks], lines, code)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from flows.cli_support import print_json, progress, uow
+from flows.cli_support import print_result, progress, uow
 from models import clock
 from models.services.errors import Conflict, UserError
 
@@ -39,22 +39,18 @@ def import_legacy(args: argparse.Namespace) -> int:
         report = run(ctx, args.directory, execute=args.execute, on_progress=on_progress)
         if report.executed:
             work.commit()
-    if args.json:
-        print_json(asdict(report))
-    else:
-        verb = "imported" if report.executed else "would import"
-        for name, count in report.rows.items():
-            print(f"{name}: {count} row(s); {verb} {report.new.get(name, 0)}")
-        for line in report.present[:SHOWN_PRESENT]:
-            print(f"  present: {line}")
-        if len(report.present) > SHOWN_PRESENT:
-            print(f"  ... and {len(report.present) - SHOWN_PRESENT} more present")
-        for line in report.problems:
-            print(f"  problem: {line}")
-        for name in report.not_read:
-            print(f"  not read by this version: {name}")
-        if report.emails:
-            print(f"set-password emails queued: {report.emails}")
+    verb = "imported" if report.executed else "would import"
+    more = len(report.present) - SHOWN_PRESENT
+    lines = [
+        *(f"{name}: {count} row(s); {verb} {report.new.get(name, 0)}"
+          for name, count in report.rows.items()),
+        *(f"  present: {line}" for line in report.present[:SHOWN_PRESENT]),
+        *([f"  ... and {more} more present"] if more > 0 else []),
+        *(f"  problem: {line}" for line in report.problems),
+        *(f"  not read by this version: {name}" for name in report.not_read),
+        *([f"set-password emails queued: {report.emails}"] if report.emails else []),
+    ]  # fmt: skip
+    print_result(args.json, asdict(report), "\n".join(lines))
     if args.execute and report.problems:
         # Only clashes with records here: refused (4); any bad line: an input error (2).
         error = Conflict if report.refused == len(report.problems) else UserError

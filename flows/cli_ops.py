@@ -12,7 +12,15 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
-from flows.cli_support import uow
+from flows.cli_support import (
+    EXIT_INTERNAL,
+    LONG_RUNNING_JSON,
+    CommandFailed,
+    Failure,
+    print_json_line,
+    print_result,
+    uow,
+)
 from models.data_dir import devmail_dir, prefect_server_log
 from models.settings import get_settings, reset_settings
 
@@ -30,6 +38,7 @@ def register(commands: Any) -> None:
         help="also run the embedded development mail server and use it (IMAP and SMTP on "
         "127.0.0.1, every address a mailbox)",
     )
+    serve.add_argument("--json", action="store_true", help=LONG_RUNNING_JSON)
     serve.set_defaults(handler=run_serve)
 
     deploy = commands.add_parser(
@@ -44,6 +53,7 @@ def register(commands: Any) -> None:
         "--home",
         help="where the workers have this code (default: PDU_HOME, else this checkout)",
     )
+    deploy.add_argument("--json", action="store_true", help="the deployments registered")
     deploy.set_defaults(handler=run_deploy)
 
     demo = commands.add_parser(
@@ -66,6 +76,12 @@ def register(commands: Any) -> None:
         help="afterwards keep mail and the schedules running for a mail client "
         "(default: when run in a terminal)",
     )
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="the story on stderr; one JSON object on stdout when done (references, the "
+        "certificate, the addresses)",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -84,8 +100,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(args)
     except (DemoFailed, DevMailError, PrefectServerError) as exc:
-        print(f"pdu demo: {exc}", file=sys.stderr)
-        return 1
+        raise CommandFailed(Failure(EXIT_INTERNAL, "service", f"the demo failed: {exc}")) from exc
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -96,8 +111,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         return _serve(args)
     except (DevMailError, PrefectServerError) as exc:
-        print(f"pdu serve: {exc}", file=sys.stderr)
-        return 1
+        raise CommandFailed(Failure(EXIT_INTERNAL, "service", f"cannot serve: {exc}")) from exc
 
 
 def run_deploy(args: argparse.Namespace) -> int:
@@ -120,19 +134,38 @@ def run_deploy(args: argparse.Namespace) -> int:
         deployments = deploy_to_work_pools(home)
     except (ObjectNotFound, PrefectHTTPStatusError) as exc:
         raise UserError(f"the Prefect server refused a deployment: {exc}") from None
-    for d in deployments:
-        print(f"  {d.name}: work pool {d.work_pool_name}, code in {home}")
-    print(f"{len(deployments)} deployment(s) registered; start workers with:")
-    print(f"  prefect worker start --pool {deployments[0].work_pool_name}")
-    return 0
+    lines = [
+        *(f"  {d.name}: work pool {d.work_pool_name}, code in {home}" for d in deployments),
+        f"{len(deployments)} deployment(s) registered; start workers with:",
+        f"  prefect worker start --pool {deployments[0].work_pool_name}",
+    ]
+    value = {
+        "home": str(home),
+        "deployments": [{"name": d.name, "work_pool": d.work_pool_name} for d in deployments],
+    }
+    return print_result(args.json, value, "\n".join(lines))
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from flows.serve import LocalPrefectServer, app_logs_to_prefect, quiet_prefect, ui_url
+    from flows.serve import (
+        LocalPrefectServer,
+        app_logs_to_prefect,
+        prefect_logs_as_json,
+        quiet_prefect,
+        ui_url,
+    )
 
     quiet_prefect()
     app_logs_to_prefect()
+    if args.json:
+        prefect_logs_as_json()
     settings = get_settings()  # a bad setting stops us before anything starts
+    started: dict[str, Any] = {"event": "started", "dev_mail": None}
+
+    def say(line: str) -> None:
+        if not args.json:
+            print(line, flush=True)
+
     with ExitStack() as stack:
         if args.dev_mail:
             from devmail import DevMail
@@ -142,30 +175,36 @@ def _serve(args: argparse.Namespace) -> int:
             stack.callback(mail.stop)
             os.environ.update(endpoints.settings_env(settings.mail_address))
             reset_settings()
-            print(f"development mail for {settings.mail_address} (every address a mailbox):")
+            started["dev_mail"] = endpoints.as_dict()
+            say(f"development mail for {settings.mail_address} (every address a mailbox):")
             for line in endpoints.describe():
-                print(f"  {line}")
+                say(f"  {line}")
         api_url = os.environ.get("PREFECT_API_URL")
         if not api_url:
             server = LocalPrefectServer(log=prefect_server_log(settings.data_dir))
-            print(f"starting a local Prefect server (log: {server.log}) …", flush=True)
+            say(f"starting a local Prefect server (log: {server.log}) …")
             api_url = server.start()
             stack.callback(server.stop)
             os.environ["PREFECT_API_URL"] = api_url
-        print(f"Prefect UI: {ui_url(api_url)}", flush=True)
+        started["prefect_ui"] = ui_url(api_url)
+        say(f"Prefect UI: {started['prefect_ui']}")
         from devmail import free_port
         from web.server import WebServer
 
         web = WebServer(port=free_port(8000))
-        print(f"Web (forms, certificate verification, directory): {web.start()}", flush=True)
+        started["web"] = web.start()
+        say(f"Web (forms, certificate verification, directory): {started['web']}")
         stack.callback(web.stop)
 
         from flows.serve import build_deployments, serve_deployments
 
         deployments = build_deployments()
+        started["deployments"] = [d.name for d in deployments]
         for d in deployments:
-            print(f"  serving {d.name}")
-        print("Ctrl-C stops.", flush=True)
+            say(f"  serving {d.name}")
+        say("Ctrl-C stops.")
+        if args.json:
+            print_json_line(started)
         serve_deployments(deployments)
     return 0
 

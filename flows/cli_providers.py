@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import print_result, print_table, uow
 from models import clock
 
 
@@ -30,6 +30,7 @@ def register(commands: Any) -> None:
     )
     withdraw.add_argument("reference", metavar="REFERENCE")
     withdraw.add_argument("--reason", required=True, help="kept on the case's timeline")
+    withdraw.add_argument("--json", action="store_true")
     withdraw.set_defaults(handler=directory_withdraw_opportunity)
 
 
@@ -39,24 +40,13 @@ def directory_opportunities(args: argparse.Namespace) -> int:
 
     with uow() as work:
         rows = shared_opportunities(work.session, ServiceContext.of(work, clock.now()).today)
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(
-            ["REFERENCE", "PROVIDER", "TITLE", "WHEN", "FORMAT", "CONTACT"],
-            [
-                [
-                    r["reference"],
-                    r["provider"],
-                    r["title"],
-                    r["when"],
-                    r["format"].replace("_", " "),
-                    r["contact_email"],
-                ]
-                for r in rows
-            ],
-        )
-    return 0
+    table = [
+        [r["reference"], r["provider"], r["title"], r["when"], r["format"].replace("_", " "),
+         r["contact_email"]]
+        for r in rows
+    ]  # fmt: skip
+    headers = ["REFERENCE", "PROVIDER", "TITLE", "WHEN", "FORMAT", "CONTACT"]
+    return print_result(args.json, rows, lambda: print_table(headers, table))
 
 
 def directory_withdraw_opportunity(args: argparse.Namespace) -> int:
@@ -69,5 +59,7 @@ def directory_withdraw_opportunity(args: argparse.Namespace) -> int:
         ctx = ServiceContext.of(work, clock.now())
         title = withdraw_opportunity(ctx, args.reference, Actor.system(Channel.CLI), args.reason)
         work.commit()
-    print(f"{args.reference.upper()} withdrawn from the portal: {title}")
-    return 0
+    value = {"reference": args.reference.upper(), "title": title, "withdrawn": True}
+    return print_result(
+        args.json, value, f"{value['reference']} withdrawn from the portal: {title}"
+    )

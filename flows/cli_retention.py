@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import print_json, print_table, progress, uow
+from flows.cli_support import print_result, print_table, progress, uow
 from models import clock
 from models.services.errors import UserError
 from models.settings import get_settings
@@ -48,9 +48,11 @@ def register(commands: Any) -> None:
     add = sub.add_parser("add", help="place a legal hold on a case or a provider event")
     add.add_argument("reference", help="a case's reference (PA-2026-00042) or event:ID")
     add.add_argument("--reason", required=True, help="what the hold is for (recorded)")
+    add.add_argument("--json", action="store_true")
     add.set_defaults(handler=hold_add)
     release = sub.add_parser("release", help="release a legal hold")
     release.add_argument("reference", help="a case's reference or event:ID")
+    release.add_argument("--json", action="store_true")
     release.set_defaults(handler=hold_release)
     lst = sub.add_parser("list", help="cases and provider events on legal hold")
     lst.add_argument("--json", action="store_true")
@@ -94,38 +96,27 @@ def run_purge(args: argparse.Namespace) -> int:
             )
         else:
             counting = stack.enter_context(progress("counting what the purge would remove"))
-            seen = 0
-
-            def count(candidate: Candidate) -> None:
-                nonlocal seen
-                seen += 1
-                listen(candidate)
-                if counting is not None:
-                    counting(seen)
-
-            report = purge.rehearse(uow, now=clock.now(), cutoff=cutoff, listener=count)
-    _print_report(report, shown, args)
-    return 0
-
-
-def _print_report(report: Any, shown: list[str], args: argparse.Namespace) -> None:
-    from models.enums import CaseKind
+            report = purge.rehearse(
+                uow, now=clock.now(), cutoff=cutoff, listener=listen, on_progress=counting
+            )
     from models.retention import summary_rows
 
     rows = summary_rows(report.summary)
-    if args.json:
-        print_json(
-            {
-                "run": report.run_id,
-                "executed": report.executed,
-                "approval": report.approval,
-                "cutoff": report.cutoff.isoformat(),
-                "summary": rows,
-                "held": report.held,
-                "counts": report.counts,
-            }
-        )
-        return
+    value = {
+        "run": report.run_id,
+        "executed": report.executed,
+        "approval": report.approval,
+        "cutoff": report.cutoff.isoformat(),
+        "summary": rows,
+        "held": report.held,
+        "counts": report.counts,
+    }
+    return print_result(args.json, value, lambda: _print_report(report, rows, shown, args))
+
+
+def _print_report(report: Any, rows: list[Any], shown: list[str], args: argparse.Namespace) -> None:
+    from models.enums import CaseKind
+
     cutoff = report.cutoff.astimezone(ZoneInfo(get_settings().timezone)).isoformat()
     verb = "purged" if report.executed else "dry run: nothing was deleted"
     print(f"purge run {report.run_id} ({verb}); cutoff {cutoff}")
@@ -177,8 +168,9 @@ def hold_add(args: argparse.Namespace) -> int:
     with uow() as work:
         hold = add_hold(work.session, args.reference, args.reason, _cli_actor(), clock.now())
         work.commit()
-        print(f"{hold.reference} is on legal hold: it will not be purged until released")
-    return 0
+        value = {"reference": hold.reference, "held": True, "reason": hold.reason}
+    line = f"{value['reference']} is on legal hold: it will not be purged until released"
+    return print_result(args.json, value, line)
 
 
 def hold_release(args: argparse.Namespace) -> int:
@@ -187,8 +179,8 @@ def hold_release(args: argparse.Namespace) -> int:
     with uow() as work:
         hold = release_hold(work.session, args.reference, _cli_actor(), clock.now())
         work.commit()
-        print(f"{hold.reference}: legal hold released")
-    return 0
+        value = {"reference": hold.reference, "held": False}
+    return print_result(args.json, value, f"{value['reference']}: legal hold released")
 
 
 def hold_list(args: argparse.Namespace) -> int:
@@ -199,8 +191,8 @@ def hold_list(args: argparse.Namespace) -> int:
             {"reference": h.reference, "status": h.status, "reason": h.reason}
             for h in held(work.session)
         ]
-    if args.json:
-        print_json(rows)
-    else:
-        print_table(["REFERENCE", "STATUS", "REASON"], [list(r.values()) for r in rows])
-    return 0
+    return print_result(
+        args.json,
+        rows,
+        lambda: print_table(["REFERENCE", "STATUS", "REASON"], [list(r.values()) for r in rows]),
+    )

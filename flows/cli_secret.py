@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from flows.cli_support import print_result
 from models.settings import get_settings, new_secret
 
 
@@ -18,12 +19,13 @@ def register(commands: Any) -> None:
         "new secret, a comma, then the old one(s); tokens and credentials made under the old "
         "ones keep working.",
     )
+    new.add_argument("--json", action="store_true", help='{"secret": ...}')
     new.set_defaults(handler=print_new_secret)
 
 
 def print_new_secret(args: argparse.Namespace) -> int:
-    print(new_secret())
-    return 0
+    secret = new_secret()
+    return print_result(args.json, {"secret": secret}, secret)
 
 
 def require_secret() -> None:

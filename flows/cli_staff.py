@@ -6,7 +6,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from flows.cli_support import parse_day, print_json, print_result, print_table, uow
+from flows.cli_support import parse_day, print_result, print_table, uow
 from models import clock
 from models.enums import Channel, StaffRole
 from models.services.timeline import Actor
@@ -70,13 +70,11 @@ def staff_list(args: argparse.Namespace) -> int:
 
     with uow() as work:
         rows = [asdict(r) for r in staff_rows(ServiceContext.of(work, clock.now()))]
-    if args.json:
-        print_json(rows)
-        return 0
     headers = ["EMAIL", "NAME", "ROLE", "ACTIVE", "AWAY UNTIL", "OPEN", "DUE SOON", "OVERDUE"]
     keys = ["email", "name", "role", "active", "away_until", "open", "due_soon", "overdue"]
-    print_table(headers, [[r[k] for k in keys] for r in rows])
-    return 0
+    return print_result(
+        args.json, rows, lambda: print_table(headers, [[r[k] for k in keys] for r in rows])
+    )
 
 
 def _moved(report: Any) -> str:

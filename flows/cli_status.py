@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.cli_support import print_json, print_table, uow
+from flows.cli_support import print_result, print_table, uow
 from models import clock
 from models.services.context import ServiceContext
 from models.services.errors import UserError
@@ -51,9 +51,10 @@ def print_status(days: int, *, as_json: bool = False) -> int:
         raise UserError("--days must be at least 1")
     with uow() as work:
         status = office_status(ServiceContext.of(work, clock.now()), days)
-    if as_json:
-        print_json(status.as_dict())
-        return 0
+    return print_result(as_json, status.as_dict(), lambda: _print_status(status))
+
+
+def _print_status(status: Any) -> None:
     local = status.at.astimezone(ZoneInfo(status.timezone))
     print(f"Review queue, {local:%a %d %b %Y %H:%M %Z}")
     rows = queue_table(status)
@@ -68,4 +69,3 @@ def print_status(days: int, *, as_json: bool = False) -> int:
     )
     for line in sla_lines(status):
         print(f"  {line}")
-    return 0

@@ -22,7 +22,13 @@ EXIT_DONE, EXIT_INTERNAL, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED = 0, 1, 2, 3,
 EXIT_CODES_HELP = (
     "exit codes: 0 done; 1 internal error; 2 bad usage or input (a setting, a file, the "
     "database not set up); 3 not found; 4 refused or conflict (e.g. a certificate that is "
-    "not valid, a record already revoked). With --json an error is a JSON object on stderr."
+    "not valid, a record already revoked); 130 interrupted. With --json (every command) the "
+    "result is JSON on stdout, and an error a JSON object on stderr."
+)
+# What --json means for the commands that run until stopped (`pdu web`, `pdu serve`).
+LONG_RUNNING_JSON = (
+    'one JSON line on stdout once it is up ({"event": "started", ...}); log lines as '
+    "JSON objects on stderr"
 )
 
 
@@ -31,7 +37,12 @@ def uow() -> UnitOfWork:
 
 
 def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str), flush=True)
+
+
+def print_json_line(value: Any) -> None:
+    """One JSON object on one line: a JSON Lines row, or a long-running command's start line."""
+    print(json.dumps(value, ensure_ascii=False, default=str), flush=True)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -80,7 +91,7 @@ def emit_rows(
     count, last = 0, None
     if args.jsonl:
         for row in rows:
-            print(json.dumps(row, ensure_ascii=False, default=str))
+            print_json_line(row)
             count, last = count + 1, row
     elif args.json:
         print("[", end="")
@@ -106,16 +117,29 @@ def emit_rows(
         if count == limit:
             print(next_hint(last), file=sys.stderr)
     return count
+
+
 @dataclass(frozen=True)
 class Failure:
     """What a command that raised tells its caller."""
 
     exit_code: int
-    kind: str  # usage | not_found | refused | database | settings | internal
+    kind: str  # usage | not_found | refused | database | settings | service | internal
     message: str
+    details: dict[str, Any] | None = None  # more for a script (a form's problems)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": self.kind, "message": self.message, "exit_code": self.exit_code}
+        found = {"error": self.kind, "message": self.message, "exit_code": self.exit_code}
+        return found | (self.details or {})
+
+
+class CommandFailed(Exception):
+    """A command's own failure, with details for --json (a roster's problems, a service that
+    did not start): reported like every other error, a line or a JSON object on stderr."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 # Most specific first: NotFound and Conflict are UserErrors too.
@@ -131,6 +155,8 @@ _KNOWN: tuple[tuple[type[BaseException], int, str], ...] = (
 def failure_of(exc: BaseException) -> Failure | None:
     """The failure a user is told of, or None for an internal error (a bug, shown as one
     line without details unless --debug)."""
+    if isinstance(exc, CommandFailed):
+        return exc.failure
     for cls, code, kind in _KNOWN:
         if isinstance(exc, cls):
             return Failure(code, kind, str(exc))
@@ -196,13 +222,19 @@ def progress(what: str, total: int | None = None) -> Iterator[Callable[..., None
         yield advance
 
 
-def print_result(json_wanted: bool, value: Any, line: str) -> int:
-    """A command's outcome: `value` as JSON with --json, else one line for a person."""
+def print_result(
+    json_wanted: bool, value: Any, text: str | Callable[[], object], code: int = EXIT_DONE
+) -> int:
+    """Every command's outcome, the one way: with --json, `value` as one JSON document on
+    stdout (an object; a listing's array); else for a person, `text` (lines) or what
+    `text()` prints (a table). Returns the exit code."""
     if json_wanted:
         print_json(value)
+    elif callable(text):
+        text()
     else:
-        print(line)
-    return 0
+        print(text)
+    return code
 
 
 def parse_day(text: str, option: str = "date") -> date:

@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import flows  # noqa: F401  (the project root first: our `mailbox`)
 from devmail import DevMail, Endpoints, free_port
 from devmail.client import Person, attachments
+from flows.cli_support import print_json_line
 from models.project_root import ROOT
 
 if TYPE_CHECKING:  # flows.intake imports Prefect: only PrefectRunner pays for it
@@ -544,17 +545,27 @@ def run_demo(args: argparse.Namespace) -> int:
 
     directory = fresh_directory(Path(args.dir) if args.dir else DEFAULT_DIR)
     keep = args.keep_running if args.keep_running is not None else sys.stdin.isatty()
-    print(f"PDU workflows demo in {directory} (a fresh SQLite database; wiped at each run)")
-    with stage(directory, not args.without_prefect, say) as (mail, runner, server):
+    out = sys.stdout
+    with ExitStack() as stack:
+        if args.json:  # the story goes to stderr; stdout carries only the JSON result
+            stack.enter_context(redirect_stdout(sys.stderr))
+        print(f"PDU workflows demo in {directory} (a fresh SQLite database; wiped at each run)")
+        mail, runner, server = stack.enter_context(stage(directory, not args.without_prefect, say))
         refs = Demo(mail, runner, say).run()
         elapsed = time.monotonic() - began
-        summary(refs, mail, server, elapsed, keep)
+        result = summary(refs, mail, server, elapsed, keep)
+        if args.json:
+            with redirect_stdout(out):
+                print_json_line(result | {"directory": str(directory)})
         if keep:
             keep_serving(server)
     return 0
 
 
-def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, keep: bool) -> None:
+def summary(
+    refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, keep: bool
+) -> dict[str, Any]:
+    """Prints what the demo left behind; returns it for `pdu demo --json`."""
     from flows import cli_cases, cli_status
     from flows.serve import load_definitions
 
@@ -590,6 +601,16 @@ def summary(refs: dict[str, str], mail: Endpoints, server: Any, elapsed: float, 
         f"  {refs['tom']} now waits for sam@opi.example: log in as Sam and reply to the "
         "task with APPROVE or DENY <reason>."
     )
+    return {
+        "event": "done",
+        "references": refs,
+        "certificate_pdf": str(pdf),
+        "verify_url": verify_url,
+        "prefect_ui": server.ui_url if server is not None else None,
+        "mail": mail.as_dict(),
+        "logins": logins,
+        "seconds": round(elapsed, 1),
+    }
 
 
 def keep_serving(server: Any) -> None:

@@ -175,32 +175,61 @@ def check_oauth(s: Settings, _: Options) -> Check:
     return Check("OAuth2", True, f"token acquired ({', '.join(sorted(methods))})")
 
 
-def check_prefect(s: Settings, _: Options) -> Check:
+def check_prefect(s: Settings, _: Options) -> list[Check]:
+    """The API reachable, then a line per deployment of prefect.yaml: registered, with the
+    schedules prefect.yaml declares (what `pdu deploy` or `pdu serve` registers)."""
     import httpx
 
     from flows.serve import load_definitions
 
     api = os.environ.get("PREFECT_API_URL", "").rstrip("/")
     if not api:
-        return Check("Prefect", True, "PREFECT_API_URL not set: `pdu serve` runs its own server")
-    fix = "start the Prefect server, then run `pdu deploy`"
+        return [Check("Prefect", True, "PREFECT_API_URL not set: `pdu serve` runs its own server")]
     try:
         httpx.get(f"{api}/health", timeout=10).raise_for_status()
         found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10)
         found.raise_for_status()
     except httpx.HTTPError as exc:
-        return _failed("Prefect", f"{api}: {exc}", fix)
+        fix = "start the Prefect server (or correct PREFECT_API_URL), then run `pdu deploy`"
+        return [_failed("Prefect", f"{api} unreachable: {exc}", fix)]
     registered = {d["name"]: d for d in found.json()}
-    problems = []
+    checks = [Check("Prefect", True, f"{api} answers; {len(registered)} deployment(s)")]
+    fix = "run `pdu deploy` (or restart `pdu serve`): it registers prefect.yaml's deployments"
     for wanted in load_definitions():
+        name = f"Prefect deployment {wanted['name']}"
         deployment = registered.get(wanted["name"])
+        declared = sorted(_declared(x) for x in wanted.get("schedules") or [])
         if deployment is None:
-            problems.append(f"{wanted['name']} not registered")
-        elif len(deployment.get("schedules") or []) != len(wanted.get("schedules") or []):
-            problems.append(f"{wanted['name']} has not the schedules of prefect.yaml")
-    if problems:
-        return _failed("Prefect", f"{api}: {'; '.join(problems)}", "run `pdu deploy`")
-    return Check("Prefect", True, f"{api}: {len(registered)} deployment(s), schedules as declared")
+            checks.append(_failed(name, "not registered", fix))
+            continue
+        actual = sorted(_registered(x) for x in deployment.get("schedules") or [])
+        if actual != declared:
+            detail = f"schedule {_said(actual)} registered; prefect.yaml says {_said(declared)}"
+            checks.append(_failed(name, detail, fix))
+        else:
+            checks.append(Check(name, True, f"registered, {_said(declared)}"))
+    return checks
+
+
+def _declared(config: dict[str, Any]) -> str:
+    """One schedule of prefect.yaml, in words comparable with a registered one."""
+    if "cron" in config:
+        return f"cron {config['cron']} ({config.get('timezone') or 'UTC'})"
+    if "interval" in config:
+        return f"every {float(config['interval']):g} s"
+    return f"rrule {config.get('rrule')}"
+
+
+def _registered(entry: dict[str, Any]) -> str:
+    schedule = dict(entry.get("schedule") or {})
+    if "interval" in schedule:
+        schedule["interval"] = float(schedule["interval"])  # seconds, as Prefect returns them
+    words = _declared(schedule)
+    return words if entry.get("active", True) else f"{words}, paused"
+
+
+def _said(schedules: list[str]) -> str:
+    return "; ".join(schedules) or "on demand"
 
 
 def check_certificate(s: Settings, _: Options) -> Check:
@@ -233,11 +262,15 @@ def check_certificate(s: Settings, _: Options) -> Check:
     )
 
 
-CHECKS: tuple[Callable[[Settings, Options], Check], ...] = (
+CHECKS: tuple[Callable[[Settings, Options], Check | list[Check]], ...] = (
     check_secret, check_public_url, check_database, check_data_dir, check_imap, check_smtp,
     check_oauth, check_prefect, check_certificate,
 )  # fmt: skip
 
 
 def run_checks(settings: Settings, options: Options) -> list[Check]:
-    return [check(settings, options) for check in CHECKS]
+    checks: list[Check] = []
+    for check in CHECKS:
+        found = check(settings, options)
+        checks += found if isinstance(found, list) else [found]
+    return checks

@@ -50,6 +50,13 @@ def app_logs_to_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "models,mailbox")
 
 
+def prefect_logs_as_json() -> None:
+    """Prefect's own console lines as JSON objects too (`pdu serve --json`); set before
+    Prefect configures logging (at import), here and in the flow-run processes."""
+    os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_FORMATTER"] = "json"
+    os.environ["PREFECT_LOGGING_COLORS"] = "false"
+
+
 # --- prefect.yaml -----------------------------------------------------------------------
 
 

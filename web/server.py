@@ -6,8 +6,10 @@ Access logs stay off: their lines would carry client addresses and verification 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -29,8 +31,21 @@ def config(host: str, port: int, app: Any = None) -> uvicorn.Config:
     )  # fmt: skip
 
 
-def serve_forever(host: str, port: int) -> None:
-    uvicorn.Server(config(host, port)).run()
+class _Announcing(uvicorn.Server):
+    """Says it is up once it listens: a script that waits for the line may connect."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self.on_started()
+
+
+def serve_forever(host: str, port: int, on_started: Callable[[], None] = lambda: None) -> None:
+    _Announcing(config(host, port), on_started).run()
 
 
 class WebServer:

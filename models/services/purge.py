@@ -108,6 +108,7 @@ class Mailbox(Protocol):
 
 MailboxOpener = Callable[[], AbstractContextManager[Any]]
 Listener = Callable[[Candidate], None]
+Progress = Callable[[int, int], None]  # (cases done, cases in all): a bar's count and total
 
 
 @dataclass
@@ -135,20 +136,26 @@ def rehearse(
     cutoff: datetime | None = None,
     channel: Channel = Channel.CLI,
     listener: Listener | None = None,
+    on_progress: Progress | None = None,
 ) -> PurgeReport:
-    """What a purge at `cutoff` would remove: nothing changes but the audit row."""
+    """What a purge at `cutoff` would remove: nothing changes but the audit row.
+    `on_progress(done, total)` follows the cases counted (the total is counted first)."""
     cutoff = _check_cutoff(cutoff, now)
     with uow_factory() as work:
         s, settings = work.session, work.settings
         tz = ZoneInfo(settings.timezone)
         report = PurgeReport(0, False, cutoff, None)
         years = settings.retention_years_for
-        for candidate in _candidates(s, due_cases(cutoff, years), years, tz):
+        due = due_cases(cutoff, years)
+        total = _count(s, due) if on_progress is not None else 0
+        for done, candidate in enumerate(_candidates(s, due, years, tz), start=1):
             report.summary.add_case(candidate)
             if candidate.held:
                 report.held.append(candidate.reference)
             if listener is not None:
                 listener(candidate)
+            if on_progress is not None and (done % 100 == 0 or done == total):
+                on_progress(done, max(done, total))
         for column, where in (
             (InboundMessage.received_at, unlinked_inbound(cutoff, years)),
             (OutboxMessage.created_at, unlinked_outbox(cutoff, years)),
@@ -173,6 +180,10 @@ def rehearse(
         work.commit()
         report.run_id = run.id
     return report
+
+
+def _count(session: Session, where: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(Case).where(where)) or 0)
 
 
 def _candidates(session: Session, where: Any, years: YearsFor, tz: ZoneInfo) -> Iterable[Candidate]:
@@ -234,12 +245,13 @@ def execute(
     channel: Channel = Channel.CLI,
     batch_size: int = BATCH_SIZE,
     listener: Listener | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Progress | None = None,
 ) -> PurgeReport:
     """Purge every unheld record whose retention ended before `cutoff`, in batches.
 
     `open_mailbox` None skips the mailbox (benchmarks; a mailbox already decommissioned).
-    `on_batch` is called with the running count of purged cases after each commit.
+    `on_batch(done, total)` is called with the running count of purged cases after each
+    commit, and the count of cases to purge taken at the start.
     """
     approval = approval.strip()
     if not approval:
@@ -266,11 +278,13 @@ def execute(
             report.summary.add_case(candidate)
             report.held.append(candidate.reference)
         report.held += _held_events(work.session, cutoff, years)
+        total = _count(work.session, purgeable_cases(cutoff, years)) if on_batch else 0
     folders = (settings.imap_processed_folder, settings.imap_quarantine_folder)
     with MailboxCopies(open_mailbox, folders) as copies:
         _purge_cases(
-            uow_factory, report, copies, now, channel, years, batch_size, listener, on_batch
-        )
+            uow_factory, report, copies, now, channel, years, batch_size, listener,
+            (lambda done: on_batch(done, max(done, total))) if on_batch else None,
+        )  # fmt: skip
         _purge_unlinked_mail(uow_factory, report, copies, years, batch_size)
     _purge_events(uow_factory, report, years, batch_size)
     with uow_factory() as work:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import smtplib
@@ -127,13 +128,20 @@ def test_the_demo_takes_a_request_from_submission_to_certificate_by_email_with_p
 
 
 def test_the_demo_without_prefect_tells_the_same_story_by_email(tmp_path):
-    done, _ = run_demo(tmp_path, "--without-prefect")
-    assert_the_story_was_told(done.stdout)
-    assert "Prefect UI:" not in done.stdout
-    assert "Certificate PDF:" in done.stdout
+    done, directory = run_demo(tmp_path, "--without-prefect", "--json")
+    story = done.stderr  # with --json the story goes to stderr, the result to stdout
+    assert_the_story_was_told(story)
+    assert "Prefect UI:" not in story
+    assert "Certificate PDF:" in story
+    result = json.loads(done.stdout)
+    assert (result["event"], result["prefect_ui"]) == ("done", None)
+    assert result["directory"] == str(directory)
+    assert Path(result["certificate_pdf"]).read_bytes().startswith(b"%PDF")
+    assert result["references"]["jane"] == "PA-2026-00001"
     # The certificate's QR code opens the demo's own web front, which stops with it.
-    qr_line = next(line for line in done.stdout.splitlines() if line.startswith("Its QR code"))
+    qr_line = next(line for line in story.splitlines() if line.startswith("Its QR code"))
     qr = qr_line.split()[4]
+    assert result["verify_url"] == qr
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/verify/[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", qr), qr
     assert not port_open(int(qr.split(":")[2].split("/")[0]))
 

@@ -84,7 +84,7 @@ def add_event(*extra: str) -> int:
         "--start", "2026-11-19", "--end", "2026-11-20", "--hours", "12",
         "--location", "Helena, MT", *extra,
     )  # fmt: skip
-    assert list(done) == ["event_id"]
+    assert list(done) == ["event_id", "reported_late"]
     return int(done["event_id"])
 
 
@@ -145,8 +145,11 @@ def test_an_invalid_roster_lists_every_problem_by_line_and_issues_nothing(office
         "  line 4: email 'ann@school' is not a valid address; hours 14 is more than the event's 12",
     ]
     as_json = pdu("provider", "issue", str(event_id), str(path), "--json", check=False)
-    assert as_json.returncode == 2
-    assert json.loads(as_json.stdout) == {
+    assert (as_json.returncode, as_json.stdout) == (2, "")
+    error = json.loads(as_json.stderr)  # an error: on stderr, with what a script needs
+    assert (error.pop("error"), error.pop("exit_code")) == ("usage", 2)
+    assert f"pdu: {error.pop('message')}\n" == done.stderr  # the same words as without --json
+    assert error == {
         "issued": 0,
         "skipped": [],
         "errors": [

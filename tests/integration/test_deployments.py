@@ -221,30 +221,30 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
     env["PREFECT_RUNNER_POLL_FREQUENCY"] = "1"  # pick up the run we create at once
     subprocess.run([PDU, "db", "upgrade"], env=env, check=True, capture_output=True)
     log = (tmp_path / "serve.log").open("w+")
+    out = (tmp_path / "serve.out").open("w+")
     serve = subprocess.Popen(
-        [PDU, "serve", "--dev-mail"],
+        [PDU, "serve", "--dev-mail", "--json"],
         cwd=tmp_path,  # not the project root: entrypoints must not depend on it
         env=env,
         stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        stdout=out,  # with --json: one JSON line once everything is up
+        stderr=log,  # log lines: JSON objects too
         text=True,
     )
     try:
 
         def output() -> str:
-            return (tmp_path / "serve.log").read_text()
+            return (tmp_path / "serve.out").read_text()
 
-        wait_for(lambda: "Ctrl-C stops." in output() or serve.poll() is not None, 180, "serve")
-        assert serve.poll() is None, output()
-        text = output()
-        ui = next(line.split()[-1] for line in text.splitlines() if "Prefect UI:" in line)
-        imap_line = next(line for line in text.splitlines() if line.strip().startswith("IMAP"))
-        smtp_line = next(line for line in text.splitlines() if line.strip().startswith("SMTP"))
-        imap_port = int(imap_line.split()[1].rpartition(":")[2])
-        smtp_port = int(smtp_line.split()[1].rpartition(":")[2])
+        wait_for(lambda: output().endswith("\n") or serve.poll() is not None, 180, "serve")
+        assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+        started = json.loads(output())
+        assert started["event"] == "started"
+        assert started["deployments"] == [d["name"] for d in load_definitions()]
+        ui, web = started["prefect_ui"], started["web"]
+        imap_port = int(started["dev_mail"]["imap"].rpartition(":")[2])
+        smtp_port = int(started["dev_mail"]["smtp"].rpartition(":")[2])
         base = f"{ui}/api"
-        web = next(line.split()[-1] for line in text.splitlines() if line.startswith("Web "))
         with urllib.request.urlopen(f"{web}/providers", timeout=10) as page:  # the web front
             assert page.status == 200
         with urllib.request.urlopen(f"{ui}/ui-settings", timeout=10) as answer:
@@ -294,6 +294,8 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
             return runs
 
         [run, *_] = wait_for(completed, 120, "a finished mailbox-poll run")
+        for line in (tmp_path / "serve.log").read_text().splitlines():  # Prefect's lines too
+            assert isinstance(json.loads(line), dict), line
         assert run["state_type"] == "COMPLETED", run["state"]
         assert run["name"].startswith("poll-")
         with UnitOfWork() as work:
@@ -307,6 +309,7 @@ def test_pdu_serve_with_dev_mail_registers_every_deployment_and_runs_the_poller(
             if serve.poll() is None:
                 serve.kill()
             log.close()
+            out.close()
     assert not port_open(imap_port), "the development mail server outlived `pdu serve`"
     assert not port_open(int(ui.rpartition(":")[2])), "the Prefect server outlived `pdu serve`"
 

@@ -7,13 +7,20 @@ import contextlib
 import io
 import itertools
 import json
+import os
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flows.cli import main
+from models.project_root import ROOT
 from models.settings import reset_settings
+from tests.prefect_api import api
 
 _ids = itertools.count()
 NAMES = [
@@ -124,3 +131,88 @@ def test_a_broken_configuration_fails_each_check_for_its_own_reason(
     assert "/api" in str(by_name["Prefect"]["detail"])
     assert "fontconfig" in str(by_name["certificates"]["detail"])
     assert all(c["fix"] for c in checks)
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[str]:
+    """A real Prefect server (SQLite, its own home) with the work pool `pdu deploy` needs;
+    its scheduler off, so no runs pile up for a worker that never comes."""
+    from flows.serve import LocalPrefectServer
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "false")
+        server = LocalPrefectServer(home=tmp_path / "prefect", log=tmp_path / "prefect.log")
+        base = server.start(timeout=240)
+    try:
+        httpx.post(
+            f"{base}/work_pools/", json={"name": "pdu-process", "type": "process"}
+        ).raise_for_status()
+        yield base
+    finally:
+        server.stop()
+
+
+def prefect_lines(checks: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    return {str(c["name"]): c for c in checks if str(c["name"]).startswith("Prefect")}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_prefect_check_names_each_missing_deployment_changed_schedule_and_a_server_gone(
+    database_url: str, mailbox_address: str, prefect_server: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from flows.serve import load_definitions
+
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server)
+    names = [f"Prefect deployment {d['name']}" for d in load_definitions()]
+
+    code, checks = doctor("--fix")  # nothing deployed yet: one line per deployment
+    found = prefect_lines(checks)
+    assert (code, list(found)) == (1, ["Prefect", *names])
+    assert found["Prefect"]["ok"] is True
+    assert {n: found[n]["detail"] for n in names} == dict.fromkeys(names, "not registered")
+    assert all(str(found[n]["fix"]).startswith("run `pdu deploy`") for n in names)
+
+    deployed = subprocess.run(
+        [str(Path(sys.executable).parent / "pdu"), "deploy", "--json"],
+        env=dict(os.environ, PREFECT_HOME=str(tmp_path / "client"), PDU_HOME=str(ROOT)),
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stderr
+    assert [d["name"] for d in json.loads(deployed.stdout)["deployments"]] == [
+        d["name"] for d in load_definitions()
+    ]
+    code, checks = doctor()
+    assert code == 0, [c for c in checks if not c["ok"]]
+    found = prefect_lines(checks)
+    assert found["Prefect deployment mailbox-poll"]["detail"] == "registered, every 60 s"
+    assert found["Prefect deployment deadlines-sweep"]["detail"] == (
+        "registered, cron */15 7-18 * * 1-5 (America/Denver)"
+    )
+    assert found["Prefect deployment intake"]["detail"] == "registered, on demand"
+    assert main(["doctor"]) == 0
+    assert "ok   Prefect deployment retention-purge: registered" in capsys.readouterr().out
+
+    # An operator deletes one deployment and edits another's schedule in the UI.
+    ids = {d["name"]: d for d in api(prefect_server, "/deployments/filter")}
+    httpx.delete(f"{prefect_server}/deployments/{ids['outbox-send']['id']}").raise_for_status()
+    sweep = ids["deadlines-sweep"]
+    httpx.patch(
+        f"{prefect_server}/deployments/{sweep['id']}/schedules/{sweep['schedules'][0]['id']}",
+        json={"schedule": {"cron": "0 9 * * *", "timezone": "America/Denver"}},
+    ).raise_for_status()
+    code, checks = doctor()
+    failed = {c["name"]: c["detail"] for c in checks if not c["ok"]}
+    assert code == 1
+    assert failed == {
+        "Prefect deployment outbox-send": "not registered",
+        "Prefect deployment deadlines-sweep": "schedule cron 0 9 * * * (America/Denver) "
+        "registered; prefect.yaml says cron */15 7-18 * * 1-5 (America/Denver)",
+    }
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{closed_port()}/api")
+    code, checks = doctor()
+    found = prefect_lines(checks)
+    assert (code, list(found)) == (1, ["Prefect"])
+    assert " unreachable: " in str(found["Prefect"]["detail"])
+    assert str(found["Prefect"]["fix"]).startswith("start the Prefect server")

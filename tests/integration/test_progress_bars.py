@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PDU = str(Path(sys.executable).parent / "pdu")
+CLOSED_CASES = 5
 SAMPLE = Path(__file__).resolve().parents[2] / "scripts" / "sample-directory.csv"
 
 
@@ -44,6 +47,19 @@ def test_directory_import_shows_a_bar_on_a_terminal_and_nothing_when_piped(
     assert piped.stderr == ""
 
 
-def test_the_purge_dry_run_counts_on_a_terminal(database_url: str) -> None:
+def test_the_purge_dry_run_and_the_purge_show_the_count_of_all_on_a_terminal(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.uow import UnitOfWork
+    from tests.integration.test_retention import closed_case
+
+    with UnitOfWork() as work:
+        for n in range(1, CLOSED_CASES + 1):
+            closed_case(work.session, f"PA-2021-{n:05d}", f"a{n}@school.example")
+        work.commit()
+    monkeypatch.setenv("PDU_NOW", "2027-01-04T09:00:00-07:00")  # five years and more on
     screen = run_on_terminal("purge")
     assert "counting what the purge would remove" in screen
+    assert f"{CLOSED_CASES}/{CLOSED_CASES}" in screen  # the total, counted first
+    screen = run_on_terminal("purge", "--execute", "--approval", "RDA-2027-01", "--batch-size", "2")
+    assert "purging cases" in screen and f"{CLOSED_CASES}/{CLOSED_CASES}" in screen
