@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,10 +78,13 @@ def open_sender(settings: Settings | None = None) -> AbstractContextManager[Any]
     return SmtpSender(**_server(settings or get_settings(), "smtp"))
 
 
-def poll(limit: int | None = None) -> PollReport:
+def poll(limit: int | None = None, mailbox: Any = None) -> PollReport:
+    """One poll cycle; on `mailbox`, a connected mailbox the caller keeps open (the
+    watcher), else on a connection of its own."""
     from models.services.email.poll import poll_once
 
-    report = poll_once(UnitOfWork, open_mailbox, clock.now, limit=limit)
+    opener = open_mailbox if mailbox is None else (lambda: nullcontext(mailbox))
+    report = poll_once(UnitOfWork, opener, clock.now, limit=limit)
     issue_batches()  # rosters that came by email (and any a stopped `pdu web` left)
     return report
 
@@ -129,32 +132,53 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
 
     settings = get_settings()
     done = failures = 0
-    while cycles is None or done < cycles:
-        try:
-            read = poll(limit=WATCH_BATCH)
-            sent = send()
-        except LoginError:
-            raise  # a refused login will not fix itself
-        except (OSError, IMAPClientError, OperationalError) as exc:
-            failures += 1
-            log.warning("watch: cycle failed (%s); retrying", type(exc).__name__)
-            time.sleep(min(2.0**failures, 60.0))
+    # One connection for the watch's life: a connection a cycle cost a login and, on
+    # Dovecot, half a second of LOGOUT each time (20 ms a message in a burst). A server
+    # that drops it ends a cycle; the next one connects again.
+    mailbox: Any = None
+    try:
+        while cycles is None or done < cycles:
+            try:
+                if mailbox is None:
+                    mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
+                read = poll(limit=WATCH_BATCH, mailbox=mailbox)
+                sent = send()
+            except LoginError:
+                raise  # a refused login will not fix itself
+            except (OSError, IMAPClientError, OperationalError) as exc:
+                failures += 1
+                log.warning("watch: cycle failed (%s); retrying", type(exc).__name__)
+                _drop(mailbox)
+                mailbox = None
+                time.sleep(min(2.0**failures, 60.0))
+                done += 1
+                continue
+            failures = 0
             done += 1
-            continue
-        failures = 0
-        done += 1
-        if cycles is not None and done >= cycles:
-            break
-        if sent.more or read.seen >= WATCH_BATCH:  # a backlog: work on, don't wait for mail
-            continue
-        mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
-        try:
-            mailbox.select(settings.imap_folder)
-            if not mailbox.pending(0):  # mail that came after the poll won't wake IDLE
-                mailbox.idle_wait(idle_seconds)
-        finally:
-            mailbox.__exit__(None, None, None)
+            if cycles is not None and done >= cycles:
+                break
+            if sent.more or read.seen >= WATCH_BATCH:  # a backlog: work on, don't wait for mail
+                continue
+            try:
+                mailbox.select(settings.imap_folder)
+                if not mailbox.pending(0):  # mail that came after the poll won't wake IDLE
+                    mailbox.idle_wait(idle_seconds)
+            except (OSError, IMAPClientError) as exc:  # dropped while idle: connect again
+                log.warning("watch: IMAP connection lost while idle (%s)", type(exc).__name__)
+                _drop(mailbox)
+                mailbox = None
+    finally:
+        _drop(mailbox)
     return done
+
+
+def _drop(mailbox: Any) -> None:
+    """Close a mailbox connection, whatever state it is in."""
+    if mailbox is not None:
+        try:
+            mailbox.__exit__(None, None, None)
+        except Exception:  # already gone: nothing to say goodbye to
+            log.debug("watch: error while closing the IMAP connection", exc_info=True)
 
 
 def ingest(raw: bytes) -> InboundResult:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Collection
 from email.parser import BytesHeaderParser
 from mailbox.addresses import redact
+from mailbox.tls import default_context
 from types import TracebackType
 from typing import TypeVar
 
@@ -92,7 +93,7 @@ class ImapMailbox:
 
     def _open(self) -> IMAPClient:
         where = f"{self.host}:{self.port}"
-        context = self.ssl_context or ssl.create_default_context()
+        context = self.ssl_context or default_context()
         if self.security == "tls":
             try:
                 return IMAPClient(
@@ -171,8 +172,10 @@ class ImapMailbox:
 
     # -- messages ----------------------------------------------------------------------
 
-    def pending(self, after_uid: int = 0) -> list[tuple[int, int]]:
-        """(UID, RFC822.SIZE) of the selected folder's messages above `after_uid`, in order.
+    def pending(self, after_uid: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
+        """(UID, RFC822.SIZE) of the selected folder's messages above `after_uid`, in order;
+        the first `limit` of them (sizes are fetched for those only: a poll reading 25 of a
+        backlog of thousands asks for 25 sizes).
 
         The size comes before any download, so an oversized message is never fetched.
         Messages flagged \\Deleted (a COPY fallback interrupted before EXPUNGE) are
@@ -180,7 +183,7 @@ class ImapMailbox:
         """
         found = self.client.search(["UID", f"{after_uid + 1}:*", "NOT", "DELETED"])
         # `n:*` always matches the highest UID, even when it is below n.
-        uids = sorted(uid for uid in found if uid > after_uid)
+        uids = sorted(uid for uid in found if uid > after_uid)[:limit]
         sizes: dict[int, int] = {}
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
@@ -252,7 +255,14 @@ class ImapMailbox:
             responses = self.client.noop()[1]
         else:
             self.client.idle()
-            responses = self.client.idle_check(timeout)
+            try:
+                responses = self.client.idle_check(timeout)
+            except BaseException:  # SIGTERM, a dropped link: leave IDLE if the link allows,
+                try:  # so that the LOGOUT that follows is answered (in IDLE it waited for
+                    self.client.idle_done()  # the whole timeout)
+                except Exception:
+                    log.debug("IMAP: could not leave IDLE", exc_info=True)
+                raise
             responses += self.client.idle_done()[1]
         return any(
             isinstance(r, tuple) and len(r) > 1 and r[1] in _ARRIVALS and r[0] for r in responses

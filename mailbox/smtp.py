@@ -16,6 +16,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import getaddresses
 from mailbox.addresses import redact
+from mailbox.tls import default_context
 from types import TracebackType
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class SmtpSender:
         return self._smtp
 
     def _connect(self) -> smtplib.SMTP:
-        context = self.ssl_context or ssl.create_default_context()
+        context = self.ssl_context or default_context()
         try:
             if self.security == "tls":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(

@@ -92,3 +92,46 @@ def test_a_burst_is_answered_batch_by_batch_while_the_rest_still_waits_in_the_in
     monkeypatch.setattr(jobs, "send", send_and_count)
     jobs.watch(cycles=2, idle_seconds=1)
     assert seen_at_each_send == [(2, 2), (3, 3)]
+
+
+def test_the_watcher_keeps_one_imap_connection_across_its_cycles_and_reconnects_when_dropped(
+    office, monkeypatch
+):
+    """A login (and on Dovecot half a second of LOGOUT) per cycle was a third of a burst's
+    time; a connection the server drops is made again on the next cycle."""
+    from mailbox.imap import ImapMailbox
+
+    for n in range(3):
+        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
+    office.cycle()
+    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
+    for task in tasks:
+        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+    logins: list[ImapMailbox] = []
+    real_connect = ImapMailbox.connect
+
+    def counted(self: ImapMailbox) -> ImapMailbox:
+        if self._client is None:
+            logins.append(self)
+        return real_connect(self)
+
+    monkeypatch.setattr(ImapMailbox, "connect", counted)
+    monkeypatch.setattr(jobs, "WATCH_BATCH", 1)  # three cycles for the three replies
+    jobs.watch(cycles=3, idle_seconds=1)
+    assert len(logins) == 1
+    with UnitOfWork() as work:
+        assert work.session.scalars(select(InboundMessage.reason)).all() == ["deny"] * 3
+
+    real_poll = jobs.poll
+    dropped: list[bool] = []
+
+    def drop_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not dropped:
+            dropped.append(True)
+            kwargs["mailbox"].client.shutdown()  # the server hangs up on us
+        return real_poll(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "poll", drop_once)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)  # the watcher's backoff
+    jobs.watch(cycles=2, idle_seconds=1)
+    assert len(logins) == 3  # this watch's first connection, and one after the drop

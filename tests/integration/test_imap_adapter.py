@@ -90,6 +90,7 @@ def test_pending_lists_only_uids_above_the_given_one(
     uids = [uid for uid, _size in box.pending(0)]
     assert [uid for uid, _size in box.pending(uids[0])] == uids[1:]
     assert box.pending(uids[-1]) == []  # `n:*` would match the last UID: filtered out
+    assert box.pending(0, limit=2) == box.pending(0)[:2]  # a poll's batch: the oldest first
 
 
 def test_fetch_by_uid_returns_the_raw_message_without_marking_it_seen(
