@@ -22,9 +22,7 @@ import argparse
 import os
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import flows  # noqa: E402,F401  (our `mailbox` ahead of the standard library's)
+from bench.databases import bench_databases, kinds  # noqa: E402  (after the path)
 
 NOW = "2026-11-20T16:00:00Z"
 REVIEWERS = [f"reviewer{i}@opi.example" for i in range(1, 6)]
@@ -287,22 +286,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.messages < len(MIX):
         parser.error(f"--messages must be at least {len(MIX)} (one of each kind)")
-    for name in [d.strip() for d in args.databases.split(",") if d.strip()]:
-        scratch = Path(tempfile.mkdtemp(prefix="pdu-bench-inbound-"))
-        try:
-            if name == "sqlite":
-                url = f"sqlite:///{scratch / 'pdu.sqlite3'}"
-                report(measure(name, url, scratch / "var", args.messages))
-            elif name == "postgresql":
-                from tests.services.postgres import Postgres
-
-                with Postgres() as server:
-                    server.create_database("bench")
-                    report(measure(name, server.url("bench"), scratch / "var", args.messages))
-            else:
-                parser.error(f"unknown database {name!r}: sqlite or postgresql")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    with bench_databases("pdu-bench-inbound-") as databases:
+        for name in kinds(parser, args.databases):
+            data_dir = databases.work / name / "var"  # each database its own office
+            report(measure(name, databases.url(name), data_dir, args.messages))
 
 
 if __name__ == "__main__":

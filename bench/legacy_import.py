@@ -17,9 +17,7 @@ import argparse
 import csv
 import os
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import bench_databases, kinds  # noqa: E402  (after the path)
 
 NOW = "2026-11-23T16:00:00Z"
 PER_EDUCATOR = 4
@@ -179,33 +179,21 @@ def main() -> None:
     parser.add_argument("--certificates", type=int, default=100_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="pdu-bench-legacy-"))
-    os.environ |= {
-        "PDU_DATA_DIR": str(work / "data"),
-        "PDU_NOW": NOW,
-        "PDU_SECRET_KEY": secrets.token_urlsafe(32),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    (work / "legacy").mkdir()
-    write_files(work / "legacy", args.providers, args.certificates)
-    print("load average before: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
-    try:
-        for name in args.databases.split(","):
-            if name == "sqlite":
-                run(name, f"sqlite:///{work / 'import.sqlite3'}",
-                    f"sqlite:///{work / 'bulk.sqlite3'}", args, work)  # fmt: skip
-            elif name == "postgresql":
-                from tests.services.postgres import Postgres
-
-                with Postgres() as server:
-                    for database in ("import", "bulk"):
-                        server.create_database(database)
-                    run(name, server.url("import"), server.url("bulk"), args, work)
-            else:
-                parser.error(f"unknown database {name!r}: sqlite or postgresql")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    names = kinds(parser, args.databases)
+    with bench_databases("pdu-bench-legacy-") as databases:
+        work = databases.work
+        os.environ |= {
+            "PDU_DATA_DIR": str(work / "data"),
+            "PDU_NOW": NOW,
+            "PDU_SECRET_KEY": secrets.token_urlsafe(32),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+        }
+        (work / "legacy").mkdir()
+        write_files(work / "legacy", args.providers, args.certificates)
+        print("load average before: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+        for name in names:
+            run(name, databases.url(name, "import"), databases.url(name, "bulk"), args, work)
     print("load average after: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 

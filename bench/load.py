@@ -23,12 +23,10 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from email.parser import BytesHeaderParser
@@ -39,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import flows  # noqa: E402,F401  (our `mailbox` ahead of the standard library's)
+from bench.databases import bench_databases  # noqa: E402  (after the path)
 
 NOW = "2026-11-20T16:00:00Z"
 SYSTEM = "pdu@opi.example"
@@ -238,18 +237,8 @@ def main() -> None:
     parser.add_argument("--steady", type=int, default=20, help="single replies after it")
     parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="pdu-bench-load-"))
-    try:
-        if args.database == "sqlite":
-            run(args, f"sqlite:///{scratch / 'pdu.sqlite3'}", scratch)
-        else:
-            from tests.services.postgres import Postgres
-
-            with Postgres() as pg:
-                pg.create_database("bench")
-                run(args, pg.url("bench"), scratch)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with bench_databases("pdu-bench-load-") as databases:
+        run(args, databases.url(args.database), databases.work)
 
 
 if __name__ == "__main__":
