@@ -31,9 +31,8 @@ from models.services.educator_cases import (
     withdraw_on_web,
 )
 from models.services.educator_records import (
-    count_my_certificates,
     my_certificate,
-    my_certificates,
+    my_certificate_page,
     my_licenses,
     my_progress,
     prefilled_preapproval,
@@ -213,19 +212,11 @@ def certificates_page(request: Request, actor: CurrentEducator, page: int = 1) -
     settings = get_settings()
     tz = ZoneInfo(settings.timezone)
     with UnitOfWork() as work:
-        total = count_my_certificates(work.session, actor.email)
-        pages = max(1, -(-total // CERTIFICATES_PER_PAGE))
-        number = min(max(1, page), pages)
-        rows = [
-            _certificate_row(view_of(c, tz), settings.public_url)
-            for c in my_certificates(
-                work.session, actor.email,
-                offset=(number - 1) * CERTIFICATES_PER_PAGE, limit=CERTIFICATES_PER_PAGE,
-            )
-        ]  # fmt: skip
+        shown = my_certificate_page(work.session, actor.email, page, CERTIFICATES_PER_PAGE)
+        rows = [_certificate_row(view_of(c, tz), settings.public_url) for c in shown.rows]
     return render_portal(
         request, "me_certificates", actor, title="Your certificates", certificates=rows,
-        pager=pager("/me/certificates", {}, number, pages, total),
+        pager=pager("/me/certificates", {}, shown.number, shown.pages, shown.total),
     )  # fmt: skip
 
 

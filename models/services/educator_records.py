@@ -11,6 +11,7 @@ as for a record that does not exist.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from models.enums import CaseKind, CaseStatus
 from models.people import Person
 from models.services.errors import NotFound
 from models.services.issuing import transcript
+from models.services.paging import page_of
 from models.transcript import Transcript, build_transcript, current_cycle, normalize_license
 
 # A reviewer approved the request (and with it, its license number).
@@ -64,33 +66,38 @@ def _mine(session: Session, email: str) -> Select[tuple[Certificate]]:
     )
 
 
-def my_certificates(
-    session: Session, email: str, *, offset: int = 0, limit: int | None = None
-) -> list[Certificate]:
-    """The address's certificates, newest activity first (`limit` of them from `offset`)."""
-    query = (
-        _mine(session, email)
-        .options(selectinload(Certificate.replaced_by), selectinload(Certificate.person))
-        .order_by(Certificate.end_date.desc(), Certificate.number.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+def _newest_first(query: Select[tuple[Certificate]]) -> Select[tuple[Certificate]]:
+    return query.options(
+        selectinload(Certificate.replaced_by), selectinload(Certificate.person)
+    ).order_by(Certificate.end_date.desc(), Certificate.number.desc())
 
 
-def count_my_certificates(session: Session, email: str) -> int:
-    query = _mine(session, email).with_only_columns(func.count(Certificate.id))
-    return session.scalar(query) or 0
+def my_certificates(session: Session, email: str) -> list[Certificate]:
+    """The address's certificates, newest activity first."""
+    return list(session.scalars(_newest_first(_mine(session, email))))
+
+
+@dataclass(frozen=True)
+class CertificatePage:
+    rows: list[Certificate]
+    total: int
+    number: int
+    pages: int
+
+
+def my_certificate_page(session: Session, email: str, asked: int, per_page: int) -> CertificatePage:
+    """Page `asked` of the address's certificates, newest activity first, and how many."""
+    mine = _mine(session, email)  # the license numbers held, read once for both queries
+    total = session.scalar(mine.with_only_columns(func.count(Certificate.id))) or 0
+    number, pages = page_of(total, per_page, asked)
+    rows = session.scalars(_newest_first(mine).offset((number - 1) * per_page).limit(per_page))
+    return CertificatePage(list(rows), total, number, pages)
 
 
 def my_certificate(session: Session, email: str, number: str) -> Certificate:
     """One of the address's certificates by number; NotFound for anyone else's."""
     wanted = number.strip().upper()[:24]
-    found = session.scalar(
-        _mine(session, email)
-        .where(Certificate.number == wanted)
-        .options(selectinload(Certificate.replaced_by), selectinload(Certificate.person))
-    )
+    found = session.scalar(_newest_first(_mine(session, email)).where(Certificate.number == wanted))
     if found is None:
         raise NotFound(f"You have no certificate {wanted}.")
     return found

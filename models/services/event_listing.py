@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.events import Attendee, EventFormat, ProviderEvent
 from models.services.errors import UserError
+from models.services.paging import page_of
 
 PER_PAGE = 50
 
@@ -75,8 +76,7 @@ def events_page(
 ) -> EventPage:
     where = _where(provider_id, section, today)
     total = session.scalar(select(func.count()).select_from(ProviderEvent).where(*where)) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, page), pages)
+    page, pages = page_of(total, PER_PAGE, page)
     order = (
         (ProviderEvent.start_date, ProviderEvent.id)
         if section is Section.UPCOMING

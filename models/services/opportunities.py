@@ -22,6 +22,7 @@ from models.provider_requests import OpportunityRequest, when_text
 from models.providers import Provider
 from models.services.context import ServiceContext
 from models.services.errors import NotFound, UserError
+from models.services.paging import page_of
 from models.services.timeline import Actor, record_action
 
 PAGE_SIZE = 50
@@ -166,8 +167,7 @@ def _month_end(first: date) -> date:
 
 def _page(session: Session, query: Select[tuple[Opportunity]], number: int, total: int) -> Page:
     """One page of `query`, which finds `total` listings (counted once, by `counts`)."""
-    pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(1, number), pages)
+    number, pages = page_of(total, PAGE_SIZE, number)
     rows = session.scalars(
         query.options(joinedload(Opportunity.provider))
         .offset((number - 1) * PAGE_SIZE)

@@ -34,6 +34,13 @@ class Page:
             raise UserError(f"--page must be at least 1, not {self.number}")
 
 
+def page_of(total: int, per_page: int, asked: int) -> tuple[int, int]:
+    """(the page to show, how many pages) for `total` rows, `per_page` a page: a page asked
+    for past either end shows the nearest one."""
+    pages = max(1, -(-total // per_page))
+    return min(max(1, asked), pages), pages
+
+
 def in_order(
     session: Session, query: Select[Any], id_column: Any, page: Page, newest_first: bool = True
 ) -> Iterator[Any]:

@@ -140,7 +140,7 @@ FILE_BATCH = 25  # messages filed (recorded, then moved) together: one transacti
 
 def _file(
     uow_factory: Callable[[], UnitOfWork],
-    imap: Any,
+    imap: Mailbox,
     folder: str,
     uidvalidity: int,
     done: list[tuple[int, int, str]],
