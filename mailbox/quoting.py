@@ -148,7 +148,7 @@ def trim_reply(text: str) -> str:
     """The new text of `text`, leading and trailing blank lines removed."""
     lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kinds = _classify(lines)
-    kept = _select(lines, kinds)
+    kept = _select(lines[: len(kinds)], kinds)
     while kept and not kept[0].strip():
         kept.pop(0)
     while kept and not kept[-1].strip():
@@ -160,6 +160,9 @@ def trim_reply(text: str) -> str:
 
 
 def _classify(lines: list[str]) -> list[Kind]:
+    """The kinds of the lines up to and including the first delimiter: everything after it
+    goes anyway, and in a reply to our email that is the whole quoted message (our emails
+    start with `REPLY_MARKER`), so it is never looked at. No rule reads across a delimiter."""
     kinds: list[Kind] = []
     in_code = False
     for line in lines:
@@ -170,7 +173,10 @@ def _classify(lines: list[str]) -> list[Kind]:
             kinds.append(Kind.TEXT)
         else:
             kinds.append(_kind_of(line))
-    _mark_attributions(lines, kinds)
+            if kinds[-1] is Kind.DELIMITER:
+                break
+    head = lines[: len(kinds)]
+    _mark_attributions(head, kinds)
     _mark_header_blocks(kinds)
     return kinds
 
