@@ -11,8 +11,9 @@ the task quoted below (half of them with an HTML alternative, as Gmail and Outlo
 applicants' answers to questions, proof of completion with a PDF attached, out-of-office
 auto-replies and a few "thanks" that are not commands. The cases they answer are set up
 first (not timed): intake through `flows.jobs.intake`, questions and approvals through the
-gateway itself. Each message then goes through `models.services.email.receive.receive` exactly
-as the poller calls it: stored raw and committed, parsed, matched, acted on, committed.
+gateway itself. The messages then go through `models.services.email.receive.receive_many`
+exactly as the poller hands them over, 25 at a time: stored raw and committed, then each
+parsed, matched and acted on in a savepoint, committed.
 PostgreSQL is a throwaway cluster (tests/services/postgres.py).
 """
 
@@ -174,7 +175,8 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
     from models import clock
     from models.db import dispose_engines
     from models.migrate import upgrade
-    from models.services.email.receive import receive
+    from models.services.email.poll import FILE_BATCH
+    from models.services.email.receive import Incoming, receive_many
     from models.settings import reset_settings
     from models.uow import UnitOfWork
 
@@ -193,11 +195,12 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
 
     outcomes: Counter[str] = Counter()
 
-    def gateway() -> None:
+    def gateway() -> None:  # in the poller's batches
         now = clock.now()
-        for raw in batch.messages:
-            result = receive(UnitOfWork, raw, now=now)
-            outcomes[f"{result.outcome.value} {result.reason}"] += 1
+        for start in range(0, len(batch.messages), FILE_BATCH):
+            chunk = [Incoming.of(raw) for raw in batch.messages[start : start + FILE_BATCH]]
+            for result in receive_many(UnitOfWork, chunk, now=now):
+                outcomes[f"{result.outcome.value} {result.reason}"] += 1
 
     def bare() -> None:
         for raw in batch.messages:
@@ -237,13 +240,13 @@ def measure(name: str, url: str, data_dir: Path, total: int) -> dict[str, Any]:
 # The steps of one message (module suffix, function), as the profile names them; nested
 # steps are inside their parents' share (parsing and trimming inside deciding).
 STEPS = {
-    "storing the raw message (first commit)": ("email/receive.py", "store_raw"),
+    "storing the raw messages (first commit)": ("email/receive.py", "store_many"),
     "parsing (MIME, limits, text)": ("mailbox/parse.py", "parse_message"),
     "trimming the quoted reply": ("mailbox/quoting.py", "trim_reply"),
     "finding the reply token": ("email/matching.py", "find_token"),
     "acting (review use cases, emails queued)": ("email/commands.py", "act"),
     "deciding (all of the above but storing)": ("email/decide.py", "decide"),
-    "commits (both)": ("sqlalchemy/orm/session.py", "commit"),
+    "commits (both, a batch each)": ("sqlalchemy/orm/session.py", "commit"),
 }
 
 

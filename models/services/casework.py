@@ -22,7 +22,7 @@ from models.services.errors import UserError
 from models.services.outbox import FileAttachment, enqueue
 from models.services.references import next_reference
 from models.services.schedule import plan_case, plan_task
-from models.services.summaries import case_summary, form_rows
+from models.services.summaries import case_summary, form_rows, triage_notes
 from models.services.timeline import Actor, record_action, transition
 from models.services.tokens import issue_token
 from models.workflow import Event
@@ -172,6 +172,8 @@ def email_task(
     template = template or ("review_task" if task.kind is TaskKind.REVIEW else "proof_task")
     if task.kind is TaskKind.PROOF_REVIEW:
         context = _proof_defaults(ctx, case) | context
+    if template == "review_task":  # the only email that shows them
+        context = {"triage_notes": triage_notes(ctx.session, case)} | context
     enqueue(
         ctx.session,
         ctx.settings,

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from models.cases import Case
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.cases import Case, TimelineEntry
 from models.enums import CaseKind
 from models.forms import field_labels
 from models.provider_requests import (
@@ -50,12 +53,20 @@ def form_rows(case: Case) -> list[tuple[str, str]]:
 _TRIAGE_ACTIONS = {"triage_review", "triage_decline", "triage_redirect"}
 
 
-def triage_notes(case: Case) -> list[str]:
-    """What triage decided and why, as recorded on the timeline (shown to reviewers)."""
-    for entry in case.timeline:
-        if entry.action in _TRIAGE_ACTIONS and entry.detail:
-            return [note for note in entry.detail.split("; ") if note]
-    return []
+def triage_notes(session: Session, case: Case) -> list[str]:
+    """What triage decided and why, as recorded on the timeline (shown to reviewers): one
+    column of one entry, not the case's whole history."""
+    detail = session.scalar(
+        select(TimelineEntry.detail)
+        .where(
+            TimelineEntry.case_id == case.id,
+            TimelineEntry.action.in_(_TRIAGE_ACTIONS),
+            TimelineEntry.detail != "",
+        )
+        .order_by(TimelineEntry.id)
+        .limit(1)
+    )
+    return [note for note in detail.split("; ") if note] if detail else []
 
 
 def case_summary(ctx: ServiceContext, case: Case) -> dict[str, Any]:
@@ -69,7 +80,6 @@ def case_summary(ctx: ServiceContext, case: Case) -> dict[str, Any]:
         "applicant_first_name": applicant.first_name if applicant else "",
         "timezone": ctx.settings.timezone,
         "retroactive": case.retroactive,
-        "triage_notes": triage_notes(case),
     }
     if case.kind is CaseKind.PREAPPROVAL:
         activity = form.get("activity", {})

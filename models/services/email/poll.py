@@ -24,9 +24,9 @@ from models.db import rows_changed
 from models.messages import InboundMessage, MailboxState
 from models.services.email.receive import (
     InboundResult,
+    Incoming,
     log_outcome,
-    receive,
-    receive_oversize,
+    receive_many,
 )
 from models.uow import UnitOfWork
 
@@ -135,7 +135,7 @@ def _release(uow_factory: Callable[[], UnitOfWork], folder: str, me: str) -> Non
         work.commit()
 
 
-FILE_BATCH = 25  # messages filed (recorded, then moved) together: one transaction, one MOVE
+FILE_BATCH = 25  # messages stored, acted on and filed together: three transactions, one MOVE
 
 
 def _file(
@@ -191,45 +191,37 @@ def poll_once(
             report.skipped_locked = True
             return report
         try:
-            done: list[tuple[int, int, str]] = []
-            for uid, size in imap.pending(0, limit):
-                if size > s.max_message_bytes:
-                    result = receive_oversize(
-                        uow_factory,
-                        now=now(),
-                        size=size,
-                        folder=s.imap_folder,
-                        uidvalidity=uidvalidity,
-                        uid=uid,
-                    )
-                else:
+            pending = imap.pending(0, limit)
+            for start in range(0, len(pending), FILE_BATCH):
+                batch: list[Incoming] = []
+                for uid, size in pending[start : start + FILE_BATCH]:
+                    where: dict[str, Any] = {
+                        "folder": s.imap_folder,
+                        "uidvalidity": uidvalidity,
+                        "uid": uid,
+                    }
+                    if size > s.max_message_bytes:  # never downloaded
+                        batch.append(Incoming(None, size, **where))
+                        continue
                     try:
-                        raw = imap.fetch(uid)
+                        batch.append(Incoming.of(imap.fetch(uid), **where))
                     except LookupError:  # expunged meanwhile by another client: not ours now
                         log.warning(
                             "UID %s vanished from %s before it was read", uid, s.imap_folder
                         )
-                        continue
-                    result = receive(
-                        uow_factory,
-                        raw,
-                        now=now(),
-                        folder=s.imap_folder,
-                        uidvalidity=uidvalidity,
-                        uid=uid,
-                    )
-                target = (
-                    s.imap_processed_folder
-                    if result.folder_is_processed
-                    else s.imap_quarantine_folder
-                )
-                done.append((uid, result.inbound_id, target))
-                log_outcome(result, None)
-                report.add(result)
-                if len(done) >= FILE_BATCH:
-                    _file(uow_factory, imap, s.imap_folder, uidvalidity, done, now())
-                    done = []
-            _file(uow_factory, imap, s.imap_folder, uidvalidity, done, now())
+                if not batch:
+                    continue
+                done: list[tuple[int, int, str]] = []
+                for message, result in zip(
+                    batch, receive_many(uow_factory, batch, now=now()), strict=True
+                ):
+                    processed = result.folder_is_processed
+                    target = s.imap_processed_folder if processed else s.imap_quarantine_folder
+                    assert message.uid is not None
+                    done.append((message.uid, result.inbound_id, target))
+                    log_outcome(result, None)
+                    report.add(result)
+                _file(uow_factory, imap, s.imap_folder, uidvalidity, done, now())
         finally:
             _release(uow_factory, s.imap_folder, me)
     return report

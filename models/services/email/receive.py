@@ -2,8 +2,9 @@
 
 1. The raw message is stored under a unique key and committed before anything acts on it
    (a crash after this loses nothing; a second delivery is recognised as a duplicate).
-2. It is parsed, classified, matched to a case and acted on in ONE transaction that also
-   records the outcome, so an effect is applied exactly once or not at all.
+2. It is parsed, classified, matched to a case and acted on in ONE savepoint that also
+   records the outcome, so an effect is applied exactly once or not at all. A poll's batch
+   is stored in one transaction and acted on in one more (a savepoint a message).
 3. Anything unexpected is an operator error: logged (addresses redacted) and recorded as
    outcome `error`; the message goes to Quarantine and the others go on.
 """
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from mailbox.addresses import redact
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import object_session
 
@@ -97,8 +99,8 @@ def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
     reference = None
     if row.case_id is not None:
         session = object_session(row)
-        case = session.get(Case, row.case_id) if session else None
-        reference = case.reference if case else None
+        if session is not None:  # one column: the case itself may be out of the session
+            reference = session.scalar(select(Case.reference).where(Case.id == row.case_id))
     return InboundResult(
         row.id,
         InboundOutcome(row.outcome),
@@ -109,57 +111,109 @@ def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
     )
 
 
-def store_raw(
-    uow_factory: Callable[[], UnitOfWork],
-    raw: bytes | None,
-    *,
-    now: datetime,
-    size: int,
-    folder: str | None = None,
-    uidvalidity: int | None = None,
-    uid: int | None = None,
-    key: str | None = None,
-    message_id: str | None = None,
-) -> tuple[int, InboundResult | None]:
-    """Step 1. Returns (row id, the earlier result when this message was already handled)."""
-    if raw is not None:
-        message_id = _message_id(raw)
-        key = dedupe_key(raw, message_id)
-    assert key is not None
+@dataclass(frozen=True)
+class Incoming:
+    """One message as it reaches us: its bytes (None when it is over the size cap and was
+    never downloaded) and, from a mailbox, where it lies."""
+
+    raw: bytes | None
+    size: int
+    folder: str | None = None
+    uidvalidity: int | None = None
+    uid: int | None = None
+
+    @classmethod
+    def of(cls, raw: bytes, **where: Any) -> Incoming:
+        return cls(raw, len(raw), **where)
+
+    def keys(self) -> tuple[str, str | None]:
+        """(dedupe key, Message-ID); a message never downloaded is known by its place."""
+        if self.raw is None:
+            return f"uid:{self.folder}:{self.uidvalidity}:{self.uid}", None
+        message_id = _message_id(self.raw)
+        return dedupe_key(self.raw, message_id), message_id
+
+
+def store_many(
+    uow_factory: Callable[[], UnitOfWork], messages: Sequence[Incoming], *, now: datetime
+) -> list[tuple[int, InboundResult | None]]:
+    """Step 1 for a batch, in one transaction: (row id, the earlier result when the
+    message was already handled) each. A message twice in the batch is one row."""
+    keyed = [(message, *message.keys()) for message in messages]
     with uow_factory() as work:
-        row = work.session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
-        if row is not None:
-            if row.outcome is not None:
-                return row.id, _result(row, duplicate=True)
-            return row.id, None  # stored before a crash, never processed: process it now
-        id_key = message_id_key(message_id)
-        earlier = (
-            work.session.scalar(
-                select(InboundMessage.id)
-                .where(InboundMessage.message_id_key == id_key)
-                .order_by(InboundMessage.id)
-                .limit(1)
+        session = work.session
+        keys = {key for _, key, _ in keyed}
+        rows = {
+            row.dedupe_key: row
+            for row in session.scalars(
+                select(InboundMessage).where(InboundMessage.dedupe_key.in_(keys))
             )
-            if id_key
-            else None
+        }
+        id_keys = {message_id_key(mid) for _, _, mid in keyed} - {None}
+        first_with: dict[str | None, int | InboundMessage] = dict(
+            session.execute(  # type: ignore[arg-type]
+                select(InboundMessage.message_id_key, func.min(InboundMessage.id))
+                .where(InboundMessage.message_id_key.in_(id_keys))
+                .group_by(InboundMessage.message_id_key)
+            ).all()
+            if id_keys
+            else []
         )
-        if earlier is not None:
-            log.warning("inbound: Message-ID reused by a different message (earlier #%s)", earlier)
-        row = InboundMessage(
-            dedupe_key=key,
-            message_id=message_id,
-            message_id_key=id_key,
-            collides_with_id=earlier,
-            folder=folder,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            size=size,
-            raw=raw,
-            received_at=now,
-        )
-        work.session.add(row)
+        stored: list[tuple[InboundMessage, InboundResult | None]] = []
+        for message, key, message_id in keyed:
+            row = rows.get(key)
+            if row is not None:
+                earlier = _result(row, duplicate=True) if row.outcome is not None else None
+                stored.append((row, earlier))  # before a crash, never processed: now
+                continue
+            id_key = message_id_key(message_id)
+            earlier_row = first_with.get(id_key) if id_key else None
+            if isinstance(earlier_row, InboundMessage):  # earlier in this batch: its id
+                session.flush()
+                earlier_row = earlier_row.id
+            if earlier_row is not None:
+                log.warning(
+                    "inbound: Message-ID reused by a different message (earlier #%s)", earlier_row
+                )
+            row = rows[key] = InboundMessage(
+                dedupe_key=key,
+                message_id=message_id,
+                message_id_key=id_key,
+                collides_with_id=earlier_row,
+                folder=message.folder,
+                uidvalidity=message.uidvalidity,
+                uid=message.uid,
+                size=message.size,
+                raw=message.raw,
+                received_at=now,
+            )
+            session.add(row)
+            if id_key:
+                first_with.setdefault(id_key, row)
+            stored.append((row, None))
         work.commit()
-        return row.id, None
+        return [(row.id, earlier) for row, earlier in stored]
+
+
+def receive_many(
+    uow_factory: Callable[[], UnitOfWork], messages: Sequence[Incoming], *, now: datetime
+) -> list[InboundResult]:
+    """Steps 1-3 for a batch (the poller's): all stored and committed, then each decided
+    in a savepoint of one transaction. Two commits a batch instead of two a message; what
+    one message does is still all or nothing, and an internal error in one is that
+    message's outcome, not its neighbours'."""
+    stored = store_many(uow_factory, messages, now=now)
+    waiting = list(dict.fromkeys(inbound_id for inbound_id, earlier in stored if earlier is None))
+    results = process_many(uow_factory, waiting, now=now) if waiting else {}
+    seen: set[int] = set()
+    answers = []
+    for inbound_id, earlier in stored:
+        result = earlier or results[inbound_id]
+        if earlier is None and inbound_id in seen:  # the same message twice in the batch
+            result = replace(result, duplicate=True)
+        seen.add(inbound_id)
+        answers.append(result)
+    return answers
 
 
 def receive(
@@ -172,49 +226,8 @@ def receive(
     uid: int | None = None,
 ) -> InboundResult:
     """Steps 1-3 for one message."""
-    inbound_id, earlier = store_raw(
-        uow_factory, raw, now=now, size=len(raw), folder=folder, uidvalidity=uidvalidity, uid=uid
-    )
-    if earlier is not None:
-        return earlier
-    return process_stored(uow_factory, inbound_id, now=now)
-
-
-def receive_oversize(
-    uow_factory: Callable[[], UnitOfWork],
-    *,
-    now: datetime,
-    size: int,
-    folder: str,
-    uidvalidity: int,
-    uid: int,
-) -> InboundResult:
-    """A message over the size cap is never downloaded: recorded from its size alone."""
-    key = f"uid:{folder}:{uidvalidity}:{uid}"
-    inbound_id, earlier = store_raw(
-        uow_factory,
-        None,
-        now=now,
-        size=size,
-        folder=folder,
-        uidvalidity=uidvalidity,
-        uid=uid,
-        key=key,
-    )
-    if earlier is not None:
-        return earlier
-    with uow_factory() as work:
-        row = work.session.get(InboundMessage, inbound_id)
-        assert row is not None
-        _finish(
-            row,
-            InboundOutcome.REFUSED,
-            "too_large",
-            f"{size} bytes; the limit is {work.settings.max_message_bytes}",
-            now,
-        )
-        work.commit()
-        return _result(row)
+    message = Incoming.of(raw, folder=folder, uidvalidity=uidvalidity, uid=uid)
+    return receive_many(uow_factory, [message], now=now)[0]
 
 
 def _finish(
@@ -223,37 +236,83 @@ def _finish(
     row.outcome, row.reason, row.detail, row.processed_at = outcome.value, reason, detail, now
 
 
-def process_stored(
-    uow_factory: Callable[[], UnitOfWork], inbound_id: int, *, now: datetime
-) -> InboundResult:
+def process_many(
+    uow_factory: Callable[[], UnitOfWork], inbound_ids: Sequence[int], *, now: datetime
+) -> dict[int, InboundResult]:
+    """Steps 2-3 for stored messages, in one transaction. Should that transaction fail for
+    a reason other than the database going away, each message is tried on its own."""
+    accepted: list[int] = []
     try:
         with uow_factory() as work:
-            row = work.session.get(InboundMessage, inbound_id)
-            assert row is not None and row.raw is not None
-            if row.outcome is not None:
-                return _result(row, duplicate=True)
+            rows = work.session.scalars(
+                select(InboundMessage).where(InboundMessage.id.in_(inbound_ids))
+            )
+            by_id = {row.id: row for row in rows}
+            results = {}
+            for inbound_id in inbound_ids:
+                row = by_id[inbound_id]
+                results[inbound_id] = _process(work, row, now, accepted)
+            work.commit()
+    except (OperationalError, InterfaceError):
+        # The database went away (restart, network): not these messages' fault. They stay
+        # stored without an outcome and in the inbox; the next poll processes them.
+        raise
+    except Exception as exc:
+        if len(inbound_ids) > 1:
+            log.warning("inbound: a batch failed to commit (%s); one by one", type(exc).__name__)
+            return {
+                i: r
+                for one in inbound_ids
+                for i, r in process_many(uow_factory, [one], now=now).items()
+            }
+        return {inbound_ids[0]: _record_error(uow_factory, inbound_ids[0], exc, now)}
+    for case_id in accepted:
+        _issue_accepted(uow_factory, case_id, now)
+    return results
+
+
+def _process(
+    work: UnitOfWork, row: InboundMessage, now: datetime, accepted: list[int]
+) -> InboundResult:
+    """One message in its own savepoint: its effects and its outcome, or its error."""
+    if row.outcome is not None:
+        return _result(row, duplicate=True)
+    if row.raw is None:  # over the size cap: never downloaded, recorded from its size
+        limit = work.settings.max_message_bytes
+        _finish(
+            row, InboundOutcome.REFUSED, "too_large", f"{row.size} bytes; the limit is {limit}", now
+        )
+        return _result(row)
+    try:
+        with work.session.begin_nested():
             verdict = decide(work, row, now)
             row.case_id = verdict.case_id
             row.from_address = verdict.sender
             row.subject = verdict.subject
             _finish(row, verdict.outcome, verdict.reason, verdict.detail, now)
-            result = _result(row)  # before the commit: after it, reading the case is a third
-            work.commit()  # transaction (on SQLite, BEGIN IMMEDIATE: the write lock again)
-        if verdict.case_id is not None and verdict.reason.partition(" ")[0] == ACCEPTED:
-            _issue_accepted(uow_factory, verdict.case_id, now)
-        return result
     except (OperationalError, InterfaceError):
-        # The database went away (restart, network): not this message's fault. It stays
-        # stored without an outcome and in the inbox; the next poll processes it.
         raise
     except Exception as exc:
-        log.exception("inbound message %s: internal error (%s)", inbound_id, type(exc).__name__)
-        with uow_factory() as work:
-            row = work.session.get(InboundMessage, inbound_id)
-            assert row is not None
-            _finish(row, InboundOutcome.ERROR, "internal_error", type(exc).__name__, now)
-            work.commit()
-            return _result(row)
+        log.exception("inbound message %s: internal error (%s)", row.id, type(exc).__name__)
+        _finish(row, InboundOutcome.ERROR, "internal_error", type(exc).__name__, now)
+        work.session.flush()  # flushed now: a later message's expire_all() cannot undo it
+        return _result(row)
+    if verdict.case_id is not None and verdict.reason.partition(" ")[0] == ACCEPTED:
+        accepted.append(verdict.case_id)
+    return _result(row)  # before the commit: after it, reading the case is another transaction
+
+
+def _record_error(
+    uow_factory: Callable[[], UnitOfWork], inbound_id: int, exc: Exception, now: datetime
+) -> InboundResult:
+    """A message whose transaction failed even on its own: its outcome is our error."""
+    log.error("inbound message %s: internal error (%s)", inbound_id, type(exc).__name__)
+    with uow_factory() as work:
+        row = work.session.get(InboundMessage, inbound_id)
+        assert row is not None
+        _finish(row, InboundOutcome.ERROR, "internal_error", type(exc).__name__, now)
+        work.commit()
+        return _result(row)
 
 
 def _issue_accepted(uow_factory: Callable[[], UnitOfWork], case_id: int, now: datetime) -> None:
