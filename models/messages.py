@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, StrEnumType, enum_check
 from models.enums import OutboxStatus
@@ -85,6 +85,9 @@ class OutboxMessage(Base):
         index=True,  # like every foreign key whose parents the purge deletes
         comment="the token behind Reply-To, for matching replies by In-Reply-To",
     )
+    # Set with the token object, so a token and its email are written by the same flush
+    # (issuing a token flushed the session on its own, once for every email we send).
+    token: Mapped[ReplyToken | None] = relationship(lazy="raise")
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)

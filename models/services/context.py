@@ -7,8 +7,8 @@ from datetime import date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from models.calendar import BusinessCalendar
 from models.people import OfficeClosure
@@ -38,11 +38,32 @@ class ServiceContext:
     @property
     def calendar(self) -> BusinessCalendar:
         if self._calendar is None:
-            closures = self.session.scalars(select(OfficeClosure.day)).all()
+            closures = self.session.info.get(_CLOSURES)
+            if closures is None:
+                closures = tuple(self.session.scalars(select(OfficeClosure.day)))
+                self.session.info[_CLOSURES] = closures
             self._calendar = BusinessCalendar(closures=closures, timezone=self.settings.timezone)
         return self._calendar
 
     def reread_calendar(self) -> BusinessCalendar:
         """The calendar again from the database (closures changed in this session)."""
+        self.session.info.pop(_CLOSURES, None)
         self._calendar = None
         return self.calendar
+
+
+# The office closures, read once a transaction (a poll's batch acts on 25 messages, each
+# with its own context, in one transaction): forgotten when it ends or any part of it is
+# rolled back, so the next one reads what other processes changed meanwhile.
+_CLOSURES = "pdu.office_closures"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _closures_end_with_the_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CLOSURES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _closures_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    session.info.pop(_CLOSURES, None)

@@ -69,7 +69,7 @@ def enqueue(
         to_addresses=list(to),
         cc_addresses=[a for a in cc if a not in to],
         reply_to=reply_address(settings.mail_address, token[0]) if token else None,
-        token_id=token[1].id if token else None,
+        token=token[1] if token else None,
         in_reply_to=in_reply_to,
         subject=rendered.subject,
         body_text=rendered.text,

@@ -36,8 +36,7 @@ def issue_token(
         created_at=now,
         expires_at=now + ttl,
     )
-    session.add(row)
-    session.flush()
+    session.add(row)  # written by the next flush, with the email that carries it
     return token, row
 
 

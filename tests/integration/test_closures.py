@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from models import clock
 from models.cases import Case
+from models.people import OfficeClosure
 from models.services.closures import add_closure, remove_closure
 from models.services.context import ServiceContext
 from models.services.timeline import Actor
@@ -114,3 +115,38 @@ def test_bad_closure_arguments_are_one_plain_line(office):
         assert done.returncode == code, (args, done.returncode, done.stderr)
         assert done.stderr.startswith("pdu: ") and words in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+THANKSGIVING_FRIDAY = date(2026, 11, 27)
+
+
+def test_closures_are_read_once_a_transaction_and_again_in_the_next(uow):
+    """Contexts in one transaction share one read of the closures (a poll's batch); the
+    next transaction of the same session, or one after a rollback, sees what others added."""
+    now = clock.now()
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "FROM office_closures" in statement:
+            reads.append(statement)
+
+    with UnitOfWork() as work:
+        event.listen(work.engine, "before_cursor_execute", count)
+        try:
+            first = ServiceContext.of(work, now).calendar
+            assert ServiceContext.of(work, now).calendar.closures == first.closures
+            assert len(reads) == 1
+            work.commit()
+            with UnitOfWork() as other:
+                other.session.add(OfficeClosure(day=THANKSGIVING_FRIDAY, reason="added elsewhere"))
+                other.commit()
+            assert THANKSGIVING_FRIDAY in ServiceContext.of(work, now).calendar.closures
+            assert len(reads) == 2
+
+            with work.session.begin_nested() as savepoint:
+                ServiceContext.of(work, now).calendar  # noqa: B018  (read, then rolled back)
+                savepoint.rollback()
+            ServiceContext.of(work, now).calendar  # noqa: B018
+            assert len(reads) == 3
+        finally:
+            event.remove(work.engine, "before_cursor_execute", count)
