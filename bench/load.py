@@ -9,7 +9,8 @@ Reports the throughput and the time until the backlog is empty (inbox empty, out
 next to the time Dovecot itself took to take the burst in (IMAP APPEND, the baseline of
 the same run); and the delay from a reply landing in the inbox to the applicant's email
 reaching the SMTP server, p50/p95, in the burst and outside it (`--steady` single replies,
-one at a time; target p95 under 10 s).
+one at a time; target p95 under 10 s), and the SMTP server alone taking emails from one
+client, the floor under how fast the outbox can be emptied here.
 
 The replies are bench/inbound.py's day of mail (approve, deny, info, answers, proof with a
 PDF, auto-replies, thanks) answering cases set up first (not timed); the submissions are
@@ -139,6 +140,27 @@ def backlog_empty(expected_inbound: int) -> bool:
     return done == expected_inbound and pending == 0
 
 
+def smtp_front_alone(port: int, count: int) -> float:
+    """Seconds the test SMTP server (aiosmtpd delivering into Dovecot over LMTP) takes to
+    accept `count` emails of the size we send, from one client: a floor under how fast any
+    watcher can empty the outbox on this machine."""
+    import smtplib
+    from email.message import EmailMessage
+
+    emails = []
+    for n in range(count):
+        email = EmailMessage()
+        email["From"], email["To"] = SYSTEM, f"baseline{n}@school{n % 37}.example"
+        email["Subject"], email["Message-ID"] = f"Baseline {n}", f"<baseline{n}@opi.example>"
+        email.set_content("Your request was approved; the details follow.\n" * 40)
+        emails.append(email)
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        began = time.perf_counter()
+        for email in emails:
+            client.send_message(email)
+        return time.perf_counter() - began
+
+
 def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
     from models.migrate import upgrade
     from models.settings import reset_settings
@@ -206,10 +228,17 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         finally:
             watcher.send_signal(signal.SIGTERM)
             watcher.wait(30)
+        sent_in_all = len(arrivals.seen)
+        front = smtp_front_alone(server.smtp_port, args.front)
     count = len(burst)
     print(
         f"{args.database}: burst of {count} messages ({args.replies} replies, "
-        f"{args.submissions} submissions), {len(arrivals.seen)} emails sent in all"
+        f"{args.submissions} submissions), {sent_in_all} emails sent in all"
+    )
+    print(
+        f"  the SMTP server alone (baseline, {args.front} emails on one connection): "
+        f"{args.front / front:.1f} msg/s, so {sent_in_all / (args.front / front):.1f} s "
+        f"for this run's {sent_in_all}"
     )
     print(
         f"  Dovecot took the burst in (APPEND, baseline): {appended:7.1f} s  "
@@ -221,12 +250,13 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
     )
     print(
         f"  reply landed -> applicant's email sent, in the burst ({len(burst_delays)}): "
-        f"p50 {percentile(burst_delays, 0.5):.1f} s, p95 {percentile(burst_delays, 0.95):.1f} s"
+        f"p50 {percentile(burst_delays, 0.5):.1f} s, p95 {percentile(burst_delays, 0.95):.1f} s "
+        f"(target p95 < 10 s)"
     )
     print(
         f"  the same outside a burst ({len(quiet)} single replies, IDLE): "
         f"p50 {statistics.median(quiet):.2f} s, p95 {percentile(quiet, 0.95):.2f} s "
-        f"(target p95 < 10 s)"
+        f"(target p95 < 1 s)"
     )
 
 
@@ -236,6 +266,7 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=200, help="in the burst (default 200)")
     parser.add_argument("--steady", type=int, default=20, help="single replies after it")
     parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--front", type=int, default=300, help="emails for the SMTP baseline")
     args = parser.parse_args()
     with bench_databases("pdu-bench-load-") as databases:
         run(args, databases.url(args.database), databases.work)

@@ -60,3 +60,13 @@ def test_the_legacy_import_benchmark_imports_and_times_the_bulk_baseline() -> No
     )  # fmt: skip
     assert re.search(r"^  --execute \(one transaction\)\s+[\d.]+ s", out, re.M), out
     assert re.search(r"^  import / bulk insert\s+[\d.]+x$", out, re.M), out
+
+
+def test_the_burst_benchmark_empties_the_backlog_and_times_the_smtp_server_alone() -> None:
+    out = run(
+        "bench/load.py", "--replies", "14", "--submissions", "2", "--steady", "2",
+        "--front", "5",
+    )  # fmt: skip
+    assert re.search(r"backlog empty \(inbox filed, outbox sent\):\s+[\d.]+ s", out), out
+    assert re.search(r"in the burst \(\d+\): p50 [\d.]+ s, p95 [\d.]+ s", out), out
+    assert re.search(r"the SMTP server alone \(baseline, 5 emails .*\): [\d.]+ msg/s", out), out
