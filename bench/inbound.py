@@ -250,7 +250,7 @@ STEPS = {
     "finding the reply token": ("email/matching.py", "find_token"),
     "acting (review use cases, emails queued)": ("email/commands.py", "act"),
     "deciding (all of the above but storing)": ("email/decide.py", "decide"),
-    "commits (both, a batch each)": ("sqlalchemy/orm/session.py", "commit"),
+    "commits and savepoint releases (their flushes)": ("sqlalchemy/orm/session.py", "commit"),
 }
 
 
