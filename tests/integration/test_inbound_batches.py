@@ -4,6 +4,7 @@ that cannot commit is acted on one message at a time."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from models.uow import UnitOfWork
 from tests.inbound_support import JANE, RITA, Desk, Mail, reply
 
 APPLIED, ERROR = InboundOutcome.APPLIED, InboundOutcome.ERROR
+MAIL = Path(__file__).parents[1] / "fixtures" / "email" / "first-month"
 
 
 @pytest.fixture
@@ -127,3 +129,16 @@ def test_a_message_stored_by_an_earlier_batch_is_a_duplicate_in_the_next(desk):
     assert again.case_reference == reference
     assert other.outcome is InboundOutcome.REFUSED  # Jane is not whom Rita's task was sent to
     assert decisions(desk, mark) == []
+
+
+def test_two_messages_sharing_a_message_id_in_one_batch_are_both_processed_the_second_flagged(
+    desk,
+):
+    first_raw = (MAIL / "reused_id_first.eml").read_bytes()
+    second_raw = (MAIL / "reused_id_second.eml").read_bytes()
+
+    first, second = receive_batch(desk, first_raw, second_raw)
+
+    assert not second.duplicate and second.inbound_id != first.inbound_id
+    assert desk.inbound(second.inbound_id).collides_with_id == first.inbound_id
+    assert desk.inbound(first.inbound_id).collides_with_id is None

@@ -149,22 +149,22 @@ def store_many(
                 select(InboundMessage).where(InboundMessage.dedupe_key.in_(keys))
             )
         }
-        id_keys = {message_id_key(mid) for _, _, mid in keyed} - {None}
-        first_with: dict[str | None, int | InboundMessage] = dict(
-            session.execute(  # type: ignore[arg-type]
+        id_keys = {k for _, _, mid in keyed if (k := message_id_key(mid))}
+        # The first row with each Message-ID: an id from before, a row from this batch.
+        first_with: dict[str, int | InboundMessage] = {}
+        if id_keys:
+            earlier_ids = session.execute(
                 select(InboundMessage.message_id_key, func.min(InboundMessage.id))
                 .where(InboundMessage.message_id_key.in_(id_keys))
                 .group_by(InboundMessage.message_id_key)
-            ).all()
-            if id_keys
-            else []
-        )
+            )
+            first_with.update((id_key, first) for id_key, first in earlier_ids if id_key)
         stored: list[tuple[InboundMessage, InboundResult | None]] = []
         for message, key, message_id in keyed:
             row = rows.get(key)
             if row is not None:
                 earlier = _result(row, duplicate=True) if row.outcome is not None else None
-                stored.append((row, earlier))  # before a crash, never processed: now
+                stored.append((row, earlier))  # no outcome: stored before a crash, acted on now
                 continue
             id_key = message_id_key(message_id)
             earlier_row = first_with.get(id_key) if id_key else None
