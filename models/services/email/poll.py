@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -136,6 +136,48 @@ def _release(uow_factory: Callable[[], UnitOfWork], folder: str, me: str) -> Non
 
 
 FILE_BATCH = 25  # messages stored, acted on and filed together: three transactions, one MOVE
+BATCH_BYTES = 32 * 2**20  # and at most this much of them in memory at once
+
+
+def batches(
+    pending: list[tuple[int, int]],
+    *,
+    max_message_bytes: int,
+    count: int = FILE_BATCH,
+    max_bytes: int = BATCH_BYTES,
+) -> Iterator[list[tuple[int, int]]]:
+    """The (UID, size) list in order, cut into batches of at most `count` messages and
+    `max_bytes` to download (a message over the size cap is never downloaded; one larger
+    than `max_bytes` alone is a batch of its own)."""
+    batch: list[tuple[int, int]] = []
+    total = 0
+    for uid, size in pending:
+        download = size if size <= max_message_bytes else 0
+        if batch and (len(batch) == count or total + download > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append((uid, size))
+        total += download
+    if batch:
+        yield batch
+
+
+def _fetch(
+    imap: Mailbox, sizes: list[tuple[int, int]], folder: str, uidvalidity: int, max_bytes: int
+) -> list[Incoming]:
+    """The batch's messages: downloaded, or over the size cap and known by their size."""
+    found = []
+    for uid, size in sizes:
+        if size > max_bytes:  # never downloaded
+            found.append(Incoming(None, size, folder, uidvalidity, uid))
+            continue
+        try:
+            found.append(
+                Incoming.of(imap.fetch(uid), folder=folder, uidvalidity=uidvalidity, uid=uid)
+            )
+        except LookupError:  # expunged meanwhile by another client: not ours now
+            log.warning("UID %s vanished from %s before it was read", uid, folder)
+    return found
 
 
 def _file(
@@ -192,23 +234,8 @@ def poll_once(
             return report
         try:
             pending = imap.pending(0, limit)
-            for start in range(0, len(pending), FILE_BATCH):
-                batch: list[Incoming] = []
-                for uid, size in pending[start : start + FILE_BATCH]:
-                    where: dict[str, Any] = {
-                        "folder": s.imap_folder,
-                        "uidvalidity": uidvalidity,
-                        "uid": uid,
-                    }
-                    if size > s.max_message_bytes:  # never downloaded
-                        batch.append(Incoming(None, size, **where))
-                        continue
-                    try:
-                        batch.append(Incoming.of(imap.fetch(uid), **where))
-                    except LookupError:  # expunged meanwhile by another client: not ours now
-                        log.warning(
-                            "UID %s vanished from %s before it was read", uid, s.imap_folder
-                        )
+            for sizes in batches(pending, max_message_bytes=s.max_message_bytes):
+                batch = _fetch(imap, sizes, s.imap_folder, uidvalidity, s.max_message_bytes)
                 if not batch:
                     continue
                 done: list[tuple[int, int, str]] = []
