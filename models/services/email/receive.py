@@ -60,17 +60,14 @@ def _split(raw: bytes) -> tuple[bytes, bytes]:
     return raw[:HEADER_SCAN_BYTES], b""
 
 
-def _header(head: bytes, name: str) -> str:
+def _headers(head: bytes, *names: str) -> list[str]:
+    """The named fields of a header block, parsed once ("" for one missing, or for all when
+    the block is malformed: the key falls back to the content hash)."""
     try:
-        value = BytesHeaderParser(policy=compat32).parsebytes(head).get(name)
-    except Exception:  # malformed headers: fall back to the content hash
-        return ""
-    return str(value).strip() if value else ""
-
-
-def _message_id(raw: bytes) -> str | None:
-    """Message-ID from the header block only."""
-    return _header(_split(raw)[0], "Message-ID")[:998] or None
+        fields = BytesHeaderParser(policy=compat32).parsebytes(head)
+    except Exception:
+        return ["" for _ in names]
+    return [str(value).strip() if (value := fields.get(name)) else "" for name in names]
 
 
 def _sha(text: str) -> str:
@@ -81,17 +78,20 @@ def message_id_key(message_id: str | None) -> str | None:
     return _sha(message_id.lower()) if message_id else None
 
 
-def dedupe_key(raw: bytes, message_id: str | None) -> str:
-    """The same message delivered twice has the same key; a different message that reuses a
-    Message-ID (broken mailers do; so can someone who wants one of ours ignored) has another:
-    the key covers the ID, the From header and the body (not the transport headers, which a
-    second delivery changes)."""
-    if not message_id:
-        return "raw:" + hashlib.sha256(raw).hexdigest()
+def dedupe_key(raw: bytes) -> tuple[str, str | None]:
+    """(key, Message-ID). The same message delivered twice has the same key; a different
+    message that reuses a Message-ID (broken mailers do; so can someone who wants one of
+    ours ignored) has another: the key covers the ID, the From header and the body (not the
+    transport headers, which a second delivery changes). The ID is read from the header
+    block only."""
     head, body = _split(raw)
-    sender = " ".join(_header(head, "From").lower().split())
+    found_id, found_from = _headers(head, "Message-ID", "From")
+    message_id = found_id[:998] or None
+    if not message_id:
+        return "raw:" + hashlib.sha256(raw).hexdigest(), None
+    sender = " ".join(found_from.lower().split())
     digest = hashlib.sha256(body.replace(b"\r\n", b"\n").rstrip()).hexdigest()
-    return "mid:" + _sha(f"{message_id.lower()}\0{sender}\0{digest}")
+    return "mid:" + _sha(f"{message_id.lower()}\0{sender}\0{digest}"), message_id
 
 
 def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
@@ -130,8 +130,7 @@ class Incoming:
         """(dedupe key, Message-ID); a message never downloaded is known by its place."""
         if self.raw is None:
             return f"uid:{self.folder}:{self.uidvalidity}:{self.uid}", None
-        message_id = _message_id(self.raw)
-        return dedupe_key(self.raw, message_id), message_id
+        return dedupe_key(self.raw)
 
 
 def store_many(
