@@ -144,7 +144,7 @@ def _claim(work: UnitOfWork, row_ids: list[int], now: datetime) -> list[OutboxMe
     free = list(
         work.session.scalars(select(OutboxMessage.id).where(*due).with_for_update(skip_locked=True))
     )
-    won: list[int] = []
+    won: list[OutboxMessage] = []
     if free:
         values = {"next_attempt_at": now + LEASE, "attempts": OutboxMessage.attempts + 1}
         won = list(
@@ -152,23 +152,12 @@ def _claim(work: UnitOfWork, row_ids: list[int], now: datetime) -> list[OutboxMe
                 update(OutboxMessage)
                 .where(*due, OutboxMessage.id.in_(free))
                 .values(values)
-                .returning(OutboxMessage.id)
+                .returning(OutboxMessage),  # the rows as claimed, read by the same statement
+                execution_options={"populate_existing": True},
             )
         )
-    rows = (
-        list(
-            work.session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.id.in_(won))
-                .order_by(OutboxMessage.id)
-                .execution_options(populate_existing=True)
-            )
-        )
-        if won
-        else []
-    )
     work.commit()  # no transaction (no SQLite write lock) held across the network calls
-    return rows
+    return sorted(won, key=lambda row: row.id)
 
 
 def deliver_pending(

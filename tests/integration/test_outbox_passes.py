@@ -69,6 +69,9 @@ def test_a_slow_server_ends_the_pass_at_half_a_lease_and_the_claimed_rest_waits_
 
     first = deliver_pending(UnitOfWork, server, desk.now, elapsed=lambda: server.now)
     assert (first.sent, first.more) == (4, True)
+    with UnitOfWork() as work:  # ten claimed (an attempt each), two never
+        attempts = work.session.scalars(select(OutboxMessage.attempts).order_by(OutboxMessage.id))
+        assert list(attempts) == [1] * 10 + [0] * 2
 
     server.now = 0.0  # the next pass: the two never claimed go, the six claimed wait
     again = deliver_pending(UnitOfWork, server, desk.now, elapsed=lambda: server.now)
