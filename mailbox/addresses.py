@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email.errors import ObsoleteHeaderDefect
 from email.headerregistry import AddressHeader, HeaderRegistry
 from email.utils import getaddresses
+from functools import lru_cache
 from mailbox.headers import decode_words, unfold
 from typing import cast
 
@@ -84,6 +85,19 @@ def parse_sender(header_value: str) -> Sender | None:
     None unless it holds exactly one well-formed address that both stdlib parsers read
     the same way.
     """
+    # The office hears from the same few hundred people all day, and the two stdlib
+    # parsers are a fifth of parsing a reply: remembered, for fields of a sane length.
+    if len(header_value) <= 2 * MAX_FROM_LENGTH:
+        return _remembered_sender(header_value)
+    return _sender(header_value)
+
+
+@lru_cache(maxsize=2048)
+def _remembered_sender(header_value: str) -> Sender | None:
+    return _sender(header_value)
+
+
+def _sender(header_value: str) -> Sender | None:
     value = unfold(header_value).strip()
     if not value or len(value) > MAX_FROM_LENGTH or _nesting(value) > MAX_NESTING:
         return None

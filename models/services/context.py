@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
@@ -38,32 +39,41 @@ class ServiceContext:
     @property
     def calendar(self) -> BusinessCalendar:
         if self._calendar is None:
-            closures = self.session.info.get(_CLOSURES)
+            read_once = transaction_cache(self.session)
+            closures = read_once.get(_CLOSURES)
             if closures is None:
                 closures = tuple(self.session.scalars(select(OfficeClosure.day)))
-                self.session.info[_CLOSURES] = closures
+                read_once[_CLOSURES] = closures
             self._calendar = BusinessCalendar(closures=closures, timezone=self.settings.timezone)
         return self._calendar
 
     def reread_calendar(self) -> BusinessCalendar:
         """The calendar again from the database (closures changed in this session)."""
-        self.session.info.pop(_CLOSURES, None)
+        transaction_cache(self.session).pop(_CLOSURES, None)
         self._calendar = None
         return self.calendar
 
 
-# The office closures, read once a transaction (a poll's batch acts on 25 messages, each
-# with its own context, in one transaction): forgotten when it ends or any part of it is
-# rolled back, so the next one reads what other processes changed meanwhile.
-_CLOSURES = "pdu.office_closures"
+# What a transaction reads once for many messages (a poll's batch acts on 25, each with
+# its own context, in one transaction): the office closures; the batch's reply tokens and
+# cases (models/services/email/batch_reads.py). Forgotten when the transaction ends or any
+# part of it is rolled back, so the next one reads what other processes changed meanwhile.
+_READ_ONCE = "pdu.read_once"
+_CLOSURES = "office_closures"
+
+
+def transaction_cache(session: Session) -> dict[str, Any]:
+    return session.info.setdefault(_READ_ONCE, {})  # type: ignore[no-any-return]
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _closures_end_with_the_transaction(session: Session, transaction: SessionTransaction) -> None:
+def _read_once_ends_with_the_transaction(
+    session: Session, transaction: SessionTransaction
+) -> None:
     if transaction.parent is None:
-        session.info.pop(_CLOSURES, None)
+        session.info.pop(_READ_ONCE, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _closures_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    session.info.pop(_CLOSURES, None)
+def _read_once_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    session.info.pop(_READ_ONCE, None)

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 
 from models.cases import Case, ReviewTask
 from models.messages import ReplyToken
+from models.services.context import transaction_cache
+
+# The batch's tokens read ahead (models/services/email/batch_reads.py): hash -> row.
+READ_AHEAD = "reply_tokens"
 
 
 def issue_token(
@@ -46,13 +50,21 @@ class Redeemed:
     problem: str | None  # a reason code when the token cannot be used
 
 
+def token_hashes(token: str, keys: Sequence[str]) -> list[str]:
+    """What `token` is stored as under each key (none when it cannot be one of ours)."""
+    return [token_hash(token, key) for key in keys] if looks_like_token(token.lower()) else []
+
+
 def find_token(session: Session, token: str, keys: Sequence[str], now: datetime) -> Redeemed:
     """`keys`: the current secret and earlier ones (a token issued before a rotation keeps
     working until it expires)."""
-    if not looks_like_token(token.lower()):
+    hashes = token_hashes(token, keys)
+    if not hashes:
         return Redeemed(None, "token_unknown")
-    hashes = [token_hash(token, key) for key in keys]
-    row = session.scalar(select(ReplyToken).where(ReplyToken.token_hash.in_(hashes)))
+    read: dict[str, ReplyToken] = transaction_cache(session).get(READ_AHEAD, {})
+    row = next((read[h] for h in hashes if h in read), None) or session.scalar(
+        select(ReplyToken).where(ReplyToken.token_hash.in_(hashes))
+    )
     if row is None:
         return Redeemed(None, "token_unknown")
     if row.expires_at <= now:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from models.enums import InboundOutcome
 from models.messages import InboundMessage
@@ -51,8 +52,8 @@ def test_an_internal_error_in_one_message_undoes_only_that_message(desk, monkeyp
     mark = desk.mark()
     real_decide, calls = gateway.decide, []
 
-    def decide_then_fail_the_second(work, row, now):  # type: ignore[no-untyped-def]
-        verdict = real_decide(work, row, now)  # the approval is applied, then the bug
+    def decide_then_fail_the_second(work, row, now, parsed):  # type: ignore[no-untyped-def]
+        verdict = real_decide(work, row, now, parsed)  # the approval is applied, then the bug
         calls.append(row.id)
         if len(calls) == 2:
             raise RuntimeError("a bug after acting")
@@ -142,3 +143,47 @@ def test_two_messages_sharing_a_message_id_in_one_batch_are_both_processed_the_s
     assert not second.duplicate and second.inbound_id != first.inbound_id
     assert desk.inbound(second.inbound_id).collides_with_id == first.inbound_id
     assert desk.inbound(first.inbound_id).collides_with_id is None
+
+
+def test_a_batch_reads_its_reply_tokens_and_their_cases_once_not_once_a_message(desk):
+    cases = tasks(desk, 3)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        first_line = statement.split("\n")[0]
+        if first_line.startswith("SELECT") and "FROM reply_tokens" in statement:
+            reads.append("token")
+        if first_line.startswith("SELECT cases.id"):
+            reads.append("case")
+
+    approvals = [reply(task, RITA, "APPROVE").as_bytes() for _, task in cases]
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        results = receive_batch(desk, *approvals)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+    assert [(r.outcome, r.case_reference) for r in results] == [
+        (APPLIED, reference) for reference, _ in cases
+    ]
+    assert sorted(reads) == ["case", "token"]
+
+
+def test_two_decisions_on_one_task_in_one_batch_apply_once_the_second_told_already_decided(
+    desk,
+):
+    """The batch's tokens are read ahead; the second message sees what the first did."""
+    [(reference, task)] = tasks(desk, 1)
+    mark = desk.mark()
+
+    approve, deny = receive_batch(
+        desk,
+        reply(task, RITA, "APPROVE").as_bytes(),
+        reply(task, RITA, "DENY not in scope").as_bytes(),
+    )
+
+    assert (approve.outcome, approve.reason) == (APPLIED, "approve")
+    assert (deny.outcome, deny.reason) == (InboundOutcome.REFUSED, "token_used")
+    assert desk.status(reference) == "awaiting_proof"
+    assert decisions(desk, mark) == [desk.case_id(reference)]
+    assert [m.template for m in desk.outbox(after=mark) if RITA in m.to] == ["already_decided"]

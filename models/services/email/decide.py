@@ -13,15 +13,15 @@ from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
-from models.cases import Case, ReviewTask
+from models.cases import Case
 from models.enums import CLOSED_STATUSES, InboundOutcome
 from models.messages import ErrorReply, InboundMessage
 from models.people import Person
 from models.services.assignment import admins, tell_admins
 from models.services.context import ServiceContext
 from models.services.email.absences import office_command, out_of_office
+from models.services.email.batch_reads import CASE_FOR_A_REPLY
 from models.services.email.commands import act
 from models.services.email.handled import Handled
 from models.services.email.matching import (
@@ -39,13 +39,15 @@ from models.uow import UnitOfWork
 UNDELIVERABLE_NOTICE = "undeliverable_notice"
 
 
-def decide(work: UnitOfWork, row: InboundMessage, now: datetime) -> Handled:
+def decide(
+    work: UnitOfWork, row: InboundMessage, now: datetime, parsed: ParsedMessage | Exception
+) -> Handled:
+    """`parsed`: what `parse` made of the row (the batch is parsed before it is acted on)."""
     ctx = ServiceContext.of(work, now)
-    assert row.raw is not None
-    try:
-        parsed = parse_stored(ctx, row.raw)
-    except MessageRejected as exc:
-        return Handled(InboundOutcome.REFUSED, exc.reason_code, exc.detail)
+    if isinstance(parsed, MessageRejected):
+        return Handled(InboundOutcome.REFUSED, parsed.reason_code, parsed.detail)
+    if isinstance(parsed, Exception):
+        raise parsed  # in the message's own savepoint: its error, not its batch's
     sender, subject = parsed.from_address, parsed.subject
     verdict = _decide_parsed(ctx, parsed, row)
     return Handled(
@@ -56,6 +58,15 @@ def decide(work: UnitOfWork, row: InboundMessage, now: datetime) -> Handled:
         verdict.sender or sender,
         verdict.subject or subject,
     )
+
+
+def parse(ctx: ServiceContext, row: InboundMessage) -> ParsedMessage | Exception:
+    """The stored message parsed, or why it could not be (for `decide` to report)."""
+    assert row.raw is not None
+    try:
+        return parse_stored(ctx, row.raw)
+    except Exception as exc:  # MessageRejected, or a parser bug on hostile input
+        return exc
 
 
 def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessage) -> Handled:
@@ -90,15 +101,7 @@ def _decide_parsed(ctx: ServiceContext, parsed: ParsedMessage, row: InboundMessa
             or roster_from_email(ctx, parsed, row.raw)
             or submission_from_email(ctx, parsed, row)
         )
-    # What acting on a reply reads anyway, in two queries instead of four lazy loads.
-    case = ctx.session.get(
-        Case,
-        token.case_id,
-        options=[
-            joinedload(Case.applicant),
-            selectinload(Case.tasks).joinedload(ReviewTask.assignee),
-        ],
-    )
+    case = ctx.session.get(Case, token.case_id, options=CASE_FOR_A_REPLY)  # read ahead
     assert case is not None
     if sender != token.recipient:
         # No reply: the forged sender must learn nothing, the real one was not involved.

@@ -11,11 +11,14 @@ from sqlalchemy import select
 from models.cases import Case
 from models.enums import CaseKind
 from models.messages import OutboxMessage, ReplyToken
-from models.services.context import ServiceContext
+from models.services.context import ServiceContext, transaction_cache
 from models.services.tokens import find_token as find_reply_token
 
 # Every case kind's reference (PA-, PR-, AR-, OP-2026-00042) in a [REF] subject tag.
 SUBJECT_TAG = re.compile(rf"\[((?:{'|'.join(k.prefix for k in CaseKind)})-\d{{4}}-\d{{5}})\]")
+# A batch's In-Reply-To (one of our emails' Message-ID) -> that email's case, read ahead
+# (batch_reads.py).
+REPLIED_TO = "replied_to_cases"
 
 
 def parse_stored(ctx: ServiceContext, raw: bytes) -> ParsedMessage:
@@ -85,7 +88,8 @@ def other_case_named(ctx: ServiceContext, parsed: ParsedMessage, case: Case) -> 
     if match and match.group(1) != case.reference:
         return match.group(1)
     if parsed.in_reply_to:
-        other_id = ctx.session.scalar(
+        read: dict[str, int | None] = transaction_cache(ctx.session).get(REPLIED_TO, {})
+        other_id = read.get(parsed.in_reply_to) or ctx.session.scalar(
             select(OutboxMessage.case_id).where(OutboxMessage.message_id == parsed.in_reply_to)
         )
         if other_id is not None and other_id != case.id:

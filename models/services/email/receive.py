@@ -19,17 +19,21 @@ from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from mailbox.addresses import redact
+from mailbox.parse import ParsedMessage
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import object_session
+from sqlalchemy.orm.util import identity_key
 
 from models.cases import Case
 from models.enums import InboundOutcome
 from models.messages import InboundMessage
 from models.services.case_certificates import issue_reserved
-from models.services.email.decide import decide
+from models.services.context import ServiceContext
+from models.services.email.batch_reads import read_ahead
+from models.services.email.decide import decide, parse
 from models.services.review import ACCEPTED
 from models.uow import UnitOfWork
 
@@ -99,8 +103,11 @@ def _result(row: InboundMessage, duplicate: bool = False) -> InboundResult:
     reference = None
     if row.case_id is not None:
         session = object_session(row)
-        if session is not None:  # one column: the case itself may be out of the session
-            reference = session.scalar(select(Case.reference).where(Case.id == row.case_id))
+        if session is not None:  # the case is in the session when a reply acted on it
+            case = session.identity_map.get(identity_key(Case, row.case_id))
+            reference = case.reference if isinstance(case, Case) else session.scalar(
+                select(Case.reference).where(Case.id == row.case_id)
+            )
     return InboundResult(
         row.id,
         InboundOutcome(row.outcome),
@@ -247,10 +254,17 @@ def process_many(
                 select(InboundMessage).where(InboundMessage.id.in_(inbound_ids))
             )
             by_id = {row.id: row for row in rows}
+            ctx = ServiceContext.of(work, now)
+            parsed = {
+                row.id: parse(ctx, row)
+                for row in by_id.values()
+                if row.outcome is None and row.raw is not None
+            }
+            read_ahead(ctx, [p for p in parsed.values() if isinstance(p, ParsedMessage)])
             results = {}
             for inbound_id in inbound_ids:
                 row = by_id[inbound_id]
-                results[inbound_id] = _process(work, row, now, accepted)
+                results[inbound_id] = _process(work, row, now, accepted, parsed.get(inbound_id))
             work.commit()
     except (OperationalError, InterfaceError):
         # The database went away (restart, network): not these messages' fault. They stay
@@ -271,12 +285,16 @@ def process_many(
 
 
 def _process(
-    work: UnitOfWork, row: InboundMessage, now: datetime, accepted: list[int]
+    work: UnitOfWork,
+    row: InboundMessage,
+    now: datetime,
+    accepted: list[int],
+    parsed: ParsedMessage | Exception | None,
 ) -> InboundResult:
     """One message in its own savepoint: its effects and its outcome, or its error."""
     if row.outcome is not None:
         return _result(row, duplicate=True)
-    if row.raw is None:  # over the size cap: never downloaded, recorded from its size
+    if parsed is None:  # over the size cap: never downloaded, recorded from its size
         limit = work.settings.max_message_bytes
         _finish(
             row, InboundOutcome.REFUSED, "too_large", f"{row.size} bytes; the limit is {limit}", now
@@ -284,7 +302,7 @@ def _process(
         return _result(row)
     try:
         with work.session.begin_nested():
-            verdict = decide(work, row, now)
+            verdict = decide(work, row, now, parsed)
             row.case_id = verdict.case_id
             row.from_address = verdict.sender
             row.subject = verdict.subject
