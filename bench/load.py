@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import secrets
 import signal
 import statistics
@@ -192,6 +193,7 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         log = scratch / "watch.log"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         pdu = str(Path(sys.executable).parent / "pdu")
+        earlier = resource.getrusage(resource.RUSAGE_CHILDREN)
         with log.open("ab") as out:
             watcher = subprocess.Popen([pdu, "mail", "watch"], stdout=out, stderr=out, env=env)
         try:
@@ -228,6 +230,8 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         finally:
             watcher.send_signal(signal.SIGTERM)
             watcher.wait(30)
+        ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # + the watcher, waited for
+        user, system = ended.ru_utime - earlier.ru_utime, ended.ru_stime - earlier.ru_stime
         sent_in_all = len(arrivals.seen)
         front = smtp_front_alone(server.smtp_port, args.front)
     count = len(burst)
@@ -243,6 +247,10 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
     print(
         f"  Dovecot took the burst in (APPEND, baseline): {appended:7.1f} s  "
         f"{count / appended:7.1f} msg/s"
+    )
+    print(
+        f"  the watcher's own CPU (burst and single replies): {user + system:.1f} s "
+        f"(user {user:.1f} s, system {system:.1f} s; one process)"
     )
     print(
         f"  backlog empty (inbox filed, outbox sent):     {drained:7.1f} s  "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -101,10 +101,15 @@ def send() -> DeliveryReport:
 
     from models.services.outbox import deliver_pending
 
-    with open_sender() as sender:
+    settings = get_settings()
+    with ExitStack() as connections:  # each opened on its first email, if it has one
+        senders = [
+            connections.enter_context(open_sender(settings))
+            for _ in range(settings.smtp_connections)
+        ]
         return deliver_pending(
             UnitOfWork,
-            sender,
+            senders,
             clock.now(),
             is_temporary=lambda exc: isinstance(exc, TemporarySendError | OSError),
         )

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     smtp_security: Security = Security.NONE
     smtp_auth: AuthMethod = AuthMethod.PASSWORD
     smtp_timeout: float = Field(30.0, gt=0)
+    # Emails sent at once, each on its own connection (models/services/lanes.py). 3 is
+    # Microsoft 365's limit of concurrent SMTP AUTH connections per mailbox.
+    smtp_connections: int = Field(3, ge=1, le=16)
     oauth_tenant_id: str = ""
     oauth_client_id: str = ""
     oauth_client_secret: str = ""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from mailbox.compose import Outgoing, OutgoingAttachment, build_message, new_message_id
 from mailbox.tokens import reply_address
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models.cases import Case
 from models.enums import OutboxStatus
 from models.messages import OutboxMessage, ReplyToken
+from models.services.lanes import Lanes, Sender
 from models.settings import Settings
 from models.uow import UnitOfWork
 
@@ -28,10 +29,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a claimed message is retried after this if the sender died
 MAX_ATTEMPTS = 30  # with the backoff below: about two days of trying
 BACKOFF_CAP = timedelta(hours=2)
-
-
-class Sender(Protocol):
-    def send(self, message: Any) -> None: ...
 
 
 class TemporaryFailure(Exception):
@@ -162,17 +159,18 @@ def _claim(work: UnitOfWork, row_ids: list[int], now: datetime) -> list[OutboxMe
 
 def deliver_pending(
     uow_factory: Callable[[], UnitOfWork],
-    sender: Sender,
+    senders: Sequence[Sender],
     now: datetime,
     *,
     limit: int = 500,
     is_temporary: Callable[[BaseException], bool] = lambda exc: isinstance(exc, TemporaryFailure),
     elapsed: Callable[[], float] = time.monotonic,
 ) -> DeliveryReport:
-    """Send what is due at `now`, ten claimed at a time, each marked sent (or failed) in
-    its own transaction right after the server took it: a crash repeats at most the one
-    email in flight. A pass stops once half a lease has gone by (a slow server), so no
-    claimed email outlives its lease in our hands: the rest is `more`."""
+    """Send what is due at `now`, ten claimed at a time, on every sender's connection at
+    once, each email marked sent (or failed) in its own transaction as soon as the server
+    took it: a crash repeats at most the emails in flight, one a connection. A pass stops
+    once half a lease has gone by (a slow server), so no claimed email outlives its lease
+    in our hands: the rest is `more`."""
     report = DeliveryReport()
     with uow_factory() as work:
         ids = list(
@@ -188,41 +186,45 @@ def deliver_pending(
         )
     report.more = len(ids) == limit
     began, budget = elapsed(), LEASE.total_seconds() / 2
-    for start in range(0, len(ids), CLAIM_BATCH):
-        if elapsed() - began > budget:
-            report.more = True
-            break
-        with uow_factory() as work:
-            for row in _claim(work, ids[start : start + CLAIM_BATCH], now):
-                if elapsed() - began > budget:  # the rest wait out their lease, then go
+
+    def in_time() -> bool:  # the rest wait out their lease, then go
+        return elapsed() - began <= budget
+
+    with Lanes(senders) as lanes:
+        for start in range(0, len(ids), CLAIM_BATCH):
+            if not in_time():
+                report.more = True
+                break
+            with uow_factory() as work:
+                claimed = _claim(work, ids[start : start + CLAIM_BATCH], now)
+                built = [(row, build_message(to_outgoing(row, work.settings))) for row in claimed]
+                done = 0
+                for row, error in lanes.send(built, in_time):
+                    _record(work, row, error, now, is_temporary, report)
+                    work.commit()
+                    done += 1
+                if done < len(claimed):
                     report.more = True
-                    break
-                _deliver(work, sender, row, now, is_temporary, report)
     return report
 
 
-def _deliver(
+def _record(
     work: UnitOfWork,
-    sender: Sender,
     row: OutboxMessage,
+    error: BaseException | None,
     now: datetime,
     is_temporary: Callable[[BaseException], bool],
     report: DeliveryReport,
 ) -> None:
-    """One claimed email: sent, then its outcome committed."""
-    message = build_message(to_outgoing(row, work.settings))
-    try:
-        sender.send(message)
-    except Exception as exc:
-        if getattr(exc, "accepted", ()):
-            _split_partial(work, row, exc, now, is_temporary(exc), report)
-        else:
-            _record_failure(row, exc, now, temporary=is_temporary(exc), report=report)
-    else:
+    """What became of one claimed email."""
+    if error is None:
         row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
         row.reply_to = scrub_token(row.reply_to)
         report.sent += 1
-    work.commit()
+    elif getattr(error, "accepted", ()):
+        _split_partial(work, row, error, now, is_temporary(error), report)
+    else:
+        _record_failure(row, error, now, temporary=is_temporary(error), report=report)
 
 
 def _split_partial(
