@@ -141,6 +141,13 @@ def backlog_empty(expected_inbound: int) -> bool:
     return done == expected_inbound and pending == 0
 
 
+def cpu_busy() -> float:
+    """Seconds every core of the machine spent busy since boot (Linux /proc/stat)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def smtp_front_alone(port: int, count: int) -> float:
     """Seconds the test SMTP server (aiosmtpd delivering into Dovecot over LMTP) takes to
     accept `count` emails of the size we send, from one client: a floor under how fast any
@@ -199,6 +206,7 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         try:
             time.sleep(3)  # the first (empty) poll is done: the watcher waits in IDLE
             landed: list[float] = []
+            busy_before = cpu_busy()
             start = time.monotonic()
             with server.client(SYSTEM) as imap:
                 for _kind, raw, _to, _ref in burst:
@@ -210,6 +218,7 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
                     raise SystemExit(f"the watcher stopped:\n{log.read_text()[-3000:]}")
                 time.sleep(0.2)
             drained = time.monotonic() - start
+            busy = cpu_busy() - busy_before
             burst_delays = [
                 found - at
                 for at, (kind, _raw, to, ref) in zip(landed, burst, strict=True)
@@ -251,6 +260,10 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
     print(
         f"  the watcher's own CPU (burst and single replies): {user + system:.1f} s "
         f"(user {user:.1f} s, system {system:.1f} s; one process)"
+    )
+    print(
+        f"  the whole machine's CPU until then: {busy:.1f} core-seconds of "
+        f"{os.cpu_count()} x {drained:.1f} s (every process: watcher, Dovecot, SMTP server)"
     )
     print(
         f"  backlog empty (inbox filed, outbox sent):     {drained:7.1f} s  "
