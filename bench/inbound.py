@@ -247,9 +247,10 @@ STEPS = {
     "storing the raw messages (first commit)": ("email/receive.py", "store_many"),
     "parsing (MIME, limits, text)": ("mailbox/parse.py", "parse_message"),
     "trimming the quoted reply": ("mailbox/quoting.py", "trim_reply"),
+    "reading the batch's tokens and cases ahead": ("email/batch_reads.py", "read_ahead"),
     "finding the reply token": ("email/matching.py", "find_token"),
     "acting (review use cases, emails queued)": ("email/commands.py", "act"),
-    "deciding (all of the above but storing)": ("email/decide.py", "decide"),
+    "deciding (matching and acting, once parsed)": ("email/decide.py", "decide"),
     "commits and savepoint releases (their flushes)": ("sqlalchemy/orm/session.py", "commit"),
 }
 
