@@ -148,6 +148,18 @@ def cpu_busy() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process, every thread (the SMTP server, the IMAP client)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def smtp_front_alone(port: int, count: int) -> float:
     """Seconds the test SMTP server (aiosmtpd delivering into Dovecot over LMTP) takes to
     accept `count` emails of the size we send, from one client: a floor under how fast any
@@ -206,7 +218,8 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         try:
             time.sleep(3)  # the first (empty) poll is done: the watcher waits in IDLE
             landed: list[float] = []
-            busy_before = cpu_busy()
+            busy_before, own_before = cpu_busy(), own_cpu()
+            watcher_before = process_cpu(watcher.pid)
             start = time.monotonic()
             with server.client(SYSTEM) as imap:
                 for _kind, raw, _to, _ref in burst:
@@ -219,6 +232,8 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
                 time.sleep(0.2)
             drained = time.monotonic() - start
             busy = cpu_busy() - busy_before
+            watcher_burst = process_cpu(watcher.pid) - watcher_before
+            own_burst = own_cpu() - own_before
             burst_delays = [
                 found - at
                 for at, (kind, _raw, to, ref) in zip(landed, burst, strict=True)
@@ -264,6 +279,14 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
     print(
         f"  the whole machine's CPU until then: {busy:.1f} core-seconds of "
         f"{os.cpu_count()} x {drained:.1f} s (every process: watcher, Dovecot, SMTP server)"
+    )
+    rest = busy - watcher_burst - own_burst
+    cores = os.cpu_count() or 1
+    print(
+        f"  of it: the watcher {watcher_burst:.1f} s, this process (the SMTP server, the IMAP "
+        f"client appending) {own_burst:.1f} s, the rest (Dovecot's IMAP and LMTP, the "
+        f"database, anything else running) {rest:.1f} s; without the watcher, the burst "
+        f"alone keeps {cores} cores busy {(own_burst + rest) / cores:.1f} s"
     )
     print(
         f"  backlog empty (inbox filed, outbox sent):     {drained:7.1f} s  "

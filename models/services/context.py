@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -9,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from models.calendar import BusinessCalendar
@@ -17,16 +20,41 @@ from models.settings import Settings
 from models.uow import UnitOfWork
 
 
+class NeedsSavepoints(Exception):
+    """Something failed in a pass without savepoints: the caller rolls the whole pass back
+    and does it again with them (a poll's batch: models/services/email/receive.py)."""
+
+
+@contextmanager
+def failures_undo_the_pass() -> Iterator[None]:
+    """A failure in a pass without savepoints can only be undone with the whole pass: it
+    leaves as NeedsSavepoints, which nothing on the way up takes for an outcome (a refused
+    command, a message's internal error)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, NeedsSavepoints):
+        raise  # the database went away (the caller's own answer to that), or already said
+    except Exception as exc:
+        raise NeedsSavepoints(type(exc).__name__) from exc
+
+
 @dataclass
 class ServiceContext:
     session: Session
     settings: Settings
     now: datetime
     _calendar: BusinessCalendar | None = field(default=None, repr=False)
+    savepoints: bool = True
 
     @classmethod
-    def of(cls, work: UnitOfWork, now: datetime) -> ServiceContext:
-        return cls(work.session, work.settings, now)
+    def of(cls, work: UnitOfWork, now: datetime, *, savepoints: bool = True) -> ServiceContext:
+        return cls(work.session, work.settings, now, savepoints=savepoints)
+
+    def all_or_nothing(self) -> AbstractContextManager[Any]:
+        """What is done inside all stays or is all undone: a savepoint, or without them (a
+        batch's first pass: each costs a flush on the way in and one on the way out) the
+        whole pass, undone by its caller (`failures_undo_the_pass`)."""
+        return self.session.begin_nested() if self.savepoints else failures_undo_the_pass()
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -142,9 +142,9 @@ def test_postgresql_restarted_in_the_middle_of_a_poll_applies_every_reply_once(
     real_decide = receive.decide
     decided: list[int] = []
 
-    def decide_with_a_restart(work, row, now, parsed):  # type: ignore[no-untyped-def]
+    def decide_with_a_restart(ctx, row, parsed):  # type: ignore[no-untyped-def]
         decided.append(row.id)
-        verdict = real_decide(work, row, now, parsed)
+        verdict = real_decide(ctx, row, parsed)
         if len(decided) == 3:
             postgres_server.restart()  # before this transaction commits
         return verdict

@@ -1,6 +1,7 @@
-"""A poll's batch: stored in one transaction, then each message acted on in a savepoint of
-one more. What one message does is still all or nothing, its error is its own, and a batch
-that cannot commit is acted on one message at a time."""
+"""A poll's batch: stored in one transaction, then acted on in one more, first without
+savepoints and, should anything fail, again with a savepoint a message. What one message
+does is still all or nothing, its error is its own, and a batch that cannot commit is
+acted on one message at a time."""
 
 from __future__ import annotations
 
@@ -50,12 +51,12 @@ def decisions(desk: Desk, mark: int) -> list[int | None]:
 def test_an_internal_error_in_one_message_undoes_only_that_message(desk, monkeypatch):
     cases = tasks(desk, 3)
     mark = desk.mark()
-    real_decide, calls = gateway.decide, []
+    real_decide, seen = gateway.decide, []
 
-    def decide_then_fail_the_second(work, row, now, parsed):  # type: ignore[no-untyped-def]
-        verdict = real_decide(work, row, now, parsed)  # the approval is applied, then the bug
-        calls.append(row.id)
-        if len(calls) == 2:
+    def decide_then_fail_the_second(ctx, row, parsed):  # type: ignore[no-untyped-def]
+        verdict = real_decide(ctx, row, parsed)  # the approval is applied, then the bug
+        seen.extend([row.id] if row.id not in seen else [])
+        if seen[1:2] == [row.id]:  # whichever pass: a bug is a bug every time
             raise RuntimeError("a bug after acting")
         return verdict
 
@@ -85,7 +86,7 @@ def test_a_batch_that_cannot_commit_is_acted_on_one_message_at_a_time(desk):
     class CommitFailsOnce(UnitOfWork):
         def commit(self) -> None:
             commits.append(1)
-            if len(commits) == 2:  # the batch's acting transaction (the first stored them)
+            if len(commits) in (2, 3):  # the batch's two passes (the first commit stored it)
                 raise ValueError("a constraint only the commit checks")
             super().commit()
 
@@ -98,9 +99,81 @@ def test_a_batch_that_cannot_commit_is_acted_on_one_message_at_a_time(desk):
     assert [(r.outcome, r.reason, r.case_reference) for r in results] == [
         (APPLIED, "approve", reference) for reference, _ in cases
     ]
-    assert len(commits) == 2 + 3  # stored, the failed batch, then one commit a message
+    assert len(commits) == 3 + 3  # stored, the batch's two passes, then one a message
     assert [desk.status(reference) for reference, _ in cases] == ["awaiting_proof"] * 3
     assert decisions(desk, mark) == [desk.case_id(reference) for reference, _ in cases]
+
+
+def with_savepoints_counted(desk: Desk, *raws: bytes) -> tuple[list[InboundResult], int]:
+    """The batch's results, and how many SAVEPOINT statements acting on it sent."""
+    taken: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.startswith("SAVEPOINT"):
+            taken.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        return receive_batch(desk, *raws), len(taken)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
+def test_a_batch_in_which_nothing_fails_is_acted_on_without_a_savepoint(desk):
+    cases = tasks(desk, 3)
+    mark = desk.mark()
+
+    results, savepoints = with_savepoints_counted(
+        desk,
+        reply(cases[0][1], RITA, "APPROVE").as_bytes(),
+        reply(cases[1][1], RITA, "INFO Which days are in person?").as_bytes(),
+        reply(cases[2][1], RITA, "Thanks, looking at it Monday").as_bytes(),  # refused, no use case
+    )
+
+    assert [(r.outcome, r.reason) for r in results] == [
+        (APPLIED, "approve"),
+        (APPLIED, "info"),
+        (InboundOutcome.REFUSED, "unknown_command"),
+    ]
+    assert savepoints == 0
+    assert decisions(desk, mark) == [desk.case_id(cases[0][0])]
+
+
+def test_a_command_refused_mid_batch_leaves_no_trace_and_its_neighbours_apply_once(
+    desk, caplog
+):
+    """The refusal is found in the pass without savepoints: that pass is undone whole and
+    the batch acted on again, a savepoint a message, so each email is queued once."""
+    cases = tasks(desk, 3)
+    mark = desk.mark()
+    caplog.set_level("INFO", logger=gateway.__name__)
+
+    results, savepoints = with_savepoints_counted(
+        desk,
+        reply(cases[0][1], RITA, "APPROVE").as_bytes(),
+        reply(cases[1][1], RITA, "APPROVE 40").as_bytes(),  # 18 hours were asked for
+        reply(cases[2][1], RITA, "DENY a product demonstration").as_bytes(),
+    )
+
+    assert [(r.outcome, r.reason) for r in results] == [
+        (APPLIED, "approve"),
+        (InboundOutcome.REFUSED, "command_failed"),
+        (APPLIED, "deny"),
+    ]
+    assert "more than the 18 hours requested" in results[1].detail
+    assert savepoints > 0
+    assert "acted on again, a savepoint a message" in caplog.text
+    assert [desk.status(reference) for reference, _ in cases] == [
+        "awaiting_proof",
+        "in_review",
+        "denied",
+    ]
+    sent = [(m.template, m.case_id) for m in desk.outbox(after=mark)]
+    ids = [desk.case_id(reference) for reference, _ in cases]
+    assert sorted(sent, key=str) == sorted(
+        [("decision_approved", ids[0]), ("decision_denied", ids[2]), ("command_error", ids[1])],
+        key=str,
+    )
 
 
 def test_the_same_message_twice_in_a_batch_is_acted_on_once(desk):

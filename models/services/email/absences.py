@@ -81,7 +81,7 @@ def office_command(ctx: ServiceContext, parsed: ParsedMessage) -> Handled | None
         )
     actor = Actor(staff.email, Channel.EMAIL, parsed.message_id)
     try:
-        with ctx.session.begin_nested():
+        with ctx.all_or_nothing():
             report = away_by_email(ctx, staff, command.until, actor)
     except UserError as exc:
         ctx.session.expire_all()

@@ -117,7 +117,7 @@ def act(
                 template="already_decided",
             )
     try:
-        with ctx.session.begin_nested():  # a refused command leaves no trace at all
+        with ctx.all_or_nothing():  # a refused command leaves no trace at all
             done = _dispatch(ctx, case, actor, verb, command, new_text, parsed, row)
     except UserError as exc:
         ctx.session.expire_all()

@@ -7,7 +7,7 @@ ignore what is automatic, then authenticate (token, In-Reply-To, subject tag), t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from mailbox.classify import classify
 from mailbox.limits import MessageRejected
 from mailbox.parse import ParsedMessage
@@ -33,17 +33,13 @@ from models.services.email.matching import (
 from models.services.email.replies import refuse
 from models.services.email.rosters import roster_from_email
 from models.services.email.submissions import submission_from_email
-from models.uow import UnitOfWork
 
 # The once-a-day ledger of error replies also keeps the admins' undeliverable notices.
 UNDELIVERABLE_NOTICE = "undeliverable_notice"
 
 
-def decide(
-    work: UnitOfWork, row: InboundMessage, now: datetime, parsed: ParsedMessage | Exception
-) -> Handled:
+def decide(ctx: ServiceContext, row: InboundMessage, parsed: ParsedMessage | Exception) -> Handled:
     """`parsed`: what `parse` made of the row (the batch is parsed before it is acted on)."""
-    ctx = ServiceContext.of(work, now)
     if isinstance(parsed, MessageRejected):
         return Handled(InboundOutcome.REFUSED, parsed.reason_code, parsed.detail)
     if isinstance(parsed, Exception):
