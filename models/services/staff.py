@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import StaffRole
 from models.people import Staff
-from models.services.context import ServiceContext
+from models.services.context import ServiceContext, transaction_cache
 from models.services.errors import Conflict, NotFound, UserError
 from models.services.validation import clean_email
 
@@ -34,6 +34,25 @@ def add_staff(session: Session, email: str, name: str, role: str, now: datetime)
     session.add(staff)
     session.flush()
     return staff
+
+
+def staff_by_address(session: Session, address: str) -> Staff | None:
+    """The staff member with this (clean) address, active or not. The staff list is read
+    once a transaction (a poll's batch asks for every message, and a query would flush the
+    messages before it one by one); an address not in it is looked up, so one added since
+    is found. The rows are the session's own: what this transaction changes shows."""
+    read_once = transaction_cache(session)
+    staff = read_once.get(_STAFF_BY_ADDRESS)
+    if staff is None:
+        staff = {s.email: s for s in session.scalars(select(Staff))}
+        read_once[_STAFF_BY_ADDRESS] = staff
+    found = staff.get(address)
+    if found is None:
+        found = session.scalar(select(Staff).where(Staff.email == address))
+    return found
+
+
+_STAFF_BY_ADDRESS = "staff_by_address"
 
 
 def find_staff(session: Session, email: str) -> Staff:

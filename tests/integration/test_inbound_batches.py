@@ -218,7 +218,7 @@ def test_two_messages_sharing_a_message_id_in_one_batch_are_both_processed_the_s
     assert desk.inbound(first.inbound_id).collides_with_id is None
 
 
-def test_a_batch_reads_its_reply_tokens_and_their_cases_once_not_once_a_message(desk):
+def test_a_batch_reads_its_reply_tokens_cases_and_the_staff_once_not_once_a_message(desk):
     cases = tasks(desk, 3)
     reads: list[str] = []
 
@@ -228,6 +228,8 @@ def test_a_batch_reads_its_reply_tokens_and_their_cases_once_not_once_a_message(
             reads.append("token")
         if first_line.startswith("SELECT cases.id"):
             reads.append("case")
+        if first_line.startswith("SELECT staff.") and "WHERE" not in statement:
+            reads.append("staff list")  # is each reviewer still active: once, not each time
 
     approvals = [reply(task, RITA, "APPROVE").as_bytes() for _, task in cases]
     event.listen(Engine, "before_cursor_execute", count)
@@ -239,7 +241,7 @@ def test_a_batch_reads_its_reply_tokens_and_their_cases_once_not_once_a_message(
     assert [(r.outcome, r.case_reference) for r in results] == [
         (APPLIED, reference) for reference, _ in cases
     ]
-    assert sorted(reads) == ["case", "token"]
+    assert sorted(reads) == ["case", "staff list", "token"]
 
 
 def test_two_decisions_on_one_task_in_one_batch_apply_once_the_second_told_already_decided(

@@ -15,7 +15,7 @@ from models.enums import Channel
 from models.messages import OutboxMessage, ReplyToken
 from models.services.absence import deactivate, mark_away, mark_back
 from models.services.context import ServiceContext
-from models.services.staff import add_staff, find_staff, set_staff
+from models.services.staff import add_staff, find_staff, set_staff, staff_by_address
 from models.services.timeline import Actor
 from models.uow import UnitOfWork
 from tests.integration.test_cli import pdu
@@ -205,3 +205,22 @@ def test_set_changes_role_and_supervisor_and_refuses_nonsense_in_one_line(office
 def test_back_is_harmless_when_already_at_work(office):
     with UnitOfWork() as work:
         assert not mark_back(find_staff(work.session, "sam@opi.example")).changed
+
+
+def test_the_staff_list_read_once_a_transaction_shows_its_changes_and_finds_one_added_since(
+    office,
+):
+    """A poll's batch asks "who is this?" for every message; the list is read once."""
+    with UnitOfWork() as work:
+        rita = staff_by_address(work.session, "rita@opi.example")
+        assert rita is not None and rita.active
+        find_staff(work.session, "rita@opi.example").active = False  # the same row
+        assert staff_by_address(work.session, "rita@opi.example").active is False
+        add_staff(work.session, "nina@opi.example", "Nina New", "reviewer", clock.now())
+        nina = staff_by_address(work.session, "nina@opi.example")
+        assert nina is not None and nina.name == "Nina New"
+        assert staff_by_address(work.session, "stranger@example.org") is None
+        work.rollback()
+    with UnitOfWork() as work:  # the next transaction reads the list again
+        assert staff_by_address(work.session, "rita@opi.example").active is True
+        assert staff_by_address(work.session, "nina@opi.example") is None

@@ -8,16 +8,14 @@ from mailbox.commands import CommandError, parse_office_command
 from mailbox.parse import ParsedMessage
 from mailbox.quoting import trim_reply
 
-from sqlalchemy import select
-
 from models.enums import Channel, InboundOutcome
-from models.people import Staff
 from models.services.absence import away_by_email, away_from_auto_reply
 from models.services.context import ServiceContext
 from models.services.email.handled import Handled
 from models.services.email.matching import find_token
 from models.services.email.replies import refuse
 from models.services.errors import UserError
+from models.services.staff import staff_by_address
 from models.services.timeline import Actor
 
 INACTIVE = "this address no longer acts for the office"
@@ -30,8 +28,8 @@ def verified_staff(ctx: ServiceContext, parsed: ParsedMessage) -> bool:
 
 
 def is_active_staff(ctx: ServiceContext, address: str) -> bool:
-    found = select(Staff.id).where(Staff.email == address, Staff.active.is_(True))
-    return ctx.session.scalar(found) is not None
+    staff = staff_by_address(ctx.session, address)
+    return staff is not None and staff.active
 
 
 def out_of_office(ctx: ServiceContext, parsed: ParsedMessage) -> Handled | None:
@@ -42,10 +40,8 @@ def out_of_office(ctx: ServiceContext, parsed: ParsedMessage) -> Handled | None:
         return None
     if parsed.from_address != token.recipient or not verified_staff(ctx, parsed):
         return None
-    staff = ctx.session.scalar(
-        select(Staff).where(Staff.email == token.recipient, Staff.active.is_(True))
-    )
-    if staff is None:
+    staff = staff_by_address(ctx.session, token.recipient)
+    if staff is None or not staff.active:
         return None
     actor = Actor(staff.email, Channel.EMAIL, parsed.message_id)
     report = away_from_auto_reply(ctx, staff, parsed.text or "", actor)
@@ -60,7 +56,7 @@ def out_of_office(ctx: ServiceContext, parsed: ParsedMessage) -> Handled | None:
 def office_command(ctx: ServiceContext, parsed: ParsedMessage) -> Handled | None:
     """`AWAY UNTIL date` / `BACK` from a staff member to the office address; None when the
     message is not one (a submission or a stranger, handled elsewhere)."""
-    staff = ctx.session.scalar(select(Staff).where(Staff.email == parsed.from_address))
+    staff = staff_by_address(ctx.session, parsed.from_address or "")
     if staff is None:
         return None
     try:

@@ -19,18 +19,19 @@ from sqlalchemy.orm import Session
 from models.cases import Case
 from models.enums import InboundOutcome
 from models.messages import ErrorReply
-from models.people import Person, Staff
+from models.people import Person
 from models.provider_requests import RequestSpec, render_request_form
 from models.services.context import ServiceContext
 from models.services.email.handled import Handled
 from models.services.outbox import enqueue
+from models.services.staff import staff_by_address
 from models.settings import Settings
 
 
 def is_known_party(session: Session, address: str) -> bool:
     return (
-        session.scalar(select(Person.id).where(Person.email == address)) is not None
-        or session.scalar(select(Staff.id).where(Staff.email == address)) is not None
+        staff_by_address(session, address) is not None
+        or session.scalar(select(Person.id).where(Person.email == address)) is not None
     )
 
 
