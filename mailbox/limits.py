@@ -14,6 +14,7 @@ value, so the scan and the parser cannot disagree about the structure.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -72,6 +73,8 @@ def check_limits(raw: bytes, limits: Limits) -> None:
 class _Scan:
     def __init__(self, lines: list[bytes], limits: Limits) -> None:
         self.lines = lines
+        # Outside a delivery status only a "--" line can change the state of a body.
+        self.dash_lines = [i for i, line in enumerate(lines) if line[:2] == b"--"]
         self.limits = limits
         self.open: list[_Multipart] = []  # innermost last
         self.parts = 0
@@ -96,6 +99,11 @@ class _Scan:
                     depth += 1  # a nested message: its header block follows at once
                     expecting_headers = True
                 continue
+            if not in_delivery_status:  # straight to the next line that can be a boundary
+                following = bisect_left(self.dash_lines, index)
+                if following == len(self.dash_lines):
+                    break
+                index = self.dash_lines[following]
             line = self.lines[index]
             index += 1
             found = self._boundary(line)
