@@ -2,9 +2,10 @@
 
 1. The raw message is stored under a unique key and committed before anything acts on it
    (a crash after this loses nothing; a second delivery is recognised as a duplicate).
-2. It is parsed, classified, matched to a case and acted on in ONE savepoint that also
-   records the outcome, so an effect is applied exactly once or not at all. A poll's batch
-   is stored in one transaction and acted on in one more (a savepoint a message).
+2. It is parsed, classified, matched to a case and acted on together with recording its
+   outcome, all or nothing, so an effect is applied exactly once or not at all. A poll's
+   batch is stored in one transaction and acted on in one more: first without savepoints,
+   then, should anything in it fail, again with a savepoint a message.
 3. Anything unexpected is an operator error: logged (addresses redacted) and recorded as
    outcome `error`; the message goes to Quarantine and the others go on.
 """
