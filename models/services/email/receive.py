@@ -248,7 +248,7 @@ def process_many(
     uow_factory: Callable[[], UnitOfWork], inbound_ids: Sequence[int], *, now: datetime
 ) -> dict[int, InboundResult]:
     """Steps 2-3 for stored messages, in one transaction. First without a savepoint a
-    message (each costs two flushes, a third of the batch's time); should anything in that
+    message (each costs two flushes, about a quarter of the time); should anything in that
     pass fail, it is rolled back whole and the batch done again with them, so a failure is
     that message's outcome alone. Should that transaction fail for a reason other than the
     database going away, each message is tried on its own."""
