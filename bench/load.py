@@ -62,6 +62,17 @@ class Arrivals:
             return answer
 
         relay.handle_DATA = handle_data
+        self.commands = {"NOOP": 0, "QUIT": 0}  # liveness checks; connections ended
+
+        def counting(command: str, answer: str) -> Any:
+            async def hook(server: Any, session: Any, envelope: Any, *args: Any) -> str:
+                self.commands[command] += 1
+                return answer
+
+            return hook
+
+        relay.handle_NOOP = counting("NOOP", "250 OK")
+        relay.handle_QUIT = counting("QUIT", "221 Bye")
 
     def first_after(self, since: float, to: str, reference: str | None) -> float | None:
         with self.lock:
@@ -257,6 +268,7 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # + the watcher, waited for
         user, system = ended.ru_utime - earlier.ru_utime, ended.ru_stime - earlier.ru_stime
         sent_in_all = len(arrivals.seen)
+        commands = dict(arrivals.commands)
         front = smtp_front_alone(server.smtp_port, args.front)
     count = len(burst)
     print(
@@ -267,6 +279,10 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         f"  the SMTP server alone (baseline, {args.front} emails on one connection): "
         f"{args.front / front:.1f} msg/s, so {sent_in_all / (args.front / front):.1f} s "
         f"for this run's {sent_in_all}"
+    )
+    print(
+        f"  the watcher's SMTP sessions: {commands['QUIT']} ended with QUIT, "
+        f"{commands['NOOP']} NOOP checks, for {sent_in_all} emails"
     )
     print(
         f"  Dovecot took the burst in (APPEND, baseline): {appended:7.1f} s  "

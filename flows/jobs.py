@@ -7,7 +7,7 @@ Each takes ids and settings, never personal data, so Prefect's database keeps no
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -96,23 +96,28 @@ def issue_batches() -> int:
     return run_queued(UnitOfWork, clock=clock.now)
 
 
-def send() -> DeliveryReport:
+def send(senders: Sequence[Any] | None = None) -> DeliveryReport:
+    """Send what is due; on `senders`, connections the caller keeps open between passes
+    (the watcher in a burst), else on `smtp_connections` of this pass's own."""
     from mailbox.smtp import TemporarySendError
 
     from models.services.outbox import deliver_pending
 
     settings = get_settings()
     with ExitStack() as connections:  # each opened on its first email, if it has one
-        senders = [
-            connections.enter_context(open_sender(settings))
-            for _ in range(settings.smtp_connections)
-        ]
+        if senders is None:
+            senders = open_senders(settings, connections)
         return deliver_pending(
             UnitOfWork,
             senders,
             clock.now(),
             is_temporary=lambda exc: isinstance(exc, TemporarySendError | OSError),
         )
+
+
+def open_senders(settings: Settings, stack: ExitStack) -> list[Any]:
+    """`smtp_connections` senders, closed with `stack`; each connects on its first email."""
+    return [stack.enter_context(open_sender(settings)) for _ in range(settings.smtp_connections)]
 
 
 WATCH_BATCH = 25  # messages read per cycle: their replies go out before the next batch is read
@@ -140,14 +145,19 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
     # One connection for the watch's life: a connection a cycle cost a login and, on
     # Dovecot, half a second of LOGOUT each time (20 ms a message in a burst). A server
     # that drops it ends a cycle; the next one connects again.
+    # The SMTP connections likewise last a burst (a connection a cycle cost a handshake
+    # and, with a hosted relay, TLS and a login each time) and are closed before waiting
+    # in IDLE, where a relay would time them out anyway.
     mailbox: Any = None
+    senders_open = ExitStack()
     try:
+        senders = open_senders(settings, senders_open)
         while cycles is None or done < cycles:
             try:
                 if mailbox is None:
                     mailbox = connect_with_backoff(lambda: open_mailbox(settings).__enter__())
                 read = poll(limit=WATCH_BATCH, mailbox=mailbox)
-                sent = send()
+                sent = send(senders)
             except LoginError:
                 raise  # a refused login will not fix itself
             except (OSError, IMAPClientError, OperationalError) as exc:
@@ -155,6 +165,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
                 log.warning("watch: cycle failed (%s); retrying", type(exc).__name__)
                 _drop(mailbox)
                 mailbox = None
+                _rest(senders)
                 time.sleep(min(2.0**failures, 60.0))
                 done += 1
                 continue
@@ -164,6 +175,7 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
                 break
             if sent.more or read.seen >= WATCH_BATCH:  # a backlog: work on, don't wait for mail
                 continue
+            _rest(senders)
             try:
                 mailbox.select(settings.imap_folder)
                 if not mailbox.pending(0):  # mail that came after the poll won't wake IDLE
@@ -174,7 +186,14 @@ def watch(cycles: int | None = None, idle_seconds: float = IDLE_RENEW_SECONDS) -
                 mailbox = None
     finally:
         _drop(mailbox)
+        senders_open.close()
     return done
+
+
+def _rest(senders: Sequence[Any]) -> None:
+    """Close the senders' connections (each opens again on its next email)."""
+    for sender in senders:
+        sender.close()
 
 
 def _drop(mailbox: Any) -> None:

@@ -79,8 +79,8 @@ def test_a_burst_is_answered_batch_by_batch_while_the_rest_still_waits_in_the_in
     seen_at_each_send: list[tuple[int, int]] = []
     real_send = jobs.send
 
-    def send_and_count():  # type: ignore[no-untyped-def]
-        sent = real_send()
+    def send_and_count(*args):  # type: ignore[no-untyped-def]
+        sent = real_send(*args)
         with UnitOfWork() as work:
             read = len(work.session.scalars(select(InboundMessage.id)).all())
             denials = work.session.scalars(
@@ -135,3 +135,50 @@ def test_the_watcher_keeps_one_imap_connection_across_its_cycles_and_reconnects_
     monkeypatch.setattr("time.sleep", lambda seconds: None)  # the watcher's backoff
     jobs.watch(cycles=2, idle_seconds=1)
     assert len(logins) == 3  # this watch's first connection, and one after the drop
+
+
+def test_the_watcher_keeps_its_smtp_connection_through_a_burst_and_closes_it_before_idling(
+    office, monkeypatch
+):
+    """A connection a cycle cost a handshake (with a hosted relay, TLS and a login) for
+    every 25 messages; idle, a relay would time the connection out anyway."""
+    from mailbox.imap import ImapMailbox
+    from mailbox.smtp import SmtpSender
+
+    from models.enums import OutboxStatus
+    from models.messages import OutboxMessage
+
+    for n in range(3):
+        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
+    office.cycle()
+    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
+    for task in tasks:
+        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+    events: list[str] = []
+    real_connect, real_close = SmtpSender._connect, SmtpSender.close
+    real_idle = ImapMailbox.idle_wait
+
+    def connect(self: SmtpSender):  # type: ignore[no-untyped-def]
+        events.append("connect")
+        return real_connect(self)
+
+    def close(self: SmtpSender) -> None:
+        if self._smtp is not None:
+            events.append("quit")
+        real_close(self)
+
+    def idle(self: ImapMailbox, seconds: float):  # type: ignore[no-untyped-def]
+        events.append("idle")
+        return real_idle(self, seconds)
+
+    monkeypatch.setattr(SmtpSender, "_connect", connect)
+    monkeypatch.setattr(SmtpSender, "close", close)
+    monkeypatch.setattr(ImapMailbox, "idle_wait", idle)
+    monkeypatch.setattr(jobs, "WATCH_BATCH", 1)  # a cycle a reply, then two that find none
+    jobs.watch(cycles=5, idle_seconds=0.2)
+    assert events == ["connect", "quit", "idle"]
+    with UnitOfWork() as work:
+        denials = work.session.scalars(
+            select(OutboxMessage.status).where(OutboxMessage.template == "decision_denied")
+        ).all()
+    assert denials == [OutboxStatus.SENT] * 3

@@ -83,7 +83,25 @@ def test_a_dropped_connection_is_reopened_for_the_next_send(
     mail_server.smtp.start()
     sender.send(message(to=address))
     assert len(mail_server.wait_for(address, 2)) == 2
-    assert sender.connections == 2
+    assert (sender.connections, sender.noops) == (2, 0)  # the closed socket said so
+
+
+def test_a_connection_in_use_is_reused_without_a_noop_and_one_idle_a_while_is_asked_first(
+    mail_server: MailServer,
+) -> None:
+    now = [1000.0]
+    address = unique("noop")
+    with SmtpSender(
+        mail_server.host, mail_server.smtp_port, timeout=10, monotonic=lambda: now[0]
+    ) as sender:
+        for _ in range(3):
+            sender.send(message(to=address))
+            now[0] += 5
+        assert (sender.connections, sender.noops) == (1, 0)
+        now[0] += 60  # idle long enough for a firewall to have dropped it silently
+        sender.send(message(to=address))
+        assert (sender.connections, sender.noops) == (1, 1)
+    assert len(mail_server.wait_for(address, 4)) == 4
 
 
 def test_a_refusing_server_raises_a_temporary_error_and_a_retry_succeeds(
