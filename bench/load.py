@@ -4,6 +4,7 @@ worked off by `pdu mail watch` (IMAP IDLE on), then single replies outside the b
     python bench/load.py                                # 1,000 replies + 200 submissions
     python bench/load.py --replies 10000 --submissions 2000   # the issue's full size
     python bench/load.py --database postgresql
+    python bench/load.py --smtp-latency 100   # the SMTP server answering as a hosted relay
 
 Reports the throughput and the time until the backlog is empty (inbox empty, outbox sent),
 next to the time Dovecot itself took to take the burst in (IMAP APPEND, the baseline of
@@ -47,9 +48,11 @@ APPLICANT_KINDS = {"approve", "deny", "info"}
 
 
 class Arrivals:
-    """What the SMTP server accepted, with the time: (monotonic, recipients, subject)."""
+    """What the SMTP server accepted, with the time: (monotonic, recipients, subject);
+    with `latency`, each MAIL, RCPT, DATA and NOOP answered that much later, as a hosted
+    relay across the internet would (100-300 ms a round trip)."""
 
-    def __init__(self, relay: Any) -> None:
+    def __init__(self, relay: Any, latency: float = 0.0) -> None:
         self.lock = threading.Lock()
         self.seen: list[tuple[float, list[str], str]] = []
         original = relay.handle_DATA
@@ -73,6 +76,8 @@ class Arrivals:
 
         relay.handle_NOOP = counting("NOOP", "250 OK")
         relay.handle_QUIT = counting("QUIT", "221 Bye")
+        if latency:
+            slow_down(relay, latency)
 
     def first_after(self, since: float, to: str, reference: str | None) -> float | None:
         with self.lock:
@@ -80,6 +85,28 @@ class Arrivals:
                 if at >= since and to in rcpts and (reference is None or reference in subject):
                     return at
         return None
+
+
+def slow_down(relay: Any, latency: float) -> None:
+    """Answer MAIL, RCPT, DATA and NOOP `latency` seconds late."""
+    import asyncio
+
+    async def mail(server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        envelope.mail_from = address  # what aiosmtpd does when there is no hook
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    for command in ("MAIL", "RCPT", "DATA", "NOOP"):
+        original = getattr(relay, f"handle_{command}", None) or mail
+
+        def later(original: Any) -> Any:
+            async def hook(*args: Any) -> str:
+                await asyncio.sleep(latency)
+                return await original(*args)
+
+            return hook
+
+        setattr(relay, f"handle_{command}", later(original))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -219,7 +246,7 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> None:
         steady = [p for p in plan if p[0] in ("approve", "deny")][: args.steady]
         burst = [p for p in plan if p not in steady]
         print(f"set up {len(plan)} messages in {time.perf_counter() - began:.0f} s")
-        arrivals = Arrivals(server.smtp.relay)
+        arrivals = Arrivals(server.smtp.relay, args.smtp_latency / 1000)
         log = scratch / "watch.log"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         pdu = str(Path(sys.executable).parent / "pdu")
@@ -326,6 +353,9 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=200, help="in the burst (default 200)")
     parser.add_argument("--steady", type=int, default=20, help="single replies after it")
     parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--smtp-latency", type=float, default=0.0, help="ms before each SMTP answer (a relay)"
+    )
     parser.add_argument("--front", type=int, default=300, help="emails for the SMTP baseline")
     args = parser.parse_args()
     with bench_databases("pdu-bench-load-") as databases:

@@ -81,8 +81,20 @@ def recipients(message: EmailMessage) -> list[str]:
     return list(seen)
 
 
+# 5xx replies about the sending mailbox, not the message: Microsoft 365 refuses everything
+# past 10,000 recipients in 24 hours ("554 5.2.0 ...SubmissionQuotaExceededException") and
+# throttles a mailbox for a while after repeated errors ("550 5.2.251"-"5.2.255 Sender
+# throttled"). The same email goes once the day rolls over or the block lifts: retry it.
+SENDER_THROTTLED = ("SubmissionQuotaExceeded", "5.2.25")
+
+
+def is_sender_throttled(text: str) -> bool:
+    return any(marker in text for marker in SENDER_THROTTLED)
+
+
 def _classified(code: int, text: str) -> SendError:
-    kind = TemporarySendError if 400 <= code < 500 else PermanentSendError
+    temporary = 400 <= code < 500 or is_sender_throttled(text)
+    kind = TemporarySendError if temporary else PermanentSendError
     return kind(f"SMTP {code}: {text}", code)
 
 
@@ -313,7 +325,10 @@ class SmtpSender:
             for address, (code, reply) in refused.items()
         )
         text = f"{len(refused)} of {total} recipient(s) refused: {summary}"
-        if all(400 <= code < 500 for code in codes):
+        if all(
+            400 <= code < 500 or is_sender_throttled(_text(reply))
+            for code, reply in refused.values()
+        ):
             return TemporarySendError(text, codes[0], accepted=accepted, refused=by_address)
         return PermanentSendError(text, max(codes), accepted=accepted, refused=by_address)
 

@@ -111,3 +111,23 @@ def test_two_pollers_never_work_the_same_folder_at_once(office):
     assert jobs.poll().seen == 1
     with UnitOfWork() as work:
         assert work.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_emails_refused_for_the_mailboxs_daily_quota_wait_and_go_once_it_lifts(office):
+    """Microsoft 365's 10,000 recipients a day: over it, every email is refused with a
+    554; none of them is failed for good, and each goes once when the quota lifts."""
+    office.server.answer_data(
+        "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"
+    )
+    try:
+        jobs.intake("preapproval", preapproval(office.applicant))
+        first = jobs.send()
+        assert (first.sent, first.retrying, first.failed) == (0, 2, 0)
+    finally:
+        office.server.accept()
+    office.at("2026-11-20T17:00:00Z")
+    assert jobs.send().sent == 2
+    with UnitOfWork() as work:
+        statuses = work.session.scalars(select(OutboxMessage.status)).all()
+    assert statuses == [OutboxStatus.SENT, OutboxStatus.SENT]
+    assert len(office.inbox(office.applicant)) == 1

@@ -126,6 +126,40 @@ def test_a_5xx_refusal_raises_a_permanent_error(refusing: MailServer, sender: Sm
     assert not isinstance(caught.value, TemporarySendError)
 
 
+QUOTA = (
+    "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to "
+    "process message due to a permanent exception with message Cannot submit message."
+)
+
+
+def test_microsoft_365s_daily_quota_refusal_is_temporary_and_the_same_email_goes_later(
+    refusing: MailServer, sender: SmtpSender
+) -> None:
+    """Past 10,000 recipients in 24 hours Exchange Online answers 554 to every email: the
+    mailbox is over its quota, the email is fine, and goes when the day rolls over."""
+    address = unique("quota")
+    mail = message(to=address)
+    refusing.answer_data(QUOTA)
+    with pytest.raises(TemporarySendError) as caught:
+        sender.send(mail)
+    assert caught.value.code == 554
+    refusing.accept()
+    sender.send(mail)
+    assert len(refusing.wait_for(address, 1)) == 1
+
+
+def test_a_mailbox_throttled_for_repeated_errors_is_temporary_and_other_5xx_after_data_are_not(
+    refusing: MailServer, sender: SmtpSender
+) -> None:
+    refusing.answer_data("550 5.2.252 Sender throttled due to continuous send as denied errors.")
+    with pytest.raises(TemporarySendError):
+        sender.send(message(to=unique("throttled")))
+    refusing.answer_data("554 5.6.0 Corrupt message content")
+    with pytest.raises(PermanentSendError) as caught:
+        sender.send(message(to=unique("corrupt")))
+    assert not isinstance(caught.value, TemporarySendError)
+
+
 def test_a_partial_refusal_is_reported_after_the_others_received_it(
     refusing: MailServer, sender: SmtpSender
 ) -> None:

@@ -39,6 +39,7 @@ class LmtpRelay:
         self.received: list[str] = []  # Message-IDs, in order of acceptance
         self.logins: list[tuple[str, str]] = []  # (mechanism, user) of each successful AUTH
         self.refusals: dict[str | None, int] = {}  # address (None: everyone) -> reply code
+        self.data_reply: str | None = None  # the answer to DATA instead of delivering
         self._lock = threading.Lock()
 
     def refuse(self, code: int = 451, addresses: Collection[str] | None = None) -> None:
@@ -49,8 +50,14 @@ class LmtpRelay:
         for address in addresses if addresses is not None else [None]:
             self.refusals[address.lower() if address else None] = code
 
+    def answer_data(self, reply: str) -> None:
+        """Answer DATA with `reply` (e.g. a quota refusal) and deliver nothing, until
+        `accept()`."""
+        self.data_reply = reply
+
     def accept(self) -> None:
         self.refusals.clear()
+        self.data_reply = None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -63,6 +70,8 @@ class LmtpRelay:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_reply is not None:
+            return self.data_reply
         content = envelope.original_content or b""
         try:
             await asyncio.get_running_loop().run_in_executor(
@@ -167,6 +176,9 @@ class MailServer:
 
     def refuse(self, code: int = 451, addresses: Collection[str] | None = None) -> None:
         self.smtp.relay.refuse(code, addresses)
+
+    def answer_data(self, reply: str) -> None:
+        self.smtp.relay.answer_data(reply)
 
     def accept(self) -> None:
         self.smtp.relay.accept()
