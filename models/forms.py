@@ -18,9 +18,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin, overload
 
 from email_validator import EmailNotValidError, validate_email
@@ -553,9 +555,13 @@ def _walk(
         yield f"{prefix}{name}", label, leaf
 
 
-def field_labels(kind: str) -> dict[str, str]:
-    """Path ("activity.start_date") -> label ("Activity start date"), in form order."""
-    return {path: label for path, label, _ in _walk(_model(kind))}
+@cache
+def field_labels(kind: str) -> Mapping[str, str]:
+    """Path ("activity.start_date") -> label ("Activity start date"), in form order.
+
+    Worked out once a kind (the schema is fixed; every task email and form page asks),
+    and read-only because it is shared."""
+    return MappingProxyType({path: label for path, label, _ in _walk(_model(kind))})
 
 
 def form_fields(kind: str) -> list[FormField]:
@@ -620,7 +626,7 @@ def _plain(error: ErrorDetails) -> str:
     return error["msg"][:1].lower() + error["msg"][1:]  # unknown: pydantic's own sentence
 
 
-def _problem(labels: dict[str, str], path: str, detail: str) -> FormProblem:
+def _problem(labels: Mapping[str, str], path: str, detail: str) -> FormProblem:
     label = labels.get(path) or path or "Form"
     return FormProblem(path, label, f"{label}: {detail}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 def form_rows(case: Case) -> list[tuple[str, str]]:
     """The form as label/value pairs, with the labels the form itself defines."""
+    labels: Mapping[str, str]
     if case.kind in REQUEST_KINDS:
         labels = SPECS[RequestType(case.form["request"])].labels
     else:
