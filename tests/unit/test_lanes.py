@@ -50,7 +50,7 @@ def test_every_email_is_sent_once_spread_over_the_connections():
     assert all(error is None for _, error in results)
     sent = [subject for c in connections for subject in c.sent]
     assert sorted(sent) == sorted(f"email {n}" for n in range(30))
-    assert all(c.sent for c in connections)  # thirty addresses use every lane
+    assert [len(c.sent) for c in connections] == [10, 10, 10]  # none waits on a busier one
     assert all(len(c.threads) == 1 for c in connections)  # a connection is one thread's
 
 
@@ -65,6 +65,19 @@ def test_one_addresses_emails_keep_their_order_on_one_connection_whatever_its_di
 
     [ann] = [c for c in connections if "email 0" in c.sent]
     assert [s for s in ann.sent if int(s.split()[1]) < 100] == [f"email {n}" for n in range(12)]
+
+
+def test_one_addresses_emails_count_toward_their_connections_load():
+    connections = [Connection() for _ in range(3)]
+    emails = [email(n, "ann@school.example") for n in range(4)]
+    emails += [email(10 + n, to) for n, to in enumerate(addresses(8))]
+
+    with Lanes(connections) as lanes:
+        list(lanes.send(emails, lambda: True))
+
+    assert sorted(len(c.sent) for c in connections) == [4, 4, 4]
+    [ann] = [c for c in connections if "email 0" in c.sent]
+    assert ann.sent == [f"email {n}" for n in range(4)]  # Ann's, and nobody else's
 
 
 def test_an_error_is_that_emails_outcome_and_the_others_go_on():
