@@ -124,7 +124,10 @@ def _backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-CLAIM_BATCH = 10  # due emails claimed in one transaction; each is still marked sent on its own
+# Due emails claimed in one transaction, ten a connection (each still marked sent on its
+# own): a claim is sent before the next is taken, so a claim of ten over three connections
+# waited on the one given four while the others stood idle.
+CLAIM_PER_CONNECTION = 10
 
 
 def _claim(work: UnitOfWork, row_ids: list[int], now: datetime) -> list[OutboxMessage]:
@@ -166,11 +169,11 @@ def deliver_pending(
     is_temporary: Callable[[BaseException], bool] = lambda exc: isinstance(exc, TemporaryFailure),
     elapsed: Callable[[], float] = time.monotonic,
 ) -> DeliveryReport:
-    """Send what is due at `now`, ten claimed at a time, on every sender's connection at
-    once, each email marked sent (or failed) in its own transaction as soon as the server
-    took it: a crash repeats at most the emails in flight, one a connection. A pass stops
-    once half a lease has gone by (a slow server), so no claimed email outlives its lease
-    in our hands: the rest is `more`."""
+    """Send what is due at `now`, ten a connection claimed at a time, on every sender's
+    connection at once, each email marked sent (or failed) in its own transaction as soon
+    as the server took it: a crash repeats at most the emails in flight, one a connection.
+    A pass stops once half a lease has gone by (a slow server), so no claimed email
+    outlives its lease in our hands: the rest is `more`."""
     report = DeliveryReport()
     with uow_factory() as work:
         ids = list(
@@ -191,12 +194,13 @@ def deliver_pending(
         return elapsed() - began <= budget
 
     with Lanes(senders) as lanes:
-        for start in range(0, len(ids), CLAIM_BATCH):
+        claim = CLAIM_PER_CONNECTION * len(senders)
+        for start in range(0, len(ids), claim):
             if not in_time():
                 report.more = True
                 break
             with uow_factory() as work:
-                claimed = _claim(work, ids[start : start + CLAIM_BATCH], now)
+                claimed = _claim(work, ids[start : start + claim], now)
                 built = [(row, build_message(to_outgoing(row, work.settings))) for row in claimed]
                 done = 0
                 for row, error in lanes.send(built, in_time):
