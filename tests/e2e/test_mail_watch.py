@@ -12,6 +12,17 @@ from models.uow import UnitOfWork
 from tests.e2e.forms import preapproval
 
 
+def three_denials_waiting(office) -> None:  # type: ignore[no-untyped-def]
+    """Three requests in review, and Rita's DENY to each waiting in the inbox."""
+    for n in range(3):
+        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
+    office.cycle()
+    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
+    assert len(tasks) == 3
+    for task in tasks:
+        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+
+
 def test_the_watcher_wakes_on_new_mail_instead_of_waiting_out_its_idle(office, monkeypatch):
     jobs.intake("preapproval", preapproval(office.applicant))
     office.cycle()
@@ -68,13 +79,7 @@ def test_a_burst_is_answered_batch_by_batch_while_the_rest_still_waits_in_the_in
     from models.enums import OutboxStatus
     from models.messages import OutboxMessage
 
-    for n in range(3):
-        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
-    office.cycle()
-    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
-    assert len(tasks) == 3
-    for task in tasks:
-        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+    three_denials_waiting(office)
     monkeypatch.setattr(jobs, "WATCH_BATCH", 2)
     seen_at_each_send: list[tuple[int, int]] = []
     real_send = jobs.send
@@ -101,12 +106,7 @@ def test_the_watcher_keeps_one_imap_connection_across_its_cycles_and_reconnects_
     time; a connection the server drops is made again on the next cycle."""
     from mailbox.imap import ImapMailbox
 
-    for n in range(3):
-        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
-    office.cycle()
-    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
-    for task in tasks:
-        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+    three_denials_waiting(office)
     logins: list[ImapMailbox] = []
     real_connect = ImapMailbox.connect
 
@@ -148,12 +148,7 @@ def test_the_watcher_keeps_its_smtp_connection_through_a_burst_and_closes_it_bef
     from models.enums import OutboxStatus
     from models.messages import OutboxMessage
 
-    for n in range(3):
-        jobs.intake("preapproval", preapproval(office.applicant, activity__title=f"Part {n}"))
-    office.cycle()
-    tasks = [m for m in office.inbox(office.staff("rita")) if "Review" in str(m["Subject"])]
-    for task in tasks:
-        office.reply(task, office.staff("rita"), "DENY not a structured learning activity")
+    three_denials_waiting(office)
     events: list[str] = []
     real_connect, real_close = SmtpSender._connect, SmtpSender.close
     real_idle = ImapMailbox.idle_wait
