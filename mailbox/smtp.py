@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import re
 import select
 import smtplib
 import ssl
@@ -85,11 +86,11 @@ def recipients(message: EmailMessage) -> list[str]:
 # past 10,000 recipients in 24 hours ("554 5.2.0 ...SubmissionQuotaExceededException") and
 # throttles a mailbox for a while after repeated errors ("550 5.2.251"-"5.2.255 Sender
 # throttled"). The same email goes once the day rolls over or the block lifts: retry it.
-SENDER_THROTTLED = ("SubmissionQuotaExceeded", "5.2.25")
+SENDER_THROTTLED = re.compile(r"^5\.2\.25[1-5]\b|SubmissionQuotaExceeded")
 
 
 def is_sender_throttled(text: str) -> bool:
-    return any(marker in text for marker in SENDER_THROTTLED)
+    return SENDER_THROTTLED.search(text.lstrip()) is not None
 
 
 def _classified(code: int, text: str) -> SendError:
@@ -156,10 +157,11 @@ class SmtpSender:
     def _alive(self, smtp: smtplib.SMTP) -> bool:
         """Whether to reuse `smtp`, without a round trip when it was used recently.
 
-        Between our commands a live SMTP server says nothing, so a socket with something
-        to read has been closed (end of file) or told 421 (shutting down): either way
-        not a connection to send on. A NOOP per email instead would cost a round trip an
-        email, 100-300 ms to a hosted relay, halving what one connection can send.
+        Between our commands a live SMTP server says nothing, so a socket with nothing
+        to read, used in the last half minute, is taken as it is. Something to read (the
+        server closed it, said 421, or TLS has a record of its own) or a long idle is
+        settled by a NOOP. A NOOP per email instead cost a round trip an email, 100-300 ms
+        to a hosted relay, halving what one connection can send.
         """
         sock = smtp.sock
         if sock is None:
@@ -168,9 +170,7 @@ class SmtpSender:
             readable, _, _ = select.select([sock], [], [], 0)
         except (OSError, ValueError):  # closed under us
             return False
-        if readable:
-            return False
-        if self.monotonic() - self._last_used < NOOP_AFTER_IDLE_SECONDS:
+        if not readable and self.monotonic() - self._last_used < NOOP_AFTER_IDLE_SECONDS:
             return True
         self.noops += 1
         try:

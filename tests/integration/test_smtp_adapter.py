@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import ssl
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -15,10 +16,13 @@ from mailbox.smtp import (
     TemporarySendError,
     xoauth2_base64,
 )
+from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
-from devmail import free_port
+from devmail import HOST, free_port
 from tests.services.mailserver import MailServer
 
 
@@ -83,7 +87,7 @@ def test_a_dropped_connection_is_reopened_for_the_next_send(
     mail_server.smtp.start()
     sender.send(message(to=address))
     assert len(mail_server.wait_for(address, 2)) == 2
-    assert (sender.connections, sender.noops) == (2, 0)  # the closed socket said so
+    assert (sender.connections, sender.noops) == (2, 1)  # the socket had news: NOOP failed
 
 
 def test_a_connection_in_use_is_reused_without_a_noop_and_one_idle_a_while_is_asked_first(
@@ -148,16 +152,17 @@ def test_microsoft_365s_daily_quota_refusal_is_temporary_and_the_same_email_goes
     assert len(refusing.wait_for(address, 1)) == 1
 
 
-def test_a_mailbox_throttled_for_repeated_errors_is_temporary_and_other_5xx_after_data_are_not(
+def test_a_mailbox_throttled_for_repeated_errors_is_temporary_and_other_5xx_are_not(
     refusing: MailServer, sender: SmtpSender
 ) -> None:
     refusing.answer_data("550 5.2.252 Sender throttled due to continuous send as denied errors.")
     with pytest.raises(TemporarySendError):
         sender.send(message(to=unique("throttled")))
-    refusing.answer_data("554 5.6.0 Corrupt message content")
-    with pytest.raises(PermanentSendError) as caught:
-        sender.send(message(to=unique("corrupt")))
-    assert not isinstance(caught.value, TemporarySendError)
+    for reply in ("554 5.6.0 Corrupt message content", "550 5.7.1 Client host [192.5.2.25]"):
+        refusing.answer_data(reply)
+        with pytest.raises(PermanentSendError) as caught:
+            sender.send(message(to=unique("corrupt")))
+        assert not isinstance(caught.value, TemporarySendError)
 
 
 def test_a_partial_refusal_is_reported_after_the_others_received_it(
@@ -248,3 +253,77 @@ def test_logs_redact_recipient_addresses(
     sender.send(message(to="jane.doe@school.example"))
     assert "j***@school.example" in caplog.text
     assert "jane.doe@school.example" not in caplog.text
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made now (no file in the repository)."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address(HOST))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert, key_file = directory / "cert.pem", directory / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, key_file
+
+
+class Sink:
+    """An SMTP server's handler that keeps what it accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        self.received.append(str(envelope.rcpt_tos[0]))
+        return "250 OK"
+
+
+def test_a_starttls_connection_is_reused_for_a_burst_without_a_noop_an_email(
+    tmp_path: Path,
+) -> None:
+    """TLS 1.3 sends records of its own (session tickets) after the handshake: reuse must
+    not take them for a server hanging up, nor ask NOOP before every email."""
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    sink, port = Sink(), free_port()
+    controller = Controller(
+        sink, hostname=HOST, port=port, tls_context=server_tls, require_starttls=True
+    )
+    controller.start()
+    try:
+        with SmtpSender(
+            HOST, port, security="starttls", timeout=10, ssl_context=client_tls
+        ) as sender:
+            for n in range(5):
+                sender.send(message(to=f"tls{n}@school.example"))
+            assert sender.connections == 1
+            assert sender.noops <= 1  # at most the TLS records' one, never one an email
+    finally:
+        controller.stop()
+    assert sink.received == [f"tls{n}@school.example" for n in range(5)]
